@@ -1,0 +1,131 @@
+"""Everything APIS.md marks ASSUMED, in one place.
+
+Neither API documents these points. Simulators and connectors both read them from here, so
+when the real services turn out to behave otherwise there is exactly one place to change.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+# ---------------------------------------------------------------- Simployer One
+
+#: Paging: largest and default `limit`. A larger limit is refused with 400 rather than clamped,
+#: so a client that asks for more than it can get fails loudly in tests.
+SIMPLOYER_MAX_LIMIT: Final = 100
+SIMPLOYER_DEFAULT_LIMIT: Final = 20
+
+#: Throttling is documented only as "429 with Retry-After"; the numbers are ours.
+SIMPLOYER_RATE_LIMIT_PER_SECOND: Final = 25.0
+SIMPLOYER_RATE_LIMIT_BURST: Final = 50
+
+#: `relations[]=<name>` on a resource returns the rows of `target` whose `remote_field` equals
+#: this resource's `local_field`, under `relations.<name>`: (target, local_field, remote_field).
+SIMPLOYER_RELATIONS: Final[dict[str, dict[str, tuple[str, str, str]]]] = {
+    "employee": {
+        "employment": ("employment", "id", "employeeId"),
+        "employmentType": ("employment-type", "employmentTypeId", "id"),
+        "compensation": ("compensation", "id", "employeeId"),
+        "department": ("department", "departmentId", "id"),
+        "office": ("office", "officeId", "id"),
+        "child": ("child", "id", "employeeId"),
+        "leave": ("leave", "id", "employeeId"),
+        "manager": ("employee", "managerEmployeeId", "id"),
+    },
+    "employment": {
+        "employee": ("employee", "employeeId", "id"),
+        "employmentType": ("employment-type", "typeId", "id"),
+    },
+    "compensation": {"employee": ("employee", "employeeId", "id")},
+    "leave": {
+        "employee": ("employee", "employeeId", "id"),
+        "leaveType": ("leave-type", "typeId", "id"),
+        "child": ("child", "childId", "id"),
+    },
+    # The leave type's payroll code is modelled as its own resource, `leave-type-code`.
+    "leave-type": {"leaveTypeCode": ("leave-type-code", "id", "leaveTypeId")},
+    "child": {"employee": ("employee", "employeeId", "id")},
+    "department": {"parent": ("department", "parentId", "id")},
+    "office": {"parent": ("office", "parentId", "id")},
+}
+
+# ---------------------------------------------------------------- 24SevenOffice Lønn
+
+#: Rate limit per persistent access token (refreshing the bearer token does not reset it).
+PAYROLL_RATE_LIMIT_PER_SECOND: Final = 10.0
+PAYROLL_RATE_LIMIT_BURST: Final = 20
+
+#: Lifetime of a bearer token from `GET /auth` (the example shows about an hour).
+PAYROLL_TOKEN_TTL_SECONDS: Final = 3600
+
+#: The OpenAPI file names an `authorization2` API-key header; APIS.md says `Authorization:
+#: Bearer`. We follow APIS.md.
+PAYROLL_AUTH_HEADER: Final = "Authorization"
+
+#: `GET /employee/v2/{empId}` (and the employee's employments, absences, children) for an
+#: unknown employee answers 404.
+PAYROLL_UNKNOWN_EMPLOYEE_STATUS: Final = 404
+
+#: `POST /employee/v2/{empId}`: fields left out of the body stay unchanged.
+PAYROLL_UPDATE_IS_PARTIAL: Final = True
+
+#: A successful create/update answers with the stored object as a one-element array, like GET.
+#: `GET /absence/v2?datefrom=&dateto=` returns absences that overlap the interval.
+#: `GET /child/v2/{empId}` rows use `childId firstname lastname birthdate` as in APIS.md (the
+#: OpenAPI example's `firstnamn`/`surname` contradicts its own POST fields).
+
+#: Fields the API answers with two decimals ("160.00", "100.00").
+PAYROLL_DECIMAL_FIELDS: Final = frozenset(
+    {
+        "salary",
+        "employment_rate",
+        "hours_per_week",
+        "vacation_percent",
+        "percentage_tax_main_employer",
+        "percentage_tax_bi_employer",
+    }
+)
+
+#: Retry-After is sent in whole seconds (HTTP delay-seconds), rounded up, at least 1.
+RETRY_AFTER_MIN_SECONDS: Final = 1
+
+# The default absence types of a new 24SevenOffice company (SPEC.md; categories ASSUMED):
+# code -> (description, category, leave_of_absence_type). permisjonId is "1" exactly for the
+# leave_of_absence category.
+DEFAULT_ABSENCE_TYPES: Final[dict[str, tuple[str, str, str]]] = {
+    "01": ("Sykmelding", "sickness", ""),
+    "02": ("Sykt barn", "sick_child", ""),
+    "03": ("Egenmelding", "self_report", ""),
+    "04": ("Ferie", "vacation", ""),
+    "05": ("Permittering", "leave_of_absence", "permittering"),
+    "06": ("Foreldrepenger", "leave_of_absence", "permisjonMedForeldrepenger"),
+    "07": ("Militærtjeneste", "leave_of_absence", "permisjonVedMilitaertjeneste"),
+    "10": (
+        "Utdanningspermisjon - lovfestet",
+        "leave_of_absence",
+        "utdanningspermisjonLovfestet",
+    ),
+    "11": (
+        "Utdanningspermisjon - ikke lovfestet",
+        "leave_of_absence",
+        "utdanningspermisjonIkkeLovfestet",
+    ),
+    "12": ("Andre permisjoner - lovfestet", "leave_of_absence", "andreLovfestedePermisjoner"),
+    "13": (
+        "Andre permisjoner - ikke lovfestet",
+        "leave_of_absence",
+        "andreIkkeLovfestedePermisjoner",
+    ),
+    "14": ("Pleiepenger livets siste faser", "leave_of_absence", "andreLovfestedePermisjoner"),
+    "15": ("Pleiepenger sykt barn", "leave_of_absence", "andreLovfestedePermisjoner"),
+    "16": ("Omsorgspenger (sykt barn dager)", "sick_child", ""),
+    "17": ("Opplæringspenger", "leave_of_absence", "andreLovfestedePermisjoner"),
+    "18": ("Svangerskapspenger", "leave_of_absence", "andreLovfestedePermisjoner"),
+    "19": (
+        "Svangerskapspermisjon (foreldrepenger)",
+        "leave_of_absence",
+        "permisjonMedForeldrepenger",
+    ),
+    "20": ("Omsorgspermisjon", "leave_of_absence", "andreLovfestedePermisjoner"),
+    "21": ("Annet fravær", "leave_of_absence", "andreIkkeLovfestedePermisjoner"),
+}

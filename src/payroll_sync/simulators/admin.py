@@ -1,0 +1,69 @@
+"""The `/_admin/` routes both simulators serve: settings, request counts, whole state.
+
+- `GET /_admin/settings`, `PATCH /_admin/settings` (faults, rate limit, tokens; partial)
+- `GET /_admin/requests[?log=1]`, `DELETE /_admin/requests` (counts by method and route)
+- `GET /_admin/state`, `PUT /_admin/state` (the whole dataset, in the data-file format)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import msgspec
+from aiohttp import web
+
+from payroll_sync.simulators.controls import Controls, SettingsPatch
+
+_encoder = msgspec.json.Encoder()
+_patch_decoder = msgspec.json.Decoder(SettingsPatch)
+
+
+def json_response(payload: object, status: int = 200) -> web.Response:
+    return web.Response(body=_encoder.encode(payload), status=status, content_type="application/json")
+
+
+def _bad_request(message: str) -> web.Response:
+    return json_response({"error": "Bad Request", "message": message}, status=400)
+
+
+def add_admin_routes(
+    app: web.Application,
+    controls: Controls,
+    dump_state: Callable[[], bytes],
+    load_state: Callable[[bytes], None],
+) -> None:
+    """`load_state` raises ValueError (with a message naming the field) on invalid data."""
+
+    async def get_settings(_: web.Request) -> web.Response:
+        return json_response(controls.settings)
+
+    async def patch_settings(request: web.Request) -> web.Response:
+        try:
+            controls.update(_patch_decoder.decode(await request.read()))
+        except (msgspec.DecodeError, ValueError) as exc:
+            return _bad_request(str(exc))
+        return json_response(controls.settings)
+
+    async def get_requests(request: web.Request) -> web.Response:
+        return json_response(controls.stats.report(request.query.get("log") == "1"))
+
+    async def reset_requests(_: web.Request) -> web.Response:
+        controls.stats = type(controls.stats)()
+        return web.Response(status=204)
+
+    async def get_state(_: web.Request) -> web.Response:
+        return web.Response(body=dump_state(), content_type="application/json")
+
+    async def put_state(request: web.Request) -> web.Response:
+        try:
+            load_state(await request.read())
+        except ValueError as exc:  # msgspec's errors are ValueErrors too
+            return _bad_request(str(exc))
+        return web.Response(status=204)
+
+    app.router.add_get("/_admin/settings", get_settings)
+    app.router.add_patch("/_admin/settings", patch_settings)
+    app.router.add_get("/_admin/requests", get_requests)
+    app.router.add_delete("/_admin/requests", reset_requests)
+    app.router.add_get("/_admin/state", get_state)
+    app.router.add_put("/_admin/state", put_state)

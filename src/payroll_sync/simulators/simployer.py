@@ -1,0 +1,197 @@
+"""Simployer One (AlexisHR v1) simulator, per APIS.md.
+
+`GET /v1/<resource>` and `GET /v1/<resource>/<id>` for every resource of
+`schemas.simployer.RESOURCES`, bearer-token auth, the list query language of
+`simployer_query`, plus the shared `/_admin/` routes and
+`PATCH /_admin/state/<resource>/<id>` to change one row (tests edit the HR data with it).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from http import HTTPStatus
+
+import msgspec
+from aiohttp import web
+
+from payroll_sync.assumptions import SIMPLOYER_RATE_LIMIT_BURST, SIMPLOYER_RATE_LIMIT_PER_SECOND
+from payroll_sync.schemas import simployer
+from payroll_sync.simulators.admin import add_admin_routes, json_response
+from payroll_sync.simulators.controls import Controls, Settings, control_middleware
+from payroll_sync.simulators.simployer_query import (
+    QueryError,
+    Row,
+    parse_query,
+    run_get_one,
+    run_query,
+)
+
+API_PREFIX = "/v1"
+_dataset_decoder = msgspec.json.Decoder(simployer.Dataset)
+_encoder = msgspec.json.Encoder()
+_row_decoders = {name: msgspec.json.Decoder(struct) for name, struct in simployer.RESOURCES.items()}
+_CONTROLS = web.AppKey("controls", Controls)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + "000Z"
+
+
+class SimployerStore:
+    """The company's rows, as dicts in the API's shape, in insertion order."""
+
+    def __init__(self, dataset: simployer.Dataset | None = None) -> None:
+        self.tables: dict[str, list[Row]] = {}
+        self.by_id: dict[str, dict[str, Row]] = {}
+        self.replace(dataset or simployer.Dataset())
+
+    def replace(self, dataset: simployer.Dataset) -> None:
+        builtins = msgspec.to_builtins(dataset)
+        tables = {name: list(builtins[name]) for name in simployer.RESOURCES}
+        by_id: dict[str, dict[str, Row]] = {}
+        for name, rows in tables.items():
+            index = by_id[name] = {}
+            for row in rows:
+                if row["id"] in index:
+                    raise ValueError(f"{name}: duplicate id {row['id']!r}")
+                index[str(row["id"])] = row
+        self.tables, self.by_id = tables, by_id
+
+    def load_json(self, raw: bytes) -> None:
+        self.replace(_dataset_decoder.decode(raw))
+
+    def dump_json(self) -> bytes:
+        return _encoder.encode(self.tables)
+
+    def patch_row(self, resource: str, row_id: str, changes: dict[str, object]) -> Row:
+        """Merge `changes` into one row, validated as the resource's Struct."""
+        current = self.by_id[resource][row_id]
+        if "id" in changes and changes["id"] != row_id:
+            raise ValueError("id cannot be changed")
+        merged = {**current, **changes}
+        if "updated" in merged and "updated" not in changes:
+            merged["updated"] = now_iso()  # as the real API would, so `updated` filters work
+        _row_decoders[resource].decode(_encoder.encode(merged))  # raises ValueError if invalid
+        current.clear()
+        current.update(merged)
+        return current
+
+
+_STORE = web.AppKey("store", SimployerStore)
+
+
+def _error(status: int, message: str, headers: dict[str, str] | None = None) -> web.Response:
+    body = {"statusCode": status, "message": message, "error": HTTPStatus(status).phrase}
+    response = json_response(body, status=status)
+    response.headers.update(headers or {})
+    return response
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _list_handler(resource: str) -> web.Handler:
+    async def handler(request: web.Request) -> web.Response:
+        if (denied := _check_auth(request)) is not None:
+            return denied
+        store = request.app[_STORE]
+        try:
+            query = parse_query(resource, request.query.items())
+        except QueryError as exc:
+            return _error(400, str(exc))
+        return json_response(run_query(resource, query, store.tables))
+
+    return handler
+
+
+def _get_handler(resource: str) -> web.Handler:
+    async def handler(request: web.Request) -> web.Response:
+        if (denied := _check_auth(request)) is not None:
+            return denied
+        store = request.app[_STORE]
+        row = store.by_id[resource].get(request.match_info["id"])
+        if row is None:
+            return _error(404, f"{resource} with id {request.match_info['id']!r} not found")
+        params = [(k, v) for k, v in request.query.items() if k.startswith(("select", "relations"))]
+        if len(params) != len(request.query):
+            return _error(400, "only select[] and relations[] apply to a single row")
+        try:
+            query = parse_query(resource, params)
+        except QueryError as exc:
+            return _error(400, str(exc))
+        return json_response(run_get_one(resource, row, query, store.tables))
+
+    return handler
+
+
+def _check_auth(request: web.Request) -> web.Response | None:
+    token = _bearer(request)
+    if token is None:
+        return _error(401, "Missing bearer token")
+    if token not in request.app[_CONTROLS].settings.tokens:
+        return _error(401, "Invalid or revoked access token")
+    return None
+
+
+async def _patch_row(request: web.Request) -> web.Response:
+    store = request.app[_STORE]
+    resource, row_id = request.match_info["resource"], request.match_info["id"]
+    if resource not in store.by_id or row_id not in store.by_id[resource]:
+        return _error(404, f"{resource} with id {row_id!r} not found")
+    try:
+        changes = msgspec.json.decode(await request.read(), type=dict[str, object])
+        row = store.patch_row(resource, row_id, changes)
+    except ValueError as exc:
+        return _error(400, str(exc))
+    return json_response(row)
+
+
+def create_app(
+    dataset: simployer.Dataset | None = None,
+    *,
+    tokens: list[str],
+    rate_limit_per_second: float = SIMPLOYER_RATE_LIMIT_PER_SECOND,
+    rate_limit_burst: int = SIMPLOYER_RATE_LIMIT_BURST,
+    latency_ms: float = 0.0,
+    error_rate: float = 0.0,
+    seed: int = 0,
+) -> web.Application:
+    controls = Controls(
+        settings=Settings(
+            tokens=list(tokens),
+            rate_limit_per_second=rate_limit_per_second,
+            rate_limit_burst=rate_limit_burst,
+            latency_ms=latency_ms,
+            error_rate=error_rate,
+        ),
+        api_prefix=API_PREFIX,
+    )
+    controls.rng.seed(seed)
+    store = SimployerStore(dataset)
+
+    def rate_key(request: web.Request) -> str | None:
+        token = _bearer(request)
+        return token if token in controls.settings.tokens else None
+
+    app = web.Application(
+        middlewares=[control_middleware(controls, rate_key, _error)],  # type: ignore[list-item]
+    )
+    app[_CONTROLS] = controls
+    app[_STORE] = store
+    for resource in simployer.RESOURCES:
+        app.router.add_get(f"{API_PREFIX}/{resource}", _list_handler(resource))
+        app.router.add_get(f"{API_PREFIX}/{resource}/{{id}}", _get_handler(resource))
+    add_admin_routes(app, controls, store.dump_json, store.load_json)
+    app.router.add_patch("/_admin/state/{resource}/{id}", _patch_row)
+    return app
+
+
+def store_of(app: web.Application) -> SimployerStore:
+    return app[_STORE]
+
+
+def controls_of(app: web.Application) -> Controls:
+    return app[_CONTROLS]
