@@ -102,7 +102,9 @@ class Employee(msgspec.Struct, kw_only=True):
     employee_date: str = ""
     telefon: str = ""
     personnr: str = ""
-    international_id: InternationalId = field(default_factory=InternationalId, name="internationalID")
+    international_id: InternationalId = field(
+        default_factory=InternationalId, name="internationalID"
+    )
     salary_type: str = ""
     salary: str = ""
     salary_valid_from: str = ""

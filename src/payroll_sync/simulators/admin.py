@@ -19,7 +19,9 @@ _patch_decoder = msgspec.json.Decoder(SettingsPatch)
 
 
 def json_response(payload: object, status: int = 200) -> web.Response:
-    return web.Response(body=_encoder.encode(payload), status=status, content_type="application/json")
+    return web.Response(
+        body=_encoder.encode(payload), status=status, content_type="application/json"
+    )
 
 
 def _bad_request(message: str) -> web.Response:

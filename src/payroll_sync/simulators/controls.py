@@ -245,9 +245,7 @@ async def _controlled(
     if key is not None:
         wait = controls.wait_for(key)
         if wait > 0:
-            return respond(
-                429, "Too many requests", {"Retry-After": retry_after_header(wait)}
-            )
+            return respond(429, "Too many requests", {"Retry-After": retry_after_header(wait)})
     fault = controls.draw_fault()
     if fault == "error":
         status = controls.rng.choice(s.error_statuses)

@@ -80,6 +80,8 @@ def as_text(name: str, value: object) -> str:
         return value
     if isinstance(value, str) and value.strip() == "":
         return ""
+    if not isinstance(value, (int, float, str)):
+        raise Invalid(f"{name} must be a number, got {value!r}")
     try:
         number = float(value)
     except ValueError:

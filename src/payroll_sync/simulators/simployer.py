@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from http import HTTPStatus
 
@@ -30,6 +31,7 @@ API_PREFIX = "/v1"
 _dataset_decoder = msgspec.json.Decoder(simployer.Dataset)
 _encoder = msgspec.json.Encoder()
 _row_decoders = {name: msgspec.json.Decoder(struct) for name, struct in simployer.RESOURCES.items()}
+Handler = Callable[[web.Request], Awaitable[web.Response]]
 _CONTROLS = web.AppKey("controls", Controls)
 
 
@@ -93,7 +95,7 @@ def _bearer(request: web.Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def _list_handler(resource: str) -> web.Handler:
+def _list_handler(resource: str) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         if (denied := _check_auth(request)) is not None:
             return denied
@@ -107,7 +109,7 @@ def _list_handler(resource: str) -> web.Handler:
     return handler
 
 
-def _get_handler(resource: str) -> web.Handler:
+def _get_handler(resource: str) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         if (denied := _check_auth(request)) is not None:
             return denied

@@ -1,0 +1,139 @@
+"""The `payroll-sync` command.
+
+Exit codes: 0 success, 1 the work itself failed, 2 usage or configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import msgspec
+
+from payroll_sync.assumptions import PAYROLL_RATE_LIMIT_PER_SECOND
+from payroll_sync.simulators.serve import SimulatorOptions, start_simulators
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def _share(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must not be negative, got {text}")
+    return value
+
+
+def _add_simulate(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    sim = commands.add_parser(
+        "simulate",
+        help="serve simulators of Simployer One and 24SevenOffice Lønn until stopped",
+    )
+    sim.add_argument("--employees", type=int, default=200, help="generated company size")
+    sim.add_argument("--seed", type=int, default=1, help="seed of the generated company")
+    sim.add_argument("--simployer-data", type=Path, help="JSON file with Simployer One data")
+    sim.add_argument("--payroll-data", type=Path, help="JSON file with 24SevenOffice data")
+    sim.add_argument("--host", default="127.0.0.1")
+    sim.add_argument("--simployer-port", type=int, default=8081)
+    sim.add_argument("--payroll-port", type=int, default=8082)
+    sim.add_argument("--simployer-token", default="simployer-demo-token")
+    sim.add_argument("--payroll-token", default="payroll-demo-token")
+    sim.add_argument(
+        "--rate-limit",
+        type=_non_negative,
+        default=PAYROLL_RATE_LIMIT_PER_SECOND,
+        metavar="PER_SECOND",
+        help="24SevenOffice requests per second per token (0 = unlimited; burst = 2x)",
+    )
+    sim.add_argument(
+        "--simployer-rate-limit",
+        type=_non_negative,
+        metavar="PER_SECOND",
+        help="Simployer One requests per second per token (default: see assumptions.py)",
+    )
+    sim.add_argument("--token-ttl", type=_non_negative, help="24SevenOffice token lifetime, s")
+    sim.add_argument("--latency-ms", type=_non_negative, default=0.0, help="added to each call")
+    sim.add_argument("--error-rate", type=_share, default=0.0, help="share answered 500/503")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="payroll-sync",
+        description="Sync employees and absences from Simployer One to 24SevenOffice Lønn.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    _add_simulate(commands)
+    demo = commands.add_parser("demo", help="a short guided tour against the simulators")
+    demo.add_argument("--employees", type=int, default=200)
+    return parser
+
+
+def _simulator_options(args: argparse.Namespace) -> SimulatorOptions:
+    burst = max(1, round(2 * args.rate_limit))
+    extra: dict[str, object] = {}
+    if args.simployer_rate_limit is not None:
+        extra["simployer_rate_limit_per_second"] = args.simployer_rate_limit
+        extra["simployer_rate_limit_burst"] = max(1, round(2 * args.simployer_rate_limit))
+    if args.token_ttl is not None:
+        extra["token_ttl_seconds"] = args.token_ttl
+    return SimulatorOptions(
+        employees=args.employees,
+        seed=args.seed,
+        simployer_data=args.simployer_data,
+        payroll_data=args.payroll_data,
+        host=args.host,
+        simployer_port=args.simployer_port,
+        payroll_port=args.payroll_port,
+        simployer_token=args.simployer_token,
+        payroll_token=args.payroll_token,
+        rate_limit_per_second=args.rate_limit,
+        rate_limit_burst=burst,
+        latency_ms=args.latency_ms,
+        error_rate=args.error_rate,
+        **extra,  # type: ignore[arg-type]
+    )
+
+
+async def _simulate(args: argparse.Namespace) -> int:
+    running = await start_simulators(_simulator_options(args))
+    print(f"Simployer One    {running.simployer_url}  token {running.simployer_token}")
+    print(f"24SevenOffice    {running.payroll_url}  token {running.payroll_token}")
+    print(f"admin            {running.simployer_admin}/  {running.payroll_admin}/")
+    print("Serving until stopped (Ctrl-C).", flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await running.close()
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "simulate":
+            return asyncio.run(_simulate(args))
+        if args.command == "demo":
+            from payroll_sync.demo import run_demo
+
+            return asyncio.run(run_demo(employees=args.employees))
+    except (OSError, msgspec.DecodeError, ValueError) as exc:
+        # A missing or invalid data file, a port in use: say what, not a traceback.
+        print(f"payroll-sync: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,42 @@
+"""Fixtures that run both simulators on real loopback sockets, in a thread of their own."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import ExitStack
+from typing import Any
+
+import aiohttp
+import pytest
+
+from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, SimulatorThread
+
+StartSimulators = Callable[..., RunningSimulators]
+
+
+@pytest.fixture
+def start_simulators() -> Iterator[StartSimulators]:
+    """Start simulators with the given SimulatorOptions fields; all stop after the test."""
+    with ExitStack() as stack:
+
+        def start(**options: Any) -> RunningSimulators:
+            options.setdefault("employees", 20)
+            return stack.enter_context(SimulatorThread(SimulatorOptions(**options)))
+
+        yield start
+
+
+@pytest.fixture
+def sims(start_simulators: StartSimulators) -> RunningSimulators:
+    """Small company, no rate limit: for tests of API behaviour, not of throttling."""
+    return start_simulators(employees=20, rate_limit_per_second=0, simployer_rate_limit_per_second=0)
+
+
+@pytest.fixture
+async def http() -> AsyncIterator[aiohttp.ClientSession]:
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
+        yield session
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
