@@ -29,7 +29,9 @@ def start_simulators() -> Iterator[StartSimulators]:
 @pytest.fixture
 def sims(start_simulators: StartSimulators) -> RunningSimulators:
     """Small company, no rate limit: for tests of API behaviour, not of throttling."""
-    return start_simulators(employees=20, rate_limit_per_second=0, simployer_rate_limit_per_second=0)
+    return start_simulators(
+        employees=20, rate_limit_per_second=0, simployer_rate_limit_per_second=0
+    )
 
 
 @pytest.fixture

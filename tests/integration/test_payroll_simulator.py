@@ -106,13 +106,18 @@ async def test_revoked_persistent_token_kills_its_bearer_tokens(
 async def test_create_answers_strings_in_a_one_element_array(api: Payroll) -> None:
     status, created = await api.call("POST", "/employee/v2", EMPLOYEE)
     assert status == 200
-    assert isinstance(created, list) and len(created) == 1
+    assert isinstance(created, list)
+    assert len(created) == 1
     row = created[0]
     assert row["empId"] == "12"
     assert row["salary"] == "45000.00"
     assert row["vacation_days"] == "25"
     assert row["postaddress"] == ""  # empty is "", never null
-    assert row["internationalID"] == {"countryCode": "NO", "ID": "x", "type": "socialSecurityNumber"}
+    assert row["internationalID"] == {
+        "countryCode": "NO",
+        "ID": "x",
+        "type": "socialSecurityNumber",
+    }
     assert all(isinstance(v, str) for v in row.values() if not isinstance(v, dict | list))
     assert (await api.call("GET", "/employee/v2/12")) == (200, created)
     status, everyone = await api.call("GET", "/employee/v2")
@@ -137,7 +142,11 @@ async def test_update_changes_only_the_fields_sent(api: Payroll) -> None:
     row = updated[0]
     assert row["city"] == "Bergen"
     assert row["firstname"] == "Kari"
-    assert row["internationalID"] == {"countryCode": "NO", "ID": "y", "type": "socialSecurityNumber"}
+    assert row["internationalID"] == {
+        "countryCode": "NO",
+        "ID": "y",
+        "type": "socialSecurityNumber",
+    }
 
 
 async def test_unknown_employee_is_404(api: Payroll) -> None:
@@ -230,6 +239,7 @@ async def test_absence_filters_by_period_and_serial(api: Payroll) -> None:
     status, january = await api.call("GET", "/absence/v2?datefrom=2025-01-07&dateto=2025-02-01")
     assert [a["startDate"][:10] for a in january] == ["2025-01-06"]  # overlap counts
     status, by_serial = await api.call("GET", "/absence/v2/12?serialNo=2")
+    assert status == 200
     assert [a["serialNo"] for a in by_serial] == ["2"]
     assert (await api.call("GET", "/absence/v2?serialNo=two"))[0] == 400
     assert (await api.call("GET", "/absence/v2?datefrom=2025-13-01"))[0] == 400
@@ -321,7 +331,13 @@ BAD_REQUESTS = [
         ["enddate_reason"],
     ),
     ("malformed date", "POST", "/employee/v2/12", {"salary_valid_from": "01.02.2024"}, ["salary"]),
-    ("impossible date", "POST", "/employee/v2/12", {"employee_date": "2024-02-30"}, ["employee_date"]),
+    (
+        "impossible date",
+        "POST",
+        "/employee/v2/12",
+        {"employee_date": "2024-02-30"},
+        ["employee_date"],
+    ),
     (
         "malformed employment date",
         "POST",
@@ -448,9 +464,7 @@ async def test_refreshing_the_token_does_not_reset_the_rate_limit(
     api = Payroll(http, sims)
     await api.login()
     await api.call("GET", "/employee/v2")
-    async with http.get(
-        f"{sims.payroll_url}/auth", params={"token": sims.payroll_token}
-    ) as answer:
+    async with http.get(f"{sims.payroll_url}/auth", params={"token": sims.payroll_token}) as answer:
         assert answer.status == 429
 
 
@@ -495,12 +509,19 @@ async def test_state_dump_and_load_round_trip(
 ) -> None:
     await api.call("POST", "/employee/v2", EMPLOYEE)
     await api.call("POST", "/employment/v2/12", [EMPLOYMENT])
-    await api.call("POST", "/child/v2", {"empId": 12, "firstname": "Ola", "birthdate": "2019-05-01"})
+    await api.call(
+        "POST", "/child/v2", {"empId": 12, "firstname": "Ola", "birthdate": "2019-05-01"}
+    )
     await api.call(
         "POST",
         "/absence/v2",
-        {"empId": 12, "absenceType": "02", "startDate": "2025-02-03", "endDate": "2025-02-03",
-         "childId": "1"},
+        {
+            "empId": 12,
+            "absenceType": "02",
+            "startDate": "2025-02-03",
+            "endDate": "2025-02-03",
+            "childId": "1",
+        },
     )
     async with http.get(f"{sims.payroll_admin}/state") as answer:
         dumped = await answer.read()
@@ -518,10 +539,13 @@ async def test_state_dump_and_load_round_trip(
     status, child = await api.call(
         "POST", "/child/v2", {"empId": 12, "firstname": "Per", "birthdate": "2021-01-01"}
     )
+    assert status == 200
     assert child[0]["childId"] == "2"
 
 
-async def test_state_load_refuses_invalid_data(sims: RunningSimulators, http: aiohttp.ClientSession) -> None:
+async def test_state_load_refuses_invalid_data(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
     bad = b'{"employment": [{"employment_id": "1-1", "empId": "1"}]}'
     async with http.put(f"{sims.payroll_admin}/state", data=bad) as answer:
         assert answer.status == 400

@@ -36,7 +36,9 @@ _CONTROLS = web.AppKey("controls", Controls)
 
 
 def now_iso() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.") + "000Z"
+    # Millisecond precision, as the API's own timestamps: an `updated` filter must not miss
+    # a change made in the same second as the watermark.
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 class SimployerStore:

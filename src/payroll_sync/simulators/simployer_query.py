@@ -12,7 +12,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Literal
+from typing import Any, Literal
 
 import msgspec
 from msgspec import inspect
@@ -133,6 +133,8 @@ def parse_query(resource: str, params: Iterable[tuple[str, str]]) -> Query:
             name = match.group(1)
             if name not in kinds:
                 raise QueryError(f"{key}: unknown field {name!r} on {resource}")
+            if kinds[name] == "object":
+                raise QueryError(f"{key}: field {name!r} cannot be sorted")
             if value not in ("asc", "desc"):
                 raise QueryError(f"{key} must be asc or desc, got {value!r}")
             sort.append((name, value == "desc"))
@@ -241,11 +243,21 @@ def _matches(kind: Kind, value: object, flt: Filter) -> bool:
     return _RANGE_TESTS[flt.op]([_order(have, w) for w in wanted])
 
 
+def _sort_key(value: object) -> tuple[int, Any]:
+    """Dates before numbers before text, so a column that mixes them still sorts."""
+    comparable = _comparable(value)
+    if isinstance(comparable, datetime):
+        return (0, comparable)
+    if isinstance(comparable, int | float):
+        return (1, comparable)
+    return (2, str(comparable))
+
+
 def _sort_rows(rows: list[Row], sort: Sequence[tuple[str, bool]]) -> list[Row]:
     for name, descending in reversed(sort):  # stable sorts, last key first
         present = [r for r in rows if lookup(r, name) is not None]
         absent = [r for r in rows if lookup(r, name) is None]
-        present.sort(key=lambda r: _comparable(lookup(r, name)), reverse=descending)  # type: ignore[arg-type,return-value]
+        present.sort(key=lambda r: _sort_key(lookup(r, name)), reverse=descending)
         rows = absent + present if not descending else present + absent
     return rows
 

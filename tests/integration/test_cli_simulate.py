@@ -1,0 +1,123 @@
+"""`payroll-sync simulate` as a user runs it: a real process, real ports, real files."""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.integration.conftest import bearer
+
+pytestmark = pytest.mark.integration
+COMMAND = [sys.executable, "-m", "payroll_sync.cli", "simulate"]
+
+
+class Simulate:
+    def __init__(self, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [*COMMAND, "--simployer-port", "0", "--payroll-port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        self.lines: list[str] = []
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self.lines.append(line)
+            if line.startswith("Serving"):
+                break
+        out = "".join(self.lines)
+        found = re.search(r"Simployer One\s+(\S+)\s+token (\S+)", out)
+        assert found, out + self.process.stderr.read()  # type: ignore[union-attr]
+        self.simployer_url, self.simployer_token = found.groups()
+        found = re.search(r"24SevenOffice\s+(\S+)\s+token (\S+)", out)
+        assert found, out
+        self.payroll_url, self.payroll_token = found.groups()
+
+    def stop(self) -> int:
+        self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout=20)
+
+
+@pytest.fixture
+def simulate() -> Iterator[type[Simulate]]:
+    started: list[Simulate] = []
+
+    class Tracked(Simulate):
+        def __init__(self, *args: str) -> None:
+            super().__init__(*args)
+            started.append(self)
+
+    yield Tracked
+    for sim in started:
+        if sim.process.poll() is None:
+            sim.process.kill()
+            sim.process.wait()
+
+
+async def test_serves_a_generated_company_until_stopped(simulate: type[Simulate]) -> None:
+    sim = simulate("--employees", "30", "--seed", "5", "--simployer-token", "hr-secret")
+    assert sim.simployer_token == "hr-secret"
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{sim.simployer_url}/employee", headers=bearer("hr-secret")) as answer:
+            assert answer.status == 200
+            assert (await answer.json())["total"] == 30
+        async with http.get(f"{sim.payroll_url}/auth", params={"token": sim.payroll_token}) as a:
+            assert a.status == 200
+    assert sim.stop() == 0
+
+
+async def test_loads_both_data_files(simulate: type[Simulate], tmp_path: Path) -> None:
+    hr = {
+        "department": [{"id": "d1", "name": "Lønn"}],
+        "employee": [],
+    }
+    pay = {
+        "employee": [{"empId": "7", "firstname": "Ola", "lastname": "Nordmann"}],
+        "child": [{"empId": "7", "childId": "3", "firstname": "Per", "birthdate": "2020-01-01"}],
+    }
+    (tmp_path / "hr.json").write_text(json.dumps(hr))
+    (tmp_path / "pay.json").write_text(json.dumps(pay))
+    sim = simulate(
+        "--simployer-data", str(tmp_path / "hr.json"), "--payroll-data", str(tmp_path / "pay.json")
+    )
+    async with aiohttp.ClientSession() as http:
+        async with http.get(
+            f"{sim.simployer_url}/department", headers=bearer(sim.simployer_token)
+        ) as answer:
+            assert [d["name"] for d in (await answer.json())["data"]] == ["Lønn"]
+        async with http.get(f"{sim.payroll_url}/auth", params={"token": sim.payroll_token}) as a:
+            token = (await a.json())["accessToken"]
+        async with http.get(f"{sim.payroll_url}/child/v2/7", headers=bearer(token)) as answer:
+            assert [c["childId"] for c in await answer.json()] == ["3"]
+        async with http.get(f"{sim.payroll_url}/absencetypes/v2", headers=bearer(token)) as a:
+            assert len(await a.json()) == 19  # defaults when the file has none
+    assert sim.stop() == 0
+
+
+def test_invalid_data_file_is_refused_with_the_field(tmp_path: Path) -> None:
+    (tmp_path / "hr.json").write_text(json.dumps({"employee": [{"id": "e1"}]}))
+    done = subprocess.run(
+        [*COMMAND, "--simployer-data", str(tmp_path / "hr.json"), "--simployer-port", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "employee" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_bad_arguments_are_usage_errors() -> None:
+    done = subprocess.run(
+        [*COMMAND, "--error-rate", "1.5"], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 2
+    assert "--error-rate" in done.stderr
