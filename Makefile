@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/payroll-sync simulate --employees 200
+	$(BIN)/payroll-sync demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench

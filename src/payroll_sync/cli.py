@@ -64,6 +64,10 @@ def _add_simulate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     sim.add_argument("--token-ttl", type=_non_negative, help="24SevenOffice token lifetime, s")
     sim.add_argument("--latency-ms", type=_non_negative, default=0.0, help="added to each call")
     sim.add_argument("--error-rate", type=_share, default=0.0, help="share answered 500/503")
+    sim.add_argument("--drop-rate", type=_share, default=0.0, help="share of dropped connections")
+    sim.add_argument(
+        "--timeout-rate", type=_share, default=0.0, help="share of calls that hang, then drop"
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -100,6 +104,8 @@ def _simulator_options(args: argparse.Namespace) -> SimulatorOptions:
         rate_limit_burst=burst,
         latency_ms=args.latency_ms,
         error_rate=args.error_rate,
+        drop_rate=args.drop_rate,
+        timeout_rate=args.timeout_rate,
         **extra,  # type: ignore[arg-type]
     )
 

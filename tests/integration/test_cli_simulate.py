@@ -121,3 +121,22 @@ def test_bad_arguments_are_usage_errors() -> None:
     )
     assert done.returncode == 2
     assert "--error-rate" in done.stderr
+
+
+async def test_fault_flags_set_both_simulators(simulate: type[Simulate]) -> None:
+    sim = simulate(
+        "--employees", "5", "--latency-ms", "5", "--error-rate", "0.2",
+        "--drop-rate", "0.1", "--timeout-rate", "0.05", "--rate-limit", "7",
+    )  # fmt: skip
+    async with aiohttp.ClientSession() as http:
+        for base in (sim.simployer_url, sim.payroll_url):
+            admin = base.rsplit("/", 1)[0] + "/_admin/settings"
+            async with http.get(admin) as answer:
+                settings = await answer.json()
+            assert settings["latency_ms"] == 5
+            assert settings["error_rate"] == 0.2
+            assert settings["drop_rate"] == 0.1
+            assert settings["timeout_rate"] == 0.05
+        assert settings["rate_limit_per_second"] == 7  # the last one read is 24SevenOffice
+        assert settings["rate_limit_burst"] == 14
+    assert sim.stop() == 0

@@ -633,7 +633,7 @@ def _employment(
     today: Day,
 ) -> s.Employment:
     ended = span.end is not None and span.end < today
-    last_change = span.end if ended and span.end is not None else span.start
+    last_change = span.end if span.end is not None and ended else span.start
     return s.Employment(
         id=ids(),
         employee_id=employee_id,
@@ -679,6 +679,7 @@ def _compensations(
     rows: list[s.Compensation] = []
     amount = _amount(rng, period)
     for n, day in enumerate(days):
+        note = "Ansettelse" if n == 0 else rng.choice(("Lønnsoppgjør", "Lønnsjustering", None))
         if n:
             amount = _raise(rng, amount, period)
         rows.append(
@@ -689,9 +690,7 @@ def _compensations(
                 effective_date=_iso_date(day),
                 currency="NOK",
                 payout_period=period,
-                note="Ansettelse"
-                if n == 0
-                else rng.choice(("Lønnsoppgjør", "Lønnsjustering", None)),
+                note=note,
             )
         )
     return rows
@@ -738,9 +737,15 @@ class Bundle:
     last_day: Day | None
 
 
+def _last_day(bundle: Bundle) -> Day | None:
+    end = bundle.employments[-1].end_date
+    return Day.fromisoformat(end[:10]) if end else None
+
+
 def _break(
     rng: random.Random, bundle: Bundle, kind: str, types: dict[str, s.EmploymentType], today: Day
-) -> Bundle:
+) -> None:
+    """Spoil one thing of an otherwise normal employee, in place."""
     emp, current = bundle.employee, bundle.employments[-1]
     replace = msgspec.structs.replace
     code = (current.note or "").split(":")[0]
@@ -779,7 +784,7 @@ def _break(
         raise ValueError(f"unknown kind of breakage {kind!r}")
     bundle.employee = emp
     bundle.employments[-1] = current
-    return bundle
+    bundle.last_day = _last_day(bundle)
 
 
 # ------------------------------------------------------------------ one employee
@@ -890,14 +895,8 @@ def _bundle(co: Company, number: str, employee_id: str, role: str) -> Bundle:
         employee, employments, compensations, children, person.female, first_day, last_day
     )
     if role in BROKEN_KINDS:
-        bundle = _break(rng, bundle, role, co.types, today)
-        bundle.last_day = _last_day(bundle)
+        _break(rng, bundle, role, co.types, today)
     return bundle
-
-
-def _last_day(bundle: Bundle) -> Day | None:
-    end = bundle.employments[-1].end_date
-    return Day.fromisoformat(end[:10]) if end else None
 
 
 # ------------------------------------------------------------------ roles

@@ -213,8 +213,6 @@ def create_app(
     rate_limit_per_second: float = PAYROLL_RATE_LIMIT_PER_SECOND,
     rate_limit_burst: int = PAYROLL_RATE_LIMIT_BURST,
     token_ttl_seconds: float = PAYROLL_TOKEN_TTL_SECONDS,
-    latency_ms: float = 0.0,
-    error_rate: float = 0.0,
     seed: int = 0,
 ) -> web.Application:
     controls = Controls(
@@ -223,8 +221,6 @@ def create_app(
             rate_limit_per_second=rate_limit_per_second,
             rate_limit_burst=rate_limit_burst,
             token_ttl_seconds=token_ttl_seconds,
-            latency_ms=latency_ms,
-            error_rate=error_rate,
         ),
         api_prefix=API_PREFIX,
     )

@@ -24,6 +24,7 @@ from payroll_sync.assumptions import (
 from payroll_sync.schemas import payroll as payroll_schema
 from payroll_sync.schemas import simployer as simployer_schema
 from payroll_sync.simulators import payroll, simployer
+from payroll_sync.simulators.controls import SettingsPatch
 from payroll_sync.simulators.generator import generate_company
 from payroll_sync.simulators.payroll_store import default_absence_types
 
@@ -46,6 +47,8 @@ class SimulatorOptions:
     token_ttl_seconds: float = PAYROLL_TOKEN_TTL_SECONDS
     latency_ms: float = 0.0
     error_rate: float = 0.0
+    drop_rate: float = 0.0
+    timeout_rate: float = 0.0
 
 
 @dataclass
@@ -96,14 +99,21 @@ async def _serve(app: web.Application, host: str, port: int) -> tuple[web.AppRun
     return runner, bound_port
 
 
+def _faults(options: SimulatorOptions) -> SettingsPatch:
+    return SettingsPatch(
+        latency_ms=options.latency_ms,
+        error_rate=options.error_rate,
+        drop_rate=options.drop_rate,
+        timeout_rate=options.timeout_rate,
+    )
+
+
 async def start_simulators(options: SimulatorOptions) -> RunningSimulators:
     simployer_app = simployer.create_app(
         load_simployer_dataset(options),
         tokens=[options.simployer_token],
         rate_limit_per_second=options.simployer_rate_limit_per_second,
         rate_limit_burst=options.simployer_rate_limit_burst,
-        latency_ms=options.latency_ms,
-        error_rate=options.error_rate,
         seed=options.seed,
     )
     payroll_app = payroll.create_app(
@@ -112,10 +122,10 @@ async def start_simulators(options: SimulatorOptions) -> RunningSimulators:
         rate_limit_per_second=options.rate_limit_per_second,
         rate_limit_burst=options.rate_limit_burst,
         token_ttl_seconds=options.token_ttl_seconds,
-        latency_ms=options.latency_ms,
-        error_rate=options.error_rate,
         seed=options.seed + 1,
     )
+    for controls in (simployer.controls_of(simployer_app), payroll.controls_of(payroll_app)):
+        controls.update(_faults(options))
     s_runner, s_port = await _serve(simployer_app, options.host, options.simployer_port)
     p_runner, p_port = await _serve(payroll_app, options.host, options.payroll_port)
     return RunningSimulators(

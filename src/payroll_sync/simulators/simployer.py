@@ -159,8 +159,6 @@ def create_app(
     tokens: list[str],
     rate_limit_per_second: float = SIMPLOYER_RATE_LIMIT_PER_SECOND,
     rate_limit_burst: int = SIMPLOYER_RATE_LIMIT_BURST,
-    latency_ms: float = 0.0,
-    error_rate: float = 0.0,
     seed: int = 0,
 ) -> web.Application:
     controls = Controls(
@@ -168,8 +166,6 @@ def create_app(
             tokens=list(tokens),
             rate_limit_per_second=rate_limit_per_second,
             rate_limit_burst=rate_limit_burst,
-            latency_ms=latency_ms,
-            error_rate=error_rate,
         ),
         api_prefix=API_PREFIX,
     )
