@@ -10,9 +10,13 @@ from __future__ import annotations
 import asyncio
 
 import aiohttp
+import msgspec
 
 from payroll_sync.cli_output import print_table
+from payroll_sync.schemas.simployer import ListBody
 from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, start_simulators
+
+_list_body = msgspec.json.Decoder(ListBody)
 
 
 async def _page_all(session: aiohttp.ClientSession, url: str, token: str) -> int:
@@ -21,10 +25,10 @@ async def _page_all(session: aiohttp.ClientSession, url: str, token: str) -> int
         async with session.get(
             url, params={"limit": "100", "offset": str(offset)}, headers=_bearer(token)
         ) as answer:
-            body = await answer.json()
-        seen += body["count"]
-        offset += body["count"]
-        if offset >= body["total"] or not body["count"]:
+            body = _list_body.decode(await answer.read())
+        seen += body.count
+        offset += body.count
+        if offset >= body.total or not body.count:
             return seen
 
 

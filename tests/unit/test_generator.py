@@ -384,3 +384,12 @@ def test_a_larger_share_breaks_more() -> None:
     company = generate_company(200, 1, today=TODAY, broken_share=0.2)
     assert len(company.broken) == 40
     assert Counter(company.broken.values()).most_common()[-1][1] >= 5
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_fifty_employees_already_hold_one_of_everything(seed: int) -> None:
+    company = generate_company(50, seed, today=TODAY)
+    ds = company.dataset
+    assert {leave.type_id for leave in ds.leave} == {t.id for t in ds.leave_type}
+    assert len({leave.status for leave in ds.leave}) == 5
+    assert set(company.broken.values()) == set(BROKEN_KINDS)

@@ -1018,9 +1018,11 @@ def _leaves(
     people: list[Absentee],
     types: list[tuple[LeaveSpec, s.LeaveType]],
     today: Day,
+    *,
+    full_coverage: bool,
 ) -> list[s.Leave]:
     rows: list[s.Leave] = []
-    if len(people) >= FULL_COVERAGE_MIN:
+    if full_coverage:
         # One of every leave type, the statuses in turn, so a company holds one of everything.
         for n, (spec, row) in enumerate(types):
             for who in rng.sample(people, len(people)):
@@ -1072,13 +1074,16 @@ def generate_company(
     leave_types = _leave_types(ids)
     roles = _roles(rng, employees, broken_share)
     bundles = [_bundle(co, str(1001 + n), employee_ids[n], role) for n, role in enumerate(roles)]
-    people = [_absentee(b, today) for b in bundles]
+    # Those who left before the leave window have no leaves.
+    people = [p for p in (_absentee(b, today) for b in bundles) if p.first <= p.last]
     dataset = s.Dataset(
         employee=[b.employee for b in bundles],
         employment=[row for b in bundles for row in b.employments],
         employment_type=list(co.types.values()),
         compensation=[row for b in bundles for row in b.compensations],
-        leave=_leaves(rng, ids, [p for p in people if p.first <= p.last], leave_types, today),
+        leave=_leaves(
+            rng, ids, people, leave_types, today, full_coverage=employees >= FULL_COVERAGE_MIN
+        ),
         leave_type=[row for _, row in leave_types],
         leave_type_code=_leave_type_codes(ids, [row for _, row in leave_types]),
         child=[row for b in bundles for row in b.children],

@@ -22,6 +22,7 @@ from payroll_sync.simulators.controls import Controls, Settings, control_middlew
 from payroll_sync.simulators.simployer_query import (
     QueryError,
     Row,
+    build_index,
     parse_query,
     run_get_one,
     run_query,
@@ -47,6 +48,7 @@ class SimployerStore:
     def __init__(self, dataset: simployer.Dataset | None = None) -> None:
         self.tables: dict[str, list[Row]] = {}
         self.by_id: dict[str, dict[str, Row]] = {}
+        self._indexes: dict[tuple[str, str], dict[object, list[int]]] = {}
         self.replace(dataset or simployer.Dataset())
 
     def replace(self, dataset: simployer.Dataset) -> None:
@@ -60,6 +62,14 @@ class SimployerStore:
                     raise ValueError(f"{name}: duplicate id {row['id']!r}")
                 index[str(row["id"])] = row
         self.tables, self.by_id = tables, by_id
+        self._indexes.clear()
+
+    def index(self, resource: str, name: str) -> dict[object, list[int]]:
+        """Built on first use; any write drops them all (writes are rare, reads many)."""
+        key = (resource, name)
+        if key not in self._indexes:
+            self._indexes[key] = build_index(self.tables[resource], name)
+        return self._indexes[key]
 
     def load_json(self, raw: bytes) -> None:
         self.replace(_dataset_decoder.decode(raw))
@@ -78,6 +88,7 @@ class SimployerStore:
         _row_decoders[resource].decode(_encoder.encode(merged))  # raises ValueError if invalid
         current.clear()
         current.update(merged)
+        self._indexes.clear()
         return current
 
 
@@ -106,7 +117,7 @@ def _list_handler(resource: str) -> Handler:
             query = parse_query(resource, request.query.items())
         except QueryError as exc:
             return _error(400, str(exc))
-        return json_response(run_query(resource, query, store.tables))
+        return json_response(run_query(resource, query, store.tables, store.index))
 
     return handler
 

@@ -227,20 +227,30 @@ _RANGE_TESTS: dict[str, Callable[[list[int | None]], bool]] = {
 }
 
 
-def _matches(kind: Kind, value: object, flt: Filter) -> bool:
+def _predicate(kind: Kind, flt: Filter) -> Callable[[Row], bool]:
+    """A row test for one filter; the wanted values are converted once, not once per row."""
     wanted = [_comparable(_coerce(kind, v, flt.field)) for v in flt.values]
-    have = _comparable(value)
-    if flt.op == "$eq":
-        return have == wanted[0]
-    if flt.op == "$neq":
-        return have != wanted[0]
-    if flt.op == "$in":
-        return have in wanted
-    if flt.op == "$nin":
-        return have not in wanted
-    if have is None or any(w is None for w in wanted):
-        return False
-    return _RANGE_TESTS[flt.op]([_order(have, w) for w in wanted])
+    name, op = flt.field, flt.op
+
+    def have(row: Row) -> object:
+        return _comparable(lookup(row, name))
+
+    if op == "$eq":
+        return lambda row: have(row) == wanted[0]
+    if op == "$neq":
+        return lambda row: have(row) != wanted[0]
+    if op in ("$in", "$nin"):
+        inside = op == "$in"
+        return lambda row: (have(row) in wanted) is inside
+    if any(w is None for w in wanted):
+        return lambda row: False
+    test = _RANGE_TESTS[op]
+
+    def in_range(row: Row) -> bool:
+        value = have(row)
+        return value is not None and test([_order(value, w) for w in wanted])
+
+    return in_range
 
 
 def _sort_key(value: object) -> tuple[int, Any]:
@@ -284,16 +294,45 @@ def related_rows(
     return out
 
 
+Index = Mapping[object, Sequence[int]]
+#: (resource, field) -> positions in the table by the field's comparable value.
+IndexLookup = Callable[[str, str], Index]
+
+
+def build_index(rows: Sequence[Row], name: str) -> dict[object, list[int]]:
+    index: dict[object, list[int]] = {}
+    for position, row in enumerate(rows):
+        index.setdefault(_comparable(lookup(row, name)), []).append(position)
+    return index
+
+
+def _candidates(
+    resource: str, query: Query, tables: Mapping[str, Sequence[Row]], indexes: IndexLookup | None
+) -> Sequence[Row]:
+    """The rows an `$eq`/`$in` filter can match, via an index, instead of the whole table."""
+    if indexes is None:
+        return tables[resource]
+    kinds = FIELD_KINDS[resource]
+    for flt in query.filters:
+        if flt.op in ("$eq", "$in"):
+            index = indexes(resource, flt.field)
+            keys = {_comparable(_coerce(kinds[flt.field], v, flt.field)) for v in flt.values}
+            positions = sorted({p for key in keys for p in index.get(key, ())})
+            return [tables[resource][p] for p in positions]
+    return tables[resource]
+
+
 def run_query(
-    resource: str, query: Query, tables: Mapping[str, Sequence[Row]]
+    resource: str,
+    query: Query,
+    tables: Mapping[str, Sequence[Row]],
+    indexes: IndexLookup | None = None,
 ) -> dict[str, object]:
     """The list body of `GET /v1/<resource>` for a parsed query."""
     kinds = FIELD_KINDS[resource]
-    rows = [
-        row
-        for row in tables[resource]
-        if all(_matches(kinds[f.field], lookup(row, f.field), f) for f in query.filters)
-    ]
+    tests = [_predicate(kinds[f.field], f) for f in query.filters]
+    candidates = _candidates(resource, query, tables, indexes)
+    rows = [row for row in candidates if all(test(row) for test in tests)]
     if query.sort:
         rows = _sort_rows(rows, query.sort)
     page = rows[query.offset : query.offset + query.limit]
