@@ -148,6 +148,12 @@ class Controls:
     buckets: dict[str, TokenBucket] = field(default_factory=dict)
     stats: RequestStats = field(default_factory=RequestStats)
 
+    @classmethod
+    def start(cls, api_prefix: str, seed: int, settings: Settings) -> Controls:
+        controls = cls(settings=apply_patch(settings, SettingsPatch()), api_prefix=api_prefix)
+        controls.rng.seed(seed)
+        return controls
+
     def update(self, patch: SettingsPatch) -> None:
         self.settings = apply_patch(self.settings, patch)
         self.buckets.clear()  # a new limit starts with full buckets

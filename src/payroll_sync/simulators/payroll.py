@@ -215,16 +215,13 @@ def create_app(
     token_ttl_seconds: float = PAYROLL_TOKEN_TTL_SECONDS,
     seed: int = 0,
 ) -> web.Application:
-    controls = Controls(
-        settings=Settings(
-            tokens=list(tokens),
-            rate_limit_per_second=rate_limit_per_second,
-            rate_limit_burst=rate_limit_burst,
-            token_ttl_seconds=token_ttl_seconds,
-        ),
-        api_prefix=API_PREFIX,
+    settings = Settings(
+        tokens=list(tokens),
+        rate_limit_per_second=rate_limit_per_second,
+        rate_limit_burst=rate_limit_burst,
+        token_ttl_seconds=token_ttl_seconds,
     )
-    controls.rng.seed(seed)
+    controls = Controls.start(API_PREFIX, seed, settings)
     store = PayrollStore(dataset)
     sessions = Sessions()
 

@@ -258,6 +258,13 @@ class PayrollStore:
             pass
         return candidate
 
+    def _existing_emp_id(self, raw: object) -> int:
+        """The `empId` of a write body; 400 (not 404) when unknown, as the body is invalid."""
+        emp_id = parse_emp_id(raw)
+        if emp_id not in self.employees:
+            raise Invalid(f"empId {emp_id} is not an employee of this company")
+        return emp_id
+
     # ------------------------------------------------------------ absences
 
     def absence_type(self, code: str) -> AbsenceType:
@@ -290,9 +297,7 @@ class PayrollStore:
         return out
 
     def post_absence(self, body: AbsenceWrite) -> Absence:
-        emp_id = parse_emp_id(body.emp_id)
-        if emp_id not in self.employees:
-            raise Invalid(f"empId {emp_id} is not an employee of this company")
+        emp_id = self._existing_emp_id(body.emp_id)
         if body.serial_no is not None:
             serial = parse_emp_id(body.serial_no, "serialNo")
             existing = self.absences.get(serial)
@@ -360,9 +365,7 @@ class PayrollStore:
         return [c for c in self.children.values() if c.emp_id == str(emp_id)]
 
     def post_child(self, body: ChildWrite) -> StoredChild:
-        emp_id = parse_emp_id(body.emp_id)
-        if emp_id not in self.employees:
-            raise Invalid(f"empId {emp_id} is not an employee of this company")
+        emp_id = self._existing_emp_id(body.emp_id)
         check_date(body.birthdate, "birthdate")
         if body.child_id is not None:
             child_id = parse_emp_id(body.child_id, "childId")

@@ -172,15 +172,12 @@ def create_app(
     rate_limit_burst: int = SIMPLOYER_RATE_LIMIT_BURST,
     seed: int = 0,
 ) -> web.Application:
-    controls = Controls(
-        settings=Settings(
-            tokens=list(tokens),
-            rate_limit_per_second=rate_limit_per_second,
-            rate_limit_burst=rate_limit_burst,
-        ),
-        api_prefix=API_PREFIX,
+    settings = Settings(
+        tokens=list(tokens),
+        rate_limit_per_second=rate_limit_per_second,
+        rate_limit_burst=rate_limit_burst,
     )
-    controls.rng.seed(seed)
+    controls = Controls.start(API_PREFIX, seed, settings)
     store = SimployerStore(dataset)
 
     def rate_key(request: web.Request) -> str | None:
