@@ -14,7 +14,10 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
+from payroll_sync.simulators.generator import generate_company
 from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, SimulatorThread
+from payroll_sync.simulators.simployer import SimployerStore
+from payroll_sync.simulators.simployer_query import parse_query, run_query
 
 CONCURRENCY = 16
 
@@ -89,6 +92,21 @@ async def _measure(sims: RunningSimulators, employees: int, rounds: int) -> dict
     return {name: statistics.median(values) for name, values in figures.items()}
 
 
+def _index_effect(employees: int, rounds: int) -> tuple[float, float]:
+    """Median microseconds of one `filters[employeeId][$eq]` compensation query, scan vs index."""
+    store = SimployerStore(generate_company(employees, seed=1).dataset)
+    ids = [str(row["id"]) for row in store.tables["employee"][:200]]
+    queries = [parse_query("compensation", [("filters[employeeId]", i)]) for i in ids]
+    timings: dict[bool, list[float]] = {False: [], True: []}
+    for _ in range(rounds):
+        for indexed in (False, True):  # side by side, alternating, in one run
+            start = time.perf_counter()
+            for query in queries:
+                run_query("compensation", query, store.tables, store.index if indexed else None)
+            timings[indexed].append((time.perf_counter() - start) / len(queries) * 1e6)
+    return statistics.median(timings[False]), statistics.median(timings[True])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--employees", type=int, default=2000)
@@ -103,6 +121,11 @@ def main() -> None:
     print(f"median of {args.rounds} rounds, client and simulators sharing this machine:")
     for name, per_second in figures.items():
         print(f"  {name:<52} {per_second:8.0f} requests/s")
+    scan, indexed = _index_effect(args.employees, args.rounds)
+    print(
+        f"query engine, one compensation lookup by employeeId: scan {scan:.0f} µs, "
+        f"index {indexed:.0f} µs ({scan / indexed:.0f}x)"
+    )
 
 
 if __name__ == "__main__":
