@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 import msgspec
 from aiohttp import web
 
+from payroll_sync.assumptions import PAYROLL_TOKEN_TTL_SECONDS
+
 ADMIN_PREFIX = "/_admin/"
 #: Bounded: a long benchmark must not grow the simulator without limit.
 REQUEST_LOG_SIZE = 20_000
@@ -37,7 +39,7 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: Of the dropped and hung requests, the share whose work is done before the answer is
     #: lost (the client cannot tell whether its write happened).
     lost_after_handling_share: float = 0.5
-    token_ttl_seconds: float = 3600.0  # 24SevenOffice bearer tokens only
+    token_ttl_seconds: float = PAYROLL_TOKEN_TTL_SECONDS  # 24SevenOffice bearer tokens only
 
 
 class SettingsPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
