@@ -550,3 +550,42 @@ async def test_state_load_refuses_invalid_data(
     async with http.put(f"{sims.payroll_admin}/state", data=bad) as answer:
         assert answer.status == 400
         assert "empId" in (await answer.json())["message"]
+
+
+async def test_concurrent_creates_of_one_employee_make_exactly_one(api: Payroll) -> None:
+    answers = await asyncio.gather(*(api.call("POST", "/employee/v2", EMPLOYEE) for _ in range(20)))
+    statuses = sorted(status for status, _ in answers)
+    assert statuses == [200] + [409] * 19
+    assert len((await api.call("GET", "/employee/v2"))[1]) == 1
+
+
+async def test_a_lost_answer_can_hide_a_write_that_happened(
+    api: Payroll, sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    """The case a client must survive: its create went through, but it never heard so."""
+    async with http.patch(
+        f"{sims.payroll_admin}/settings", json={"drop_rate": 1.0, "lost_after_handling_share": 1.0}
+    ) as answer:
+        assert answer.status == 200
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await api.call("POST", "/employee/v2", EMPLOYEE)  # POST: aiohttp does not retry it
+    async with http.patch(f"{sims.payroll_admin}/settings", json={"drop_rate": 0.0}) as answer:
+        assert answer.status == 200
+    status, employees = await api.call("GET", "/employee/v2")
+    assert status == 200
+    assert [e["empId"] for e in employees] == ["12"]
+    assert (await api.call("POST", "/employee/v2", EMPLOYEE))[0] == 409  # a blind retry is told
+
+
+async def test_a_dropped_answer_before_handling_writes_nothing(
+    api: Payroll, sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    async with http.patch(
+        f"{sims.payroll_admin}/settings", json={"drop_rate": 1.0, "lost_after_handling_share": 0.0}
+    ) as answer:
+        assert answer.status == 200
+    with pytest.raises(aiohttp.ClientConnectionError):
+        await api.call("POST", "/employee/v2", EMPLOYEE)
+    async with http.patch(f"{sims.payroll_admin}/settings", json={"drop_rate": 0.0}) as answer:
+        assert answer.status == 200
+    assert (await api.call("GET", "/employee/v2"))[1] == []
