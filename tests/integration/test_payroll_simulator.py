@@ -83,11 +83,11 @@ async def test_wrong_persistent_token_and_missing_bearer_are_401(
 async def test_token_expires_then_refresh_works(
     start_simulators: StartSimulators, http: aiohttp.ClientSession
 ) -> None:
-    sims = start_simulators(rate_limit_per_second=0, token_ttl_seconds=0.5)
+    sims = start_simulators(rate_limit_per_second=0, token_ttl_seconds=1.0)
     api = Payroll(http, sims)
     await api.login()
     assert (await api.call("GET", "/employee/v2"))[0] == 200
-    await asyncio.sleep(0.7)
+    await asyncio.sleep(1.2)
     status, body = await api.call("GET", "/employee/v2")
     assert status == 401
     assert "expired" in body["message"]
@@ -439,7 +439,8 @@ async def test_invalid_requests_get_400_naming_the_field_and_change_nothing(
 async def test_rate_limit_answers_429_with_retry_after(
     start_simulators: StartSimulators, http: aiohttp.ClientSession
 ) -> None:
-    sims = start_simulators(rate_limit_per_second=2, rate_limit_burst=4)
+    # A slow refill, so a loaded machine cannot earn a token back in the middle of the burst.
+    sims = start_simulators(rate_limit_per_second=0.5, rate_limit_burst=4)
     api = Payroll(http, sims)
     await api.login()  # takes one token from the bucket
     answers = []
@@ -453,14 +454,14 @@ async def test_rate_limit_answers_429_with_retry_after(
         if status == 429:
             assert retry_after is not None
             assert int(retry_after) >= 1
-    await asyncio.sleep(1.0)  # two tokens back at 2/s
+    await asyncio.sleep(2.0)  # one token back at 0.5/s
     assert (await api.call("GET", "/employee/v2"))[0] == 200
 
 
 async def test_refreshing_the_token_does_not_reset_the_rate_limit(
     start_simulators: StartSimulators, http: aiohttp.ClientSession
 ) -> None:
-    sims = start_simulators(rate_limit_per_second=1, rate_limit_burst=2)
+    sims = start_simulators(rate_limit_per_second=0.25, rate_limit_burst=2)
     api = Payroll(http, sims)
     await api.login()
     await api.call("GET", "/employee/v2")

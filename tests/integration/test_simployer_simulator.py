@@ -508,7 +508,7 @@ async def _burst(api: Api, token: str, count: int) -> list[tuple[int, Any, CIMul
 async def test_rate_limit_answers_429_with_retry_after_per_token(
     start_simulators: StartSimulators, http: aiohttp.ClientSession
 ) -> None:
-    sims = start_simulators(simployer_rate_limit_per_second=2, simployer_rate_limit_burst=3)
+    sims = start_simulators(simployer_rate_limit_per_second=0.5, simployer_rate_limit_burst=3)
     api = Api(http, sims)
     answers = await _burst(api, sims.simployer_token, 10)
     assert [status for status, _, _ in answers] == [200] * 3 + [429] * 7
@@ -516,7 +516,7 @@ async def test_rate_limit_answers_429_with_retry_after_per_token(
         _assert_error(body, 429, "Too Many Requests")
         retry_after = headers["Retry-After"]
         assert retry_after.isdigit(), retry_after
-        assert int(retry_after) == 1  # at 2 tokens/s the next token is < 1 s away
+        assert int(retry_after) == 2  # at 0.5 tokens/s the next token is up to 2 s away
     # Retry-After tells the truth: after waiting that long the next request passes.
     await asyncio.sleep(int(answers[-1][2]["Retry-After"]))
     assert (await _burst(api, sims.simployer_token, 1))[0][0] == 200
@@ -534,7 +534,7 @@ async def test_rate_limit_answers_429_with_retry_after_per_token(
 async def test_wrong_tokens_get_401_not_429(
     start_simulators: StartSimulators, http: aiohttp.ClientSession
 ) -> None:
-    sims = start_simulators(simployer_rate_limit_per_second=2, simployer_rate_limit_burst=3)
+    sims = start_simulators(simployer_rate_limit_per_second=0.5, simployer_rate_limit_burst=3)
     api = Api(http, sims)
     assert [status for status, _, _ in await _burst(api, "made-up", 6)] == [401] * 6
     assert [status for status, _, _ in await _burst(api, sims.simployer_token, 3)] == [200] * 3
