@@ -66,8 +66,14 @@ PAYROLL_AUTH_HEADER: Final = "Authorization"
 #: unknown employee answers 404.
 PAYROLL_UNKNOWN_EMPLOYEE_STATUS: Final = 404
 
-#: `POST /employee/v2/{empId}`: fields left out of the body stay unchanged.
-PAYROLL_UPDATE_IS_PARTIAL: Final = True
+#: `POST /employee/v2/{empId}` and employment/absence/child upserts: fields left out of the
+#: body stay unchanged (the write Structs' None means "not sent").
+
+#: `POST /employee/v2` refuses (400) a new employee without these fields.
+PAYROLL_CREATE_REQUIRES: Final = ("firstname", "lastname")
+
+#: Write bodies with fields the API does not list are refused (400) rather than ignored, so a
+#: client that misspells a field fails in tests instead of silently writing nothing.
 
 #: A successful create/update answers with the stored object as a one-element array, like GET.
 #: `GET /absence/v2?datefrom=&dateto=` returns absences that overlap the interval.

@@ -13,7 +13,11 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from payroll_sync.assumptions import DEFAULT_ABSENCE_TYPES, PAYROLL_DECIMAL_FIELDS
+from payroll_sync.assumptions import (
+    DEFAULT_ABSENCE_TYPES,
+    PAYROLL_CREATE_REQUIRES,
+    PAYROLL_DECIMAL_FIELDS,
+)
 from payroll_sync.schemas import payroll
 from payroll_sync.schemas.payroll import (
     Absence,
@@ -165,7 +169,7 @@ class PayrollStore:
         emp_id = parse_emp_id(body.emp_id)
         if emp_id in self.employees:
             raise Conflict(f"employee with empId {emp_id} already exists")
-        for name in ("firstname", "lastname"):
+        for name in PAYROLL_CREATE_REQUIRES:
             if not getattr(body, name):
                 raise Invalid(f"{name} is required")
         employee = Employee(emp_id=str(emp_id))
