@@ -405,6 +405,33 @@ BAD_REQUESTS = [
     ),
     ("unknown field", "POST", "/employee/v2/12", {"shoe_size": "44"}, ["shoe_size"]),
     ("non-numeric salary", "POST", "/employee/v2/12", {"salary": "lots"}, ["salary"]),
+    ("non-numeric vacation_days", "POST", "/employee/v2/12", {"vacation_days": "x"}, ["vacation"]),
+    (
+        "non-numeric percent",
+        "POST",
+        "/absence/v2",
+        {
+            "empId": 12,
+            "absenceType": "01",
+            "startDate": "2025-05-01",
+            "endDate": "2025-05-02",
+            "percent": "abc",
+        },
+        ["percent"],
+    ),
+    (
+        "non-numeric numberOfDays",
+        "POST",
+        "/absence/v2",
+        {
+            "empId": 12,
+            "absenceType": "04",
+            "startDate": "2025-05-01",
+            "endDate": "2025-05-02",
+            "numberOfDays": "x",
+        },
+        ["numberOfDays"],
+    ),
     (
         "profession code not 7 digits",
         "POST",

@@ -28,7 +28,17 @@ def test_values_become_the_apis_strings(name: str, value: object, text: str) -> 
     assert as_text(name, value) == text
 
 
-@pytest.mark.parametrize(("name", "value"), [("salary", "lots"), ("salary", True), ("x", None)])
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("salary", "lots"),
+        ("salary", True),
+        ("x", None),
+        ("vacation_days", "many"),
+        ("percent", "abc"),
+        ("numberOfDays", "x"),
+    ],
+)
 def test_values_that_cannot_be_numbers_are_refused(name: str, value: object) -> None:
     with pytest.raises(Invalid, match=name):
         as_text(name, value)

@@ -76,11 +76,15 @@ def check_date(value: str | None, name: str) -> None:
             raise Invalid(f"{name}: {value!r} is not a valid date (YYYY-MM-DD)") from None
 
 
+#: Fields the OpenAPI file describes as numbers; any other field is free text.
+NUMBER_FIELDS = PAYROLL_DECIMAL_FIELDS | {"vacation_days", "percent", "numberOfDays"}
+
+
 def as_text(name: str, value: object) -> str:
     """The API's string for a written value: numbers as it prints them, decimals with two."""
     if isinstance(value, bool) or value is None:
         raise Invalid(f"{name}: unexpected value {value!r}")
-    if isinstance(value, str) and name not in PAYROLL_DECIMAL_FIELDS:
+    if isinstance(value, str) and name not in NUMBER_FIELDS:
         return value
     if isinstance(value, str) and value.strip() == "":
         return ""
