@@ -197,3 +197,16 @@ class ErrorBody(msgspec.Struct, kw_only=True):
     status_code: int = field(name="statusCode")
     message: str | list[str]
     error: str
+
+
+class EmployeeBundle(msgspec.Struct, kw_only=True):
+    """One employee with what the employee sync reads alongside it (our composition of API rows).
+
+    `employment` is the current one (`employee.employmentId`), `employment_type` its type, and
+    `compensations` all of the employee's compensations (the mapping picks the latest).
+    """
+
+    employee: Employee
+    employment: Employment | None = None
+    employment_type: EmploymentType | None = None
+    compensations: list[Compensation] = field(default_factory=list)
