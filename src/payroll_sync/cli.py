@@ -13,8 +13,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import msgspec
+import redis
 
+from payroll_sync import cli_sync
 from payroll_sync.assumptions import PAYROLL_RATE_LIMIT_PER_SECOND
+from payroll_sync.connectors.errors import SyncError
 from payroll_sync.simulators.serve import SimulatorOptions, start_simulators
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -77,8 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     _add_simulate(commands)
-    demo = commands.add_parser("demo", help="a short guided tour against the simulators")
+    demo = commands.add_parser(
+        "demo", help="sync a generated company into the simulators, twice, and show the outcomes"
+    )
     demo.add_argument("--employees", type=int, default=200)
+    cli_sync.add_commands(commands)
     return parser
 
 
@@ -134,6 +140,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             from payroll_sync.demo import run_demo
 
             return asyncio.run(run_demo(employees=args.employees))
+        if args.command == "worker":
+            return cli_sync.run_worker(args)
+        if args.command == "sync":
+            return asyncio.run(cli_sync.run_sync(args))
+        if args.command == "check-config":
+            return asyncio.run(cli_sync.run_check_config())
+    except SyncError as exc:
+        # Configuration and credential problems: the reason names the setting to fix.
+        print(f"payroll-sync: {exc.reason}", file=sys.stderr)
+        return EXIT_USAGE
+    except redis.RedisError as exc:
+        print(f"payroll-sync: Redis is not answering ({type(exc).__name__})", file=sys.stderr)
+        return EXIT_USAGE
     except (OSError, msgspec.DecodeError, ValueError) as exc:
         # A missing or invalid data file, a port in use: say what, not a traceback.
         print(f"payroll-sync: {exc}", file=sys.stderr)

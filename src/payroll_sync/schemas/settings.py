@@ -43,6 +43,33 @@ class Integration(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fiel
     rate_limit_burst: Annotated[int, Meta(ge=1, le=10000)] | None = None
     scope: Scope = msgspec.field(default_factory=Scope)
 
+    @property
+    def burst(self) -> int:
+        return self.rate_limit_burst or max(1, int(self.rate_limit_per_second))
+
+
+class Worker(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """How workers retry and wait (the `[worker]` table; every key optional)."""
+
+    # Retryable errors (network, 5xx) are retried with exponential backoff for this long, counted
+    # from a record's first attempt; then the record fails. Hours, not Dramatiq's weeks: HR
+    # administrators should see a stuck record the same day.
+    retry_for_hours: Annotated[float, Meta(gt=0, le=72)] = 3.0
+    first_retry_seconds: Annotated[float, Meta(gt=0, le=3600)] = 1.0
+    max_retry_delay_seconds: Annotated[float, Meta(gt=0, le=3600)] = 300.0
+    # A record whose rate-limit wait would be longer than this is put back on the queue with a
+    # delay instead of holding a worker thread that other integrations need.
+    max_rate_wait_seconds: Annotated[float, Meta(ge=0, le=60)] = 2.0
+    # Per-request timeout towards either API.
+    request_timeout_seconds: Annotated[float, Meta(gt=0, le=300)] = 30.0
+    # A worker process silent this long is taken for dead, and its unfinished messages go back
+    # to the queue for the others (Dramatiq's Redis broker heartbeat).
+    dead_worker_after_seconds: Annotated[float, Meta(ge=1, le=3600)] = 60.0
+    # How many Redis commands in a million also run the broker's maintenance, which is what
+    # requeues a dead worker's messages (Dramatiq's default is 1,000).
+    broker_maintenance_chance: Annotated[int, Meta(ge=1, le=1_000_000)] = 10_000
+
 
 class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     integrations: dict[IntegrationId, Integration] = msgspec.field(default_factory=dict)
+    worker: Worker = msgspec.field(default_factory=Worker)

@@ -1,0 +1,229 @@
+"""The sync commands of `payroll-sync`: worker, sync employees, check-config.
+
+Exit codes: 0 nothing failed, 1 records failed (or a connection check failed), 2 usage or
+configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Sequence
+from typing import Final, TextIO
+
+import aiohttp
+import msgspec
+import redis.asyncio as aioredis
+
+from payroll_sync import config
+from payroll_sync.cli_output import format_table
+from payroll_sync.connectors.errors import SyncError
+from payroll_sync.connectors.payroll import PayrollAuth, PayrollClient
+from payroll_sync.connectors.ratelimit import SharedRateLimiter
+from payroll_sync.connectors.simployer import SimployerClient
+from payroll_sync.producer.expand import RequestRefused
+from payroll_sync.producer.submit import submit_sync
+from payroll_sync.runs.store import RunStore
+from payroll_sync.schemas.messages import SyncRequest
+from payroll_sync.schemas.outcomes import OUTCOMES, RecordOutcome, Run
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# The producer may wait this long for the shared rate limit (it holds no worker thread).
+PRODUCER_MAX_RATE_WAIT: Final = 120.0
+POLL_SECONDS: Final = 0.5
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
+    return value
+
+
+def _employee_numbers(text: str) -> list[str]:
+    numbers = [part.strip() for part in text.split(",") if part.strip()]
+    if not numbers:
+        raise argparse.ArgumentTypeError("give employee numbers separated by commas, e.g. 12,40")
+    return numbers
+
+
+def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    worker = commands.add_parser("worker", help="run Dramatiq workers that sync records")
+    worker.add_argument("--processes", type=_positive_int, default=os.cpu_count() or 1)
+    worker.add_argument("--threads", type=_positive_int, default=8)
+
+    sync = commands.add_parser("sync", help="sync one integration now")
+    kinds = sync.add_subparsers(dest="kind", required=True)
+    employees = kinds.add_parser("employees", help="sync the integration's employees")
+    employees.add_argument("--integration", required=True, metavar="ID")
+    employees.add_argument(
+        "--employees", type=_employee_numbers, metavar="12,40", help="only these employees"
+    )
+    employees.add_argument("--dry-run", action="store_true", help="everything but the writes")
+    employees.add_argument("--wait", action="store_true", help="wait for the run to finish")
+    employees.add_argument("--json", action="store_true", help="print the result as JSON")
+
+    commands.add_parser("check-config", help="test both connections of every integration")
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    env = config.environment()
+    config.load_settings(env.config_path)  # refuse a bad file here, not in every process
+    command = [
+        sys.executable,
+        "-m",
+        "dramatiq",
+        "payroll_sync.worker.actors",
+        "--processes",
+        str(args.processes),
+        "--threads",
+        str(args.threads),
+    ]
+    sys.stdout.flush()
+    os.execv(sys.executable, command)
+    return EXIT_OK  # not reached
+
+
+async def run_sync(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
+    env = config.environment()
+    settings = config.load_settings(env.config_path)
+    try:
+        request = msgspec.convert(
+            {
+                "integration": args.integration,
+                "kind": args.kind,
+                "employees": args.employees,
+                "dry_run": args.dry_run,
+            },
+            SyncRequest,
+        )
+    except msgspec.ValidationError as error:
+        raise RequestRefused(f"invalid request: {error}") from None
+    redis = aioredis.Redis.from_url(env.redis_url)
+    try:
+        store = RunStore(redis, prefix=env.prefix)
+        limiter = SharedRateLimiter(
+            redis, key_prefix=f"{env.prefix}:ratelimit", max_wait=PRODUCER_MAX_RATE_WAIT
+        )
+        expansion = await submit_sync(request, settings=settings, store=store, limiter=limiter)
+        if not args.wait:
+            note = " (joined the run in progress)" if expansion.joined else ""
+            if args.json:
+                print(msgspec.json.encode({"run_id": expansion.run_id}).decode(), file=out)
+            else:
+                print(
+                    f"run {expansion.run_id}: {expansion.enqueued} employees queued{note}",
+                    file=out,
+                )
+            return EXIT_OK
+        run = await wait_for_run(store, expansion.run_id, progress=None if args.json else sys.stderr)
+        outcomes = await store.outcomes(expansion.run_id)
+    finally:
+        await redis.aclose()
+    if args.json:
+        print(run_json(run, outcomes), file=out)
+    else:
+        print(run_summary(run, outcomes), file=out)
+    return EXIT_FAILED if run.counts.get("failed", 0) else EXIT_OK
+
+
+async def wait_for_run(store: RunStore, run_id: str, *, progress: TextIO | None) -> Run:
+    while True:
+        run = await store.get_run(run_id)
+        if run is None:
+            raise RequestRefused(f"run {run_id} disappeared from Redis")
+        if progress is not None:
+            progress.write("\r" + progress_bar(run.finished, run.total))
+            progress.flush()
+        if run.status == "done":
+            if progress is not None:
+                progress.write("\n")
+            return run
+        await asyncio.sleep(POLL_SECONDS)
+
+
+def progress_bar(done: int, total: int, width: int = 30) -> str:
+    share = done / total if total else 1.0
+    filled = round(share * width)
+    return f"[{'#' * filled}{'.' * (width - filled)}] {done}/{total}"
+
+
+def run_json(run: Run, outcomes: Sequence[RecordOutcome]) -> str:
+    body = {
+        "run_id": run.id,
+        "status": run.status,
+        "counts": {name: run.counts.get(name, 0) for name in OUTCOMES},
+        "records": [
+            {
+                "employee_number": item.employee_number,
+                "outcome": item.outcome,
+                "changed": item.changed,
+                "reason": item.reason,
+            }
+            for item in outcomes
+        ],
+    }
+    return msgspec.json.encode(body).decode()
+
+
+def run_summary(run: Run, outcomes: Sequence[RecordOutcome]) -> str:
+    seconds = (run.finished_at or time.time()) - run.created_at
+    lines = [
+        f"run {run.id}  integration {run.integration}  {run.status}"
+        f"{'  (dry run)' if run.dry_run else ''}  {run.total} employees in {seconds:.1f} s",
+        "",
+        format_table(["outcome", "employees"], [[n, str(run.counts.get(n, 0))] for n in OUTCOMES]),
+    ]
+    needs_attention = [item for item in outcomes if item.outcome in ("failed", "skipped")]
+    if needs_attention:
+        lines += [
+            "",
+            format_table(
+                ["employee", "outcome", "field", "reason"],
+                [
+                    [item.employee_number, item.outcome, item.field or "-", item.reason]
+                    for item in needs_attention
+                ],
+            ),
+        ]
+    return "\n".join(lines)
+
+
+async def run_check_config(*, out: TextIO = sys.stdout) -> int:
+    env = config.environment()
+    settings = config.load_settings(env.config_path)
+    if not settings.integrations:
+        raise RequestRefused(f"{env.config_path}: no integrations configured")
+    rows: list[list[str]] = []
+    healthy = True
+    timeout = aiohttp.ClientTimeout(total=settings.worker.request_timeout_seconds)
+    async with aiohttp.ClientSession(timeout=timeout) as session:
+        for name, chosen in sorted(settings.integrations.items()):
+            try:
+                tokens = config.credentials(chosen)
+            except SyncError as error:
+                rows.append([name, error.reason, error.reason])
+                healthy = False
+                continue
+            hr = SimployerClient(
+                session, chosen.simployer_url, tokens.simployer_token, timeout=timeout
+            )
+            auth = PayrollAuth(session, chosen.payroll_url, tokens.payroll_token, timeout=timeout)
+            payroll_api = PayrollClient(session, chosen.payroll_url, auth, timeout=timeout)
+            results = await asyncio.gather(hr.check(), payroll_api.check(), return_exceptions=True)
+            cells = []
+            for result in results:
+                if isinstance(result, SyncError):
+                    cells.append(f"FAILED: {result.reason}")
+                    healthy = False
+                elif isinstance(result, BaseException):
+                    cells.append(f"FAILED: {type(result).__name__}")
+                    healthy = False
+                else:
+                    cells.append("ok")
+            rows.append([name, *cells])
+    print(format_table(["integration", "Simployer One", "24SevenOffice"], rows), file=out)
+    return EXIT_OK if healthy else EXIT_FAILED

@@ -1,0 +1,92 @@
+"""The Dramatiq actors: thin, everything they do lives in `process_task`.
+
+Importing this module sets up the broker from the environment unless one is installed already
+(the demo installs a StubBroker first), so `dramatiq payroll_sync.worker.actors` just works.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any, Final
+
+import dramatiq
+import redis.asyncio as aioredis
+from dramatiq.asyncio import get_event_loop_thread
+from dramatiq.middleware import Middleware
+
+from payroll_sync import config
+from payroll_sync.logs import configure_logging
+from payroll_sync.schemas.messages import EmployeeTask
+from payroll_sync.worker import broker as broker_setup
+from payroll_sync.worker.context import WorkerContext
+from payroll_sync.worker.process_task import encode_task, process_employee_task
+
+# Enough for the slowest record (a few requests, each with its own timeout, plus rate waits).
+TIME_LIMIT_MS: Final = 10 * 60 * 1000
+
+_context: WorkerContext | None = None
+_context_lock = asyncio.Lock()
+
+
+def _broker() -> dramatiq.Broker:
+    installed = broker_setup.installed()
+    if installed is not None:
+        return installed
+    configure_logging()
+    env = config.environment()
+    settings = config.load_settings(env.config_path)
+    return broker_setup.install(
+        broker_setup.redis_broker(
+            env.redis_url, namespace=f"{env.prefix}-dramatiq", policy=settings.worker
+        )
+    )
+
+
+def use_context(context: WorkerContext | None) -> None:
+    """Hand the actors a ready context (the demo and in-process tests do)."""
+    global _context
+    _context = context
+
+
+async def _current_context() -> WorkerContext:
+    global _context
+    async with _context_lock:
+        if _context is None:
+            env = config.environment()
+            settings = config.load_settings(env.config_path)
+            redis = aioredis.Redis.from_url(env.redis_url)
+            _context = WorkerContext(settings=settings, redis=redis, prefix=env.prefix, env=None)
+        return _context
+
+
+class CloseContext(Middleware):
+    """Close the process's HTTP session and Redis connections on shutdown."""
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
+        loop_thread = get_event_loop_thread()
+        if _context is not None and loop_thread is not None:
+            loop_thread.run_coroutine(_context.close())
+
+
+broker = _broker()
+broker.add_middleware(CloseContext())
+
+
+async def _send_again(task: EmployeeTask, delay_seconds: float) -> None:
+    # The broker's client is synchronous; keep the event loop free while it talks to Redis.
+    await asyncio.to_thread(
+        sync_employee_task.send_with_options,
+        args=(encode_task(task),),
+        delay=max(0, int(delay_seconds * 1000)),
+    )
+
+
+@dramatiq.actor(
+    broker=broker,
+    queue_name=broker_setup.EMPLOYEE_QUEUE,
+    max_retries=0,
+    time_limit=TIME_LIMIT_MS,
+)
+async def sync_employee_task(body: str) -> None:
+    ctx = await _current_context()
+    await process_employee_task(body, ctx=ctx, send_again=_send_again)

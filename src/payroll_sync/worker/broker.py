@@ -1,0 +1,49 @@
+"""The Dramatiq broker, set up once per process before any actor module is imported.
+
+Production and tests use Redis (`RedisBroker`, its keys under a namespace of their own); the
+demo on a machine without Redis uses the `StubBroker` and an in-process worker.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import dramatiq
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.brokers.stub import StubBroker
+from dramatiq.middleware import AsyncIO
+
+from payroll_sync.schemas.settings import Worker
+
+EMPLOYEE_QUEUE: Final = "employees"
+
+_installed: dramatiq.Broker | None = None
+
+
+def redis_broker(redis_url: str, *, namespace: str, policy: Worker) -> RedisBroker:
+    return RedisBroker(
+        url=redis_url,
+        namespace=namespace,
+        heartbeat_timeout=int(policy.dead_worker_after_seconds * 1000),
+        maintenance_chance=policy.broker_maintenance_chance,
+    )
+
+
+def install(broker: dramatiq.Broker) -> dramatiq.Broker:
+    """Make `broker` the process's broker, with the AsyncIO middleware our actors need."""
+    global _installed
+    if not any(isinstance(item, AsyncIO) for item in broker.middleware):
+        broker.add_middleware(AsyncIO())
+    dramatiq.set_broker(broker)
+    _installed = broker
+    return broker
+
+
+def install_stub() -> StubBroker:
+    broker = StubBroker()
+    install(broker)
+    return broker
+
+
+def installed() -> dramatiq.Broker | None:
+    return _installed

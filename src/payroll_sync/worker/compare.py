@@ -1,0 +1,186 @@
+"""What differs between the payroll values we would write and those 24SevenOffice holds. Pure.
+
+Only fields the write body sets (not None) are compared. Both sides are normalised first, so a
+value that is only formatted differently is not a change:
+- every value is text, stripped; an absent value and "" are the same (empty);
+- numbers compare as decimals ("100.00" == 100 == "100"); the two-decimal fields as the API
+  keeps them, rounded to two decimals, so a value it cannot store never shows as a change;
+- dates compare as YYYY-MM-DD ("2024-08-01 00:00:00" == "2024-08-01"; "0000-00-00" is empty);
+- emails compare case-insensitively: a change of case only is not worth a write;
+- country codes case-insensitively; account, BIC and identity numbers without spaces, dots or
+  dashes and case-insensitively.
+Field names returned are the payroll API's (the msgspec encode names, e.g. "internationalID").
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from collections.abc import Callable, Iterable, Sequence
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Final, TypeVar
+
+import msgspec
+
+from payroll_sync.assumptions import PAYROLL_DECIMAL_FIELDS
+from payroll_sync.schemas import payroll
+from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite
+
+__all__ = [
+    "employee_changes",
+    "employment_changes",
+    "identity_conflict",
+    "match_employment",
+    "normalise",
+    "only_fields",
+]
+
+T = TypeVar("T", EmployeeWrite, EmploymentWrite)
+
+CENT: Final = Decimal("0.01")
+_SEPARATORS: Final = re.compile(r"[\s.\-]")
+
+
+def _text(value: object) -> str:
+    return "" if value is None else str(value).strip()
+
+
+def _number(value: object) -> object:
+    raw = _text(value)
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        return raw  # not a number (or empty): compare the text
+    return number if number.is_finite() else raw
+
+
+def _two_decimals(value: object) -> object:
+    number = _number(value)
+    return number.quantize(CENT, ROUND_HALF_UP) if isinstance(number, Decimal) else number
+
+
+def _date(value: object) -> str:
+    raw = _text(value)
+    if raw.startswith("0000-00-00"):  # how some date columns say "no date"
+        return ""
+    if len(raw) >= 10 and (len(raw) == 10 or raw[10] in "T "):
+        try:
+            return datetime.date.fromisoformat(raw[:10]).isoformat()
+        except ValueError:
+            pass
+    return raw
+
+
+def _caseless(value: object) -> str:
+    return _text(value).casefold()
+
+
+def _code(value: object) -> str:
+    return _text(value).upper()
+
+
+def _compact(value: object) -> str:
+    return _SEPARATORS.sub("", _text(value)).upper()
+
+
+#: Attribute name (read and write Structs share them) -> normaliser; anything else is text.
+NORMALISERS: Final[dict[str, Callable[[object], object]]] = {
+    **dict.fromkeys(PAYROLL_DECIMAL_FIELDS, _two_decimals),
+    "emp_id": _number,
+    "vacation_days": _number,
+    "primary_employment": _number,
+    "hidden": _number,
+    **dict.fromkeys(
+        (
+            "employee_date",
+            "salary_valid_from",
+            "employment_rate_valid_from",
+            "hours_per_week_valid_from",
+            "vacation_percent_valid_from",
+            "startdate",
+            "enddate",
+        ),
+        _date,
+    ),
+    "email": _caseless,
+    "email_copy": _caseless,
+    "country_code": _code,  # Employee.countryCode and internationalID.countryCode
+    "tax_resident_country": _code,
+    "account": _compact,
+    "bic": _compact,
+    "personnr": _compact,
+    "id": _compact,  # internationalID.ID
+}
+
+
+def normalise(name: str, value: object) -> object:
+    """The comparable form of one value of attribute `name` (write or read Struct)."""
+    return NORMALISERS.get(name, _text)(value)
+
+
+def _differs(target: msgspec.Struct, current: msgspec.Struct) -> list[str]:
+    changed = []
+    for info in msgspec.structs.fields(target):
+        want = getattr(target, info.name)
+        if want is None:
+            continue  # not sent: payroll keeps its value, nothing to compare
+        have = getattr(current, info.name)
+        if isinstance(want, msgspec.Struct):
+            differs = bool(_differs(want, have))
+        else:
+            differs = normalise(info.name, want) != normalise(info.name, have)
+        if differs:
+            changed.append(info.encode_name)
+    return sorted(changed)
+
+
+def employee_changes(target: EmployeeWrite, current: payroll.Employee) -> list[str]:
+    """API names of the employee fields `target` sets that differ in `current`, sorted."""
+    return _differs(target, current)
+
+
+def employment_changes(target: EmploymentWrite, current: payroll.Employment) -> list[str]:
+    """Names of the employment fields `target` sets that differ in `current`, sorted."""
+    return _differs(target, current)
+
+
+def only_fields(body: T, names: Iterable[str]) -> T:
+    """A copy of `body` with only `names` set (API or attribute names); nested ones whole."""
+    attributes: dict[str, str] = {}
+    for info in msgspec.structs.fields(body):
+        attributes[info.encode_name] = info.name
+        attributes[info.name] = info.name
+    kept: dict[str, object] = {}
+    for name in names:
+        if name not in attributes:
+            raise ValueError(f"{type(body).__name__} has no field {name!r}")
+        kept[attributes[name]] = getattr(body, attributes[name])
+    return msgspec.structs.replace(type(body)(), **kept)
+
+
+def identity_conflict(target: EmployeeWrite, current: payroll.Employee) -> bool:
+    """True when payroll already holds another person number for this employee (SPEC)."""
+    held = normalise("personnr", current.personnr)
+    return (
+        bool(held)
+        and target.personnr is not None
+        and held != normalise("personnr", target.personnr)
+    )
+
+
+def match_employment(
+    current: Sequence[payroll.Employment], *, linked_id: str | None, startdate: str
+) -> payroll.Employment | None:
+    """The payroll employment to update: the remembered link, else the same start date, else
+    None (create one). A link to an employment that is gone falls back to the start date."""
+    if linked_id:
+        for employment in current:
+            if employment.employment_id == linked_id:
+                return employment
+    wanted = normalise("startdate", startdate)
+    if not wanted:
+        return None
+    for employment in current:
+        if normalise("startdate", employment.startdate) == wanted:
+            return employment
+    return None

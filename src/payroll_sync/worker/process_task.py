@@ -1,0 +1,155 @@
+"""One delivered task message: run the record, then record its outcome, retry it or defer it.
+
+Every path ends in exactly one of: an outcome in the run store (and one `record.synced` event),
+or a copy of the task enqueued again (a retry or a rate-limit deferral). Nothing escapes to
+Dramatiq, whose own error logs would print the message.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Awaitable, Callable
+from typing import Final
+
+import msgspec
+import structlog
+
+from payroll_sync.connectors.errors import ConfigError, Deferred, RateLimited, Retryable
+from payroll_sync.schemas.messages import EmployeeTask
+from payroll_sync.schemas.outcomes import RecordOutcome
+from payroll_sync.worker.context import WorkerContext
+from payroll_sync.worker.retry_policy import retry_delay
+from payroll_sync.worker.sync_employee import SyncResult, sync_employee
+
+log = structlog.get_logger("payroll_sync.worker")
+
+TASK_DECODER: Final = msgspec.json.Decoder(EmployeeTask)
+TASK_ENCODER: Final = msgspec.json.Encoder()
+
+# (task, delay in seconds) -> enqueued again
+SendAgain = Callable[[EmployeeTask, float], Awaitable[None]]
+
+
+class StoreLinks:
+    """The employment links of one integration, kept in the run store."""
+
+    def __init__(self, ctx: WorkerContext, integration: str) -> None:
+        self._ctx = ctx
+        self._integration = integration
+
+    async def get(self, emp_id: int) -> str | None:
+        return await self._ctx.store.employment_link(self._integration, emp_id)
+
+    async def set(self, emp_id: int, employment_id: str) -> None:
+        await self._ctx.store.set_employment_link(self._integration, emp_id, employment_id)
+
+
+async def process_employee_task(
+    body: str,
+    *,
+    ctx: WorkerContext,
+    send_again: SendAgain,
+    clock: Callable[[], float] = time.time,
+    jitter: Callable[[], float] = random.random,
+) -> RecordOutcome | None:
+    """The recorded outcome, or None when the task was put back on the queue."""
+    try:
+        task = TASK_DECODER.decode(body)
+    except msgspec.ValidationError as error:
+        # Without ids there is no run to record it in; say so loudly, keep the message out.
+        log.error("task.malformed", error=str(error))
+        return None
+    started = clock()
+    bound = log.bind(
+        integration=task.integration,
+        run_id=task.run_id,
+        employee_number=task.employee_number,
+        attempt=task.attempt,
+    )
+    try:
+        result = await _run(task, ctx)
+    except Deferred as deferred:
+        await send_again(_again(task, next_attempt=False), deferred.delay)
+        bound.info("record.deferred", delay_s=round(deferred.delay, 2))
+        return None
+    except Retryable as error:
+        if isinstance(error, RateLimited) and error.delay:
+            await ctx.limiter.penalise(task.integration, error.delay)
+            await send_again(_again(task, next_attempt=False), error.delay)
+            bound.info("record.deferred", delay_s=round(error.delay, 2), reason=error.reason)
+            return None
+        delay = retry_delay(
+            attempt=task.attempt,
+            first_attempt_at=task.first_attempt_at or started,
+            now=clock(),
+            server_delay=error.delay,
+            policy=ctx.settings.worker,
+            jitter=jitter(),
+        )
+        if delay is not None:
+            await send_again(_again(task, next_attempt=True), delay)
+            bound.info("record.retrying", delay_s=round(delay, 2), reason=error.reason)
+            return None
+        hours = ctx.settings.worker.retry_for_hours
+        result = SyncResult(
+            outcome="failed",
+            reason=f"gave up after {task.attempt} attempts in {hours:g} h: {error.reason}",
+        )
+    except Exception as error:
+        # A bug, not a data problem: the record still ends, visible and retryable.
+        bound.error("record.crashed", error_type=type(error).__name__)
+        result = SyncResult(
+            outcome="failed", reason=f"internal error ({type(error).__name__}); retry it later"
+        )
+    finished = clock()
+    outcome = RecordOutcome(
+        employee_number=task.employee_number,
+        employee_id=task.employee_id,
+        outcome=result.outcome,
+        changed=result.changed,
+        reason=result.reason,
+        field=result.field,
+        attempt=task.attempt,
+        duration_ms=round((finished - started) * 1000.0, 1),
+        finished_at=finished,
+    )
+    recorded = await ctx.store.record(task.run_id, task.integration, "employees", outcome)
+    bound.info(
+        "record.synced",
+        outcome=outcome.outcome,
+        changed=outcome.changed,
+        reason=outcome.reason,
+        field=outcome.field,
+        duration_ms=outcome.duration_ms,
+        dry_run=task.dry_run,
+        duplicate=not recorded,
+    )
+    return outcome
+
+
+async def _run(task: EmployeeTask, ctx: WorkerContext) -> SyncResult:
+    try:
+        hr = ctx.simployer(task.integration)
+        payroll_api = ctx.payroll(task.integration)
+    except ConfigError as error:
+        return SyncResult(outcome="failed", reason=error.reason)
+    snapshot = None if task.refetch else await ctx.store.snapshot(task.run_id, task.employee_number)
+    return await sync_employee(
+        task,
+        snapshot=snapshot,
+        hr=hr,
+        payroll_api=payroll_api,
+        links=StoreLinks(ctx, task.integration),
+    )
+
+
+def _again(task: EmployeeTask, *, next_attempt: bool) -> EmployeeTask:
+    """The copy to enqueue: it reads both systems afresh, since something may have been written."""
+    if next_attempt:
+        return msgspec.structs.replace(task, attempt=task.attempt + 1, refetch=True)
+    return msgspec.structs.replace(task, deferrals=task.deferrals + 1, refetch=True)
+
+
+def encode_task(task: EmployeeTask) -> str:
+    return TASK_ENCODER.encode(task).decode()

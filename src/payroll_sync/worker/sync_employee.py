@@ -1,0 +1,181 @@
+"""One employee through fetch → map → compare → push, against ports (no Dramatiq, no Redis).
+
+Idempotent by construction: every write is decided from what 24SevenOffice holds now, a create
+that answers 409 turns into read-and-update, and an employment is matched by its remembered link
+or its start date before a new one is created. Running the same task twice writes nothing new.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+import msgspec
+
+from payroll_sync.connectors.errors import Conflict, Permanent, RecordSkipped, Retryable
+from payroll_sync.schemas import payroll, simployer
+from payroll_sync.schemas.messages import EmployeeTask
+from payroll_sync.schemas.outcomes import Outcome
+from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite
+from payroll_sync.schemas.snapshots import EmployeeSnapshot
+from payroll_sync.worker.compare import (
+    employee_changes,
+    employment_changes,
+    identity_conflict,
+    match_employment,
+    only_fields,
+)
+from payroll_sync.worker.mapping.employee import map_employee
+
+EMPLOYMENT_PREFIX = "employment."
+
+
+class HrPort(Protocol):
+    async def employee_bundle(self, employee_id: str) -> simployer.EmployeeBundle | None: ...
+
+
+class PayrollPort(Protocol):
+    async def get_employee(self, emp_id: int) -> payroll.Employee | None: ...
+    async def create_employee(self, body: EmployeeWrite) -> payroll.Employee: ...
+    async def update_employee(self, emp_id: int, body: EmployeeWrite) -> payroll.Employee: ...
+    async def list_employments(self, emp_id: int) -> list[payroll.Employment]: ...
+    async def upsert_employments(
+        self, emp_id: int, items: list[EmploymentWrite]
+    ) -> list[payroll.Employment]: ...
+
+
+class LinkPort(Protocol):
+    """Which 24SevenOffice employment an employee's employment was last written to."""
+
+    async def get(self, emp_id: int) -> str | None: ...
+    async def set(self, emp_id: int, employment_id: str) -> None: ...
+
+
+class SyncResult(msgspec.Struct, kw_only=True):
+    outcome: Outcome
+    changed: list[str] = msgspec.field(default_factory=list)
+    reason: str = ""
+    field: str = ""
+
+
+async def sync_employee(
+    task: EmployeeTask,
+    *,
+    snapshot: EmployeeSnapshot | None,
+    hr: HrPort,
+    payroll_api: PayrollPort,
+    links: LinkPort,
+) -> SyncResult:
+    """The record's final outcome. Raises `Retryable` or `Deferred` when it should run again."""
+    try:
+        return await _sync(task, snapshot=snapshot, hr=hr, payroll_api=payroll_api, links=links)
+    except RecordSkipped as skipped:
+        return SyncResult(outcome="skipped", reason=skipped.reason, field=skipped.field)
+    except Permanent as failed:
+        return SyncResult(outcome="failed", reason=failed.reason, field=failed.field)
+
+
+async def _sync(
+    task: EmployeeTask,
+    *,
+    snapshot: EmployeeSnapshot | None,
+    hr: HrPort,
+    payroll_api: PayrollPort,
+    links: LinkPort,
+) -> SyncResult:
+    fresh = snapshot is None or task.refetch
+    if fresh:
+        bundle = await hr.employee_bundle(task.employee_id)
+        if bundle is None:
+            raise RecordSkipped("the employee no longer exists in Simployer One")
+    else:
+        assert snapshot is not None
+        bundle = snapshot.bundle
+    mapped = map_employee(bundle)
+    emp_id = mapped.emp_id
+    if fresh or snapshot is None or not snapshot.payroll_known:
+        current = await payroll_api.get_employee(emp_id)
+    else:
+        current = snapshot.payroll
+
+    changed: list[str] = []
+    created = False
+    if current is None:
+        changed = _set_fields(mapped.employee)
+        if task.dry_run:
+            changed += [EMPLOYMENT_PREFIX + name for name in _set_fields(mapped.employment)]
+            return SyncResult(outcome="created", changed=changed, reason="dry run")
+        try:
+            await payroll_api.create_employee(mapped.employee)
+            created = True
+        except Conflict:
+            # It exists after all (an earlier attempt's answer was lost): update it instead.
+            current = await payroll_api.get_employee(emp_id)
+            if current is None:
+                raise Retryable("24SevenOffice answered 409 but has no such employee") from None
+            changed = []
+    if current is not None:
+        if identity_conflict(mapped.employee, current):
+            raise Permanent(
+                "identity conflict: the 24SevenOffice employee with this employee number has "
+                "another fødselsnummer; check employeeNumber and ssn",
+                field="employeeNumber",
+            )
+        changed = employee_changes(mapped.employee, current)
+        if changed and not task.dry_run:
+            await payroll_api.update_employee(emp_id, only_fields(mapped.employee, changed))
+
+    # A brand-new employee has no employments yet: skip the read.
+    employments = [] if created else await payroll_api.list_employments(emp_id)
+    employment_changed = await _sync_employment(
+        emp_id,
+        mapped.employment,
+        employments,
+        payroll_api=payroll_api,
+        links=links,
+        dry_run=task.dry_run,
+    )
+    changed += [EMPLOYMENT_PREFIX + name for name in employment_changed]
+    outcome: Outcome = "created" if created else ("updated" if changed else "unchanged")
+    return SyncResult(
+        outcome=outcome, changed=changed, reason="dry run" if task.dry_run and changed else ""
+    )
+
+
+async def _sync_employment(
+    emp_id: int,
+    target: EmploymentWrite,
+    employments: Sequence[payroll.Employment],
+    *,
+    payroll_api: PayrollPort,
+    links: LinkPort,
+    dry_run: bool,
+) -> list[str]:
+    linked = await links.get(emp_id)
+    match = match_employment(employments, linked_id=linked, startdate=target.startdate or "")
+    if match is None:
+        if not dry_run:
+            # The API picks the new id; if this answer is lost, the retry finds the employment
+            # by its start date instead of creating a second one.
+            stored = await payroll_api.upsert_employments(emp_id, [target])
+            new_id = next(
+                (row.employment_id for row in stored if row.startdate == target.startdate),
+                stored[0].employment_id if stored else "",
+            )
+            if new_id:
+                await links.set(emp_id, new_id)
+        return _set_fields(target)
+    changed = employment_changes(target, match)
+    if changed and not dry_run:
+        body = msgspec.structs.replace(
+            only_fields(target, changed), employment_id=match.employment_id
+        )
+        await payroll_api.upsert_employments(emp_id, [body])
+    if linked != match.employment_id and not dry_run:
+        await links.set(emp_id, match.employment_id)
+    return changed
+
+
+def _set_fields(body: msgspec.Struct) -> list[str]:
+    """The API names of the fields a write body sets (its Structs omit unset fields)."""
+    return sorted(msgspec.to_builtins(body).keys())
