@@ -23,6 +23,7 @@ from payroll_sync.schemas.settings import EnvName, HttpUrl, Integration, Setting
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
+    "DEFAULT_PREFIX",
     "DEFAULT_REDIS_URL",
     "Credentials",
     "Environment",
@@ -35,9 +36,11 @@ __all__ = [
 
 DEFAULT_CONFIG_PATH: Final = "integrations.toml"
 DEFAULT_REDIS_URL: Final = "redis://127.0.0.1:6379/0"
+DEFAULT_PREFIX: Final = "payroll-sync"
 
 CONFIG_PATH_VAR: Final = "PAYROLL_SYNC_CONFIG"
 REDIS_URL_VAR: Final = "REDIS_URL"
+PREFIX_VAR: Final = "PAYROLL_SYNC_PREFIX"
 
 
 # ------------------------------------------------------------------ process environment
@@ -48,15 +51,20 @@ class Environment(msgspec.Struct, frozen=True, kw_only=True):
 
     config_path: str
     redis_url: str
+    # Namespace of every Redis key (runs, rate limits, broker queues): a second deployment or a
+    # test run sharing one Redis picks another.
+    prefix: str = DEFAULT_PREFIX
 
 
 def environment(env: Mapping[str, str] | None = None) -> Environment:
-    """Read `PAYROLL_SYNC_CONFIG` and `REDIS_URL`; unset or empty means the default."""
+    """Read `PAYROLL_SYNC_CONFIG`, `REDIS_URL` and `PAYROLL_SYNC_PREFIX`; unset or empty means
+    the default."""
     env = os.environ if env is None else env
     # An empty value (`REDIS_URL=` in a compose file) means "not set", not "the empty path".
     return Environment(
         config_path=env.get(CONFIG_PATH_VAR, "").strip() or DEFAULT_CONFIG_PATH,
         redis_url=env.get(REDIS_URL_VAR, "").strip() or DEFAULT_REDIS_URL,
+        prefix=env.get(PREFIX_VAR, "").strip() or DEFAULT_PREFIX,
     )
 
 

@@ -1,97 +1,85 @@
-"""`payroll-sync demo`: a short tour of the two simulators, over real HTTP.
+"""`payroll-sync demo`: the real employee sync against the simulators, twice.
 
-The sync itself is not built yet; this shows what every test and benchmark stands on: a
-generated company in Simployer One, paging and filters, the 24SevenOffice token exchange,
-its strict validation, its 409 and its rate limit, and the simulators' request counts.
+Starts both simulators with a generated company, a Dramatiq worker in this process and an
+employee sync; prints the outcomes; changes a few employees in Simployer One and syncs again to
+show `updated` next to `unchanged`. Uses Redis at REDIS_URL when it answers, else runs
+everything in this process (Dramatiq's StubBroker, fakeredis).
 """
 
 from __future__ import annotations
 
-import asyncio
+import logging
 
 import aiohttp
-import msgspec
 
-from payroll_sync.cli_output import print_table
-from payroll_sync.schemas.simployer import ListBody
+from payroll_sync import config
+from payroll_sync.cli_sync import run_summary
+from payroll_sync.logs import configure_logging
+from payroll_sync.schemas.messages import SyncRequest
+from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, start_simulators
+from payroll_sync.stack import Stack, local_stack, redis_answers, simulator_settings
 
-_list_body = msgspec.json.Decoder(ListBody)
-
-
-async def _page_all(session: aiohttp.ClientSession, url: str, token: str) -> int:
-    seen, offset = 0, 0
-    while True:
-        async with session.get(
-            url, params={"limit": "100", "offset": str(offset)}, headers=_bearer(token)
-        ) as answer:
-            body = _list_body.decode(await answer.read())
-        seen += body.count
-        offset += body.count
-        if offset >= body.total or not body.count:
-            return seen
-
-
-def _bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-async def _tour(sims: RunningSimulators, session: aiohttp.ClientSession) -> None:
-    s_url, s_token = sims.simployer_url, sims.simployer_token
-    total = await _page_all(session, f"{s_url}/employee", s_token)
-    print(f"Simployer One: paged through {total} employees, 100 at a time")
-    async with session.get(
-        f"{s_url}/employee",
-        params={"filters[active]": "false", "limit": "1", "relations[]": "employment"},
-        headers=_bearer(s_token),
-    ) as answer:
-        inactive = await answer.json()
-    print(
-        f"  filters[active]=false: {inactive['total']} inactive employees; "
-        f"relations[]=employment returned {len(inactive['relations']['employment'])} row(s)"
-    )
-
-    p_url = sims.payroll_url
-    async with session.get(f"{p_url}/auth", params={"token": sims.payroll_token}) as answer:
-        auth = await answer.json()
-    print(f"24SevenOffice: GET /auth gave a bearer token valid until {auth['expiresOn']}")
-    headers = _bearer(auth["accessToken"])
-    attempts = [
-        ("create", {"empId": 9001, "firstname": "Demo", "lastname": "Person", "salary": 45000}),
-        ("same again", {"empId": 9001, "firstname": "Demo", "lastname": "Person"}),
-        ("bad enum", {"empId": 9002, "firstname": "A", "lastname": "B", "salary_type": "weekly"}),
-        ("bad empId", {"empId": "12a", "firstname": "A", "lastname": "B"}),
-    ]
-    rows = []
-    for label, body in attempts:
-        async with session.post(f"{p_url}/employee/v2", json=body, headers=headers) as answer:
-            text = await answer.text()
-        rows.append((label, str(answer.status), text[:70]))
-    print_table(("POST /employee/v2", "status", "answer"), rows)
-
-    statuses: dict[int, int] = {}
-    retry_after = ""
-    for _ in range(40):  # faster than the limit allows
-        async with session.get(f"{p_url}/absencetypes/v2", headers=headers) as answer:
-            statuses[answer.status] = statuses.get(answer.status, 0) + 1
-            retry_after = answer.headers.get("Retry-After", retry_after)
-    print(f"40 quick calls answered {statuses}; a 429 says Retry-After: {retry_after}s")
-
-    async with session.get(sims.payroll_admin + "/requests") as answer:
-        counts = await answer.json()
-    print(f"24SevenOffice request counts by route: {counts['by_route']}")
+# The simulator's 24SevenOffice rate limit, and ours a little under it.
+SIMULATED_RATE_LIMIT = 50.0
+OUR_RATE_LIMIT = 40.0
+CHANGED_EMPLOYEES = 5
 
 
 async def run_demo(employees: int = 200) -> int:
-    print("payroll-sync demo: simulators only (the sync arrives with the next milestone)")
-    sims = await start_simulators(SimulatorOptions(employees=employees))
+    # One `record.synced` event per record would bury the tables; show warnings only.
+    configure_logging(level=logging.WARNING)
+    redis_url = config.environment().redis_url
+    if await redis_answers(redis_url):
+        print(f"payroll-sync demo: Redis at {redis_url} answers; using it (keys removed at the end)")
+        chosen: str | None = redis_url
+    else:
+        print(
+            f"payroll-sync demo: no Redis at {redis_url}; running everything in this process "
+            "(Dramatiq StubBroker, fakeredis)"
+        )
+        chosen = None
+    sims = await start_simulators(
+        SimulatorOptions(
+            employees=employees,
+            rate_limit_per_second=SIMULATED_RATE_LIMIT,
+            rate_limit_burst=int(SIMULATED_RATE_LIMIT),
+        )
+    )
+    print(f"Simulators: Simployer One {sims.simployer_url}, 24SevenOffice {sims.payroll_url}")
+    settings, env = simulator_settings(sims, rate_limit_per_second=OUR_RATE_LIMIT)
     try:
-        async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
-            await _tour(sims, session)
+        async with local_stack(settings, env, redis_url=chosen) as stack:
+            print(f"\n1. First sync of {employees} generated employees into an empty payroll")
+            first = await _sync_and_show(stack)
+            created = [item for item in first if item.outcome == "created"]
+            changed = created[:CHANGED_EMPLOYEES]
+            await _change_in_simployer(sims, changed)
+            numbers = ", ".join(item.employee_number for item in changed)
+            print(f"\n2. Changed {len(changed)} employees in Simployer One ({numbers}); sync again")
+            second = await _sync_and_show(stack)
+            for item in second:
+                if item.outcome == "updated":
+                    print(f"   {item.employee_number}: updated {', '.join(item.changed)}")
     finally:
         await sims.close()
     return 0
 
 
-if __name__ == "__main__":
-    asyncio.run(run_demo())
+async def _sync_and_show(stack: Stack) -> list[RecordOutcome]:
+    run, outcomes = await stack.sync(SyncRequest(integration="demo"))
+    print(run_summary(run, outcomes))
+    return outcomes
+
+
+async def _change_in_simployer(sims: RunningSimulators, records: list[RecordOutcome]) -> None:
+    """Give some a new surname, some a new work e-mail, as an HR administrator would."""
+    async with aiohttp.ClientSession() as session:
+        for index, record in enumerate(records):
+            if index % 2 == 0:
+                change: dict[str, object] = {"lastName": f"Demo-Endret{index}"}
+            else:
+                change = {"workEmail": f"demo.changed{index}@example.no"}
+            url = f"{sims.simployer_admin}/state/employee/{record.employee_id}"
+            async with session.patch(url, json=change) as answer:
+                answer.raise_for_status()

@@ -44,7 +44,7 @@ def employees(draw: st.DrawFn) -> list[Employee]:
 
 # Any parent links at all, cycles included.
 departments = st.lists(
-    st.sampled_from(DEPARTMENT_IDS + ["gone"]) | st.none(),
+    st.sampled_from([*DEPARTMENT_IDS, "gone"]) | st.none(),
     min_size=len(DEPARTMENT_IDS),
     max_size=len(DEPARTMENT_IDS),
 ).map(
@@ -56,8 +56,8 @@ departments = st.lists(
 
 scopes = st.builds(
     Scope,
-    departments=st.lists(st.sampled_from(DEPARTMENT_IDS + ["nope"]), max_size=3),
-    offices=st.lists(st.sampled_from(OFFICE_IDS + ["nope"]), max_size=2),
+    departments=st.lists(st.sampled_from([*DEPARTMENT_IDS, "nope"]), max_size=3),
+    offices=st.lists(st.sampled_from([*OFFICE_IDS, "nope"]), max_size=2),
     employees=numbers,
     exclude=numbers,
 )
@@ -91,7 +91,7 @@ def test_result_is_an_ordered_subset_without_excluded(
 
 
 @settings(max_examples=300, deadline=None)
-@given(tree=departments, roots=st.lists(st.sampled_from(DEPARTMENT_IDS + ["nope"]), max_size=3))
+@given(tree=departments, roots=st.lists(st.sampled_from([*DEPARTMENT_IDS, "nope"]), max_size=3))
 def test_closure_contains_known_roots_and_is_closed_under_children(
     tree: list[Department], roots: list[str]
 ) -> None:

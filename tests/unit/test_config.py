@@ -11,6 +11,7 @@ import pytest
 
 from payroll_sync.config import (
     DEFAULT_CONFIG_PATH,
+    DEFAULT_PREFIX,
     DEFAULT_REDIS_URL,
     Credentials,
     Environment,
@@ -44,6 +45,9 @@ GOOD = textwrap.dedent(
     simployer_token_env = "BETA_SIMPLOYER"
     payroll_url = "http://127.0.0.1:8002"
     payroll_token_env = "BETA_PAYROLL"
+
+    [worker]
+    retry_for_hours = 6
     """
 )
 
@@ -86,6 +90,7 @@ def test_good_config_parses_into_frozen_structs() -> None:
     assert beta.rate_limit_per_second == 10.0
     assert beta.rate_limit_burst is None
     assert beta.scope == Scope()
+    assert settings.worker.retry_for_hours == 6.0
     with pytest.raises(AttributeError):
         beta.payroll_url = "https://elsewhere.example"  # type: ignore[misc]
 
@@ -191,6 +196,12 @@ def test_empty_file_means_no_integrations() -> None:
             id="date-where-id-expected",
         ),
         pytest.param("integrations = 3\n", "integrations: expected a table, got a whole number"),
+        pytest.param(
+            "[worker]\nretry_for_hours = 0\n",
+            "worker.retry_for_hours: expected a number > 0",
+            id="worker-table",
+        ),
+        pytest.param("[worker]\nretries = 3\n", "worker.retries: unknown key", id="worker-key"),
         pytest.param(
             '[integrations."acme corp"]\n' + MINIMAL,
             'integrations."acme corp": expected an id of 1-64 letters, digits, _ or -, '
@@ -301,12 +312,20 @@ def test_unknown_integration_lists_the_known_ones() -> None:
     [
         ({}, Environment(config_path=DEFAULT_CONFIG_PATH, redis_url=DEFAULT_REDIS_URL)),
         (
-            {"PAYROLL_SYNC_CONFIG": "/etc/payroll/i.toml", "REDIS_URL": "redis://r:6379/2"},
-            Environment(config_path="/etc/payroll/i.toml", redis_url="redis://r:6379/2"),
+            {
+                "PAYROLL_SYNC_CONFIG": "/etc/payroll/i.toml",
+                "REDIS_URL": "redis://r:6379/2",
+                "PAYROLL_SYNC_PREFIX": "staging",
+            },
+            Environment(
+                config_path="/etc/payroll/i.toml", redis_url="redis://r:6379/2", prefix="staging"
+            ),
         ),
         (
-            {"PAYROLL_SYNC_CONFIG": "", "REDIS_URL": "  "},
-            Environment(config_path=DEFAULT_CONFIG_PATH, redis_url=DEFAULT_REDIS_URL),
+            {"PAYROLL_SYNC_CONFIG": "", "REDIS_URL": "  ", "PAYROLL_SYNC_PREFIX": ""},
+            Environment(
+                config_path=DEFAULT_CONFIG_PATH, redis_url=DEFAULT_REDIS_URL, prefix=DEFAULT_PREFIX
+            ),
         ),
         (
             {"REDIS_URL": "redis://cache:6380/1", "UNRELATED": "x"},
@@ -318,9 +337,14 @@ def test_environment(env: dict[str, str], expected: Environment) -> None:
     assert environment(env) == expected
 
 
+def test_default_prefix_is_the_run_store_default() -> None:
+    assert DEFAULT_PREFIX == "payroll-sync"
+
+
 def test_environment_defaults_to_the_process_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PAYROLL_SYNC_CONFIG", "from-os.toml")
     monkeypatch.delenv("REDIS_URL", raising=False)
+    monkeypatch.delenv("PAYROLL_SYNC_PREFIX", raising=False)
     assert environment() == Environment(config_path="from-os.toml", redis_url=DEFAULT_REDIS_URL)
 
 

@@ -25,6 +25,7 @@ from typing import Final
 
 import msgspec
 import redis.asyncio as aioredis
+from redis.typing import EncodableT, FieldT
 
 from payroll_sync.schemas.messages import EmployeeTask, SyncKind, Trigger
 from payroll_sync.schemas.outcomes import OUTCOMES, RecordOutcome, Run
@@ -87,6 +88,13 @@ return 1
 """
 
 
+def _text(value: object) -> str:
+    """Redis answers bytes, or str on a client made with decode_responses=True."""
+    if isinstance(value, bytes):
+        return value.decode()
+    return str(value)
+
+
 def new_run_id(now: float) -> str:
     """Sortable by time, unique without coordination."""
     return time.strftime("%Y%m%dT%H%M%S", time.gmtime(now)) + "-" + secrets.token_hex(4)
@@ -119,13 +127,13 @@ class RunStore:
 
     async def active_run(self, integration: str, kind: SyncKind) -> str | None:
         run_id = await self._redis.get(self._active_key(integration, kind))
-        return run_id.decode() if run_id else None
+        return _text(run_id) if run_id else None
 
     async def create_run(
         self, *, integration: str, kind: SyncKind, trigger: Trigger, dry_run: bool, now: float
     ) -> str:
         run_id = new_run_id(now)
-        fields: dict[str, str | int | float] = {
+        fields: dict[FieldT, EncodableT] = {
             "id": run_id,
             "integration": integration,
             "kind": kind,
@@ -150,7 +158,7 @@ class RunStore:
         entries: Sequence[tuple[EmployeeTask, EmployeeSnapshot | None]],
     ) -> list[str] | None:
         """Add employees to a run; the numbers to enqueue, or None if the run is already done."""
-        argv: list[str | int] = [SNAPSHOT_TTL_SECONDS]
+        argv: list[str | int | float] = [SNAPSHOT_TTL_SECONDS]
         for task, snapshot in entries:
             argv += [
                 task.employee_number,
@@ -158,9 +166,9 @@ class RunStore:
                 _ENCODER.encode(snapshot).decode() if snapshot is not None else "",
             ]
         result = await self._enrol(keys=self._run_keys(run_id), args=argv)
-        if result[0] == b"done":
+        if _text(result[0]) == "done":
             return None
-        return [value.decode() for value in result[1:]]
+        return [_text(value) for value in result[1:]]
 
     async def finish_empty(self, run_id: str, *, now: float, error: str = "") -> None:
         """Close a run that has nothing to do (empty scope, or it could not be expanded)."""
@@ -186,7 +194,7 @@ class RunStore:
             self._run_key(run_id, "outcome"),
             self._active_key(integration, kind),
         ]
-        args = [
+        args: list[str | float] = [
             outcome.employee_number,
             outcome.outcome,
             _ENCODER.encode(outcome).decode(),
@@ -200,7 +208,7 @@ class RunStore:
         raw = await self._redis.hgetall(self._run_key(run_id))
         if not raw:
             return None
-        fields = {key.decode(): value.decode() for key, value in raw.items()}
+        fields = {_text(key): _text(value) for key, value in raw.items()}
         return Run(
             id=fields["id"],
             integration=fields["integration"],
@@ -218,7 +226,7 @@ class RunStore:
 
     async def list_runs(self, limit: int = 50) -> list[Run]:
         ids = await self._redis.zrevrange(f"{self.prefix}:runs", 0, limit - 1)
-        runs = [await self.get_run(run_id.decode()) for run_id in ids]
+        runs = [await self.get_run(_text(run_id)) for run_id in ids]
         return [run for run in runs if run is not None]
 
     async def outcomes(self, run_id: str) -> list[RecordOutcome]:
@@ -228,7 +236,7 @@ class RunStore:
 
     async def pending(self, run_id: str) -> list[str]:
         members = await self._redis.smembers(self._run_key(run_id, "pending"))
-        return sorted((member.decode() for member in members), key=_numeric_first)
+        return sorted((_text(member) for member in members), key=_numeric_first)
 
     async def task(self, run_id: str, employee_number: str) -> EmployeeTask | None:
         raw = await self._redis.hget(self._run_key(run_id, "task"), employee_number)
@@ -242,7 +250,7 @@ class RunStore:
 
     async def employment_link(self, integration: str, emp_id: int) -> str | None:
         value = await self._redis.hget(self._links_key(integration), str(emp_id))
-        return value.decode() if value else None
+        return _text(value) if value else None
 
     async def set_employment_link(self, integration: str, emp_id: int, employment_id: str) -> None:
         await self._redis.hset(self._links_key(integration), str(emp_id), employment_id)

@@ -15,7 +15,7 @@ from msgspec import Meta
 from payroll_sync.schemas.messages import EmployeeNumber, IntegrationId
 
 HttpUrl = Annotated[str, Meta(pattern=r"^https?://[^\s/]+(/\S*)?$")]
-EnvName = Annotated[str, Meta(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")]
+EnvName = Annotated[str, Meta(pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")]
 Id = Annotated[str, Meta(min_length=1)]
 
 

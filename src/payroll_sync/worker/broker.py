@@ -21,7 +21,7 @@ _installed: dramatiq.Broker | None = None
 
 
 def redis_broker(redis_url: str, *, namespace: str, policy: Worker) -> RedisBroker:
-    return RedisBroker(
+    return RedisBroker(  # type: ignore[no-untyped-call]
         url=redis_url,
         namespace=namespace,
         heartbeat_timeout=int(policy.dead_worker_after_seconds * 1000),

@@ -1,0 +1,177 @@
+"""The whole service in one process: producer, an in-process Dramatiq worker, the run store.
+
+Used by the demo, the integration tests and the benchmark against the simulators. With a Redis
+URL it runs on the real Redis broker (its keys under a prefix of its own, removed afterwards);
+without one it runs on Dramatiq's StubBroker and fakeredis, for machines without Redis.
+Production runs the same pieces as separate processes (`payroll-sync worker`, `sync`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import AsyncIterator, Mapping
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+import dramatiq
+import fakeredis
+import redis.asyncio as aioredis
+from dramatiq.brokers.redis import RedisBroker
+
+from payroll_sync.connectors.ratelimit import SharedRateLimiter
+from payroll_sync.producer.expand import Expansion
+from payroll_sync.producer.submit import submit_sync
+from payroll_sync.runs.store import RunStore
+from payroll_sync.schemas.messages import SyncRequest
+from payroll_sync.schemas.outcomes import RecordOutcome, Run
+from payroll_sync.schemas.settings import Integration, Scope, Settings, Worker
+from payroll_sync.simulators.serve import RunningSimulators
+from payroll_sync.worker import broker as broker_setup
+from payroll_sync.worker.context import WorkerContext
+
+SIMPLOYER_TOKEN_ENV = "STACK_SIMPLOYER_TOKEN"
+PAYROLL_TOKEN_ENV = "STACK_PAYROLL_TOKEN"
+
+
+def simulator_settings(
+    sims: RunningSimulators,
+    *,
+    integration: str = "demo",
+    rate_limit_per_second: float = 10.0,
+    rate_limit_burst: int | None = None,
+    scope: Scope | None = None,
+    worker: Worker | None = None,
+) -> tuple[Settings, dict[str, str]]:
+    """Settings for one integration against the simulators, and the environment with tokens."""
+    settings = Settings(
+        integrations={
+            integration: Integration(
+                simployer_url=sims.simployer_url,
+                simployer_token_env=SIMPLOYER_TOKEN_ENV,
+                payroll_url=sims.payroll_url,
+                payroll_token_env=PAYROLL_TOKEN_ENV,
+                rate_limit_per_second=rate_limit_per_second,
+                rate_limit_burst=rate_limit_burst,
+                scope=scope or Scope(),
+            )
+        },
+        worker=worker or Worker(),
+    )
+    env = {SIMPLOYER_TOKEN_ENV: sims.simployer_token, PAYROLL_TOKEN_ENV: sims.payroll_token}
+    return settings, env
+
+
+async def redis_answers(url: str) -> bool:
+    client = aioredis.Redis.from_url(url, socket_connect_timeout=0.5)
+    try:
+        return bool(await client.ping())
+    except (aioredis.RedisError, OSError):
+        return False
+    finally:
+        await client.aclose()
+
+
+@dataclass
+class Stack:
+    settings: Settings
+    env: Mapping[str, str]
+    store: RunStore
+    limiter: SharedRateLimiter
+    broker: dramatiq.Broker
+    prefix: str
+    uses_redis: bool
+    worker: dramatiq.Worker | None = None
+    runs: list[str] = field(default_factory=list)
+
+    async def submit(self, request: SyncRequest) -> Expansion:
+        expansion = await submit_sync(
+            request, settings=self.settings, store=self.store, limiter=self.limiter, env=self.env
+        )
+        self.runs.append(expansion.run_id)
+        return expansion
+
+    async def wait(self, run_id: str, *, timeout: float = 300.0) -> Run:
+        deadline = time.monotonic() + timeout
+        while True:
+            run = await self.store.get_run(run_id)
+            if run is not None and run.status == "done":
+                return run
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"run {run_id} not done after {timeout:.0f} s: {run}")
+            await asyncio.sleep(0.05)
+
+    async def sync(
+        self, request: SyncRequest, *, timeout: float = 300.0
+    ) -> tuple[Run, list[RecordOutcome]]:
+        expansion = await self.submit(request)
+        run = await self.wait(expansion.run_id, timeout=timeout)
+        return run, await self.store.outcomes(run.id)
+
+
+@asynccontextmanager
+async def local_stack(
+    settings: Settings,
+    env: Mapping[str, str],
+    *,
+    redis_url: str | None,
+    prefix: str | None = None,
+    worker_threads: int = 8,
+    start_worker: bool = True,
+) -> AsyncIterator[Stack]:
+    """Run the service in this process; on exit remove every key it wrote."""
+    prefix = prefix or f"payroll-sync-{secrets.token_hex(4)}"
+    fake_server = fakeredis.FakeServer() if redis_url is None else None
+
+    def new_client() -> aioredis.Redis:
+        if fake_server is not None:
+            return fakeredis.FakeAsyncRedis(server=fake_server)
+        assert redis_url is not None
+        return aioredis.Redis.from_url(redis_url)
+
+    broker = broker_setup.installed()
+    if broker is None:
+        if redis_url is None:
+            broker = broker_setup.install_stub()
+        else:
+            broker = broker_setup.install(
+                broker_setup.redis_broker(
+                    redis_url, namespace=f"{prefix}-dramatiq", policy=settings.worker
+                )
+            )
+    # Imported only now: importing the actors sets up a broker from the environment when none is.
+    from payroll_sync.worker import actors
+
+    redis = new_client()
+    store = RunStore(redis, prefix=prefix)
+    limiter = SharedRateLimiter(redis, key_prefix=f"{prefix}:ratelimit", max_wait=120.0)
+    # The worker's own client: connections belong to the event loop that uses them.
+    actors.use_context(
+        WorkerContext(settings=settings, redis=new_client(), prefix=prefix, env=env)
+    )
+    worker = dramatiq.Worker(broker, worker_threads=worker_threads, worker_timeout=100)
+    if start_worker:
+        worker.start()
+    stack = Stack(
+        settings=settings,
+        env=env,
+        store=store,
+        limiter=limiter,
+        broker=broker,
+        prefix=prefix,
+        uses_redis=redis_url is not None,
+        worker=worker if start_worker else None,
+    )
+    try:
+        yield stack
+    finally:
+        if start_worker:
+            await asyncio.to_thread(worker.stop)
+        actors.use_context(None)
+        await store.delete_everything()
+        if isinstance(broker, RedisBroker):
+            # The queues of this broker's namespace (only ours: it carries a prefix of its own).
+            async for key in redis.scan_iter(match=f"{broker.namespace}:*", count=500):
+                await redis.delete(key)
+        await redis.aclose()
