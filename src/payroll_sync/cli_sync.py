@@ -119,7 +119,9 @@ async def run_sync(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int
                     file=out,
                 )
             return EXIT_OK
-        run = await wait_for_run(store, expansion.run_id, progress=None if args.json else sys.stderr)
+        run = await wait_for_run(
+            store, expansion.run_id, progress=None if args.json else sys.stderr
+        )
         outcomes = await store.outcomes(expansion.run_id)
     finally:
         await redis.aclose()

@@ -31,7 +31,9 @@ async def run_demo(employees: int = 200) -> int:
     configure_logging(level=logging.WARNING)
     redis_url = config.environment().redis_url
     if await redis_answers(redis_url):
-        print(f"payroll-sync demo: Redis at {redis_url} answers; using it (keys removed at the end)")
+        print(
+            f"payroll-sync demo: Redis at {redis_url} answers; using it (keys removed at the end)"
+        )
         chosen: str | None = redis_url
     else:
         print(

@@ -147,9 +147,7 @@ async def local_stack(
     store = RunStore(redis, prefix=prefix)
     limiter = SharedRateLimiter(redis, key_prefix=f"{prefix}:ratelimit", max_wait=120.0)
     # The worker's own client: connections belong to the event loop that uses them.
-    actors.use_context(
-        WorkerContext(settings=settings, redis=new_client(), prefix=prefix, env=env)
-    )
+    actors.use_context(WorkerContext(settings=settings, redis=new_client(), prefix=prefix, env=env))
     worker = dramatiq.Worker(broker, worker_threads=worker_threads, worker_timeout=100)
     if start_worker:
         worker.start()

@@ -61,9 +61,12 @@ class Deferred(SyncError):
         self.delay = delay
 
 
-class Throttled(Retryable):
-    """The API answered 429: the caller should also push the shared rate limiter back by `delay`
-    (`SharedRateLimiter.penalise`) so that no other worker process sends before then."""
+class RateLimited(Retryable):
+    """A 429: the API's own rate limit. Waiting for it never counts as a failed attempt.
+
+    The caller also pushes the shared limiter back by `delay` (`SharedRateLimiter.penalise`),
+    so that no other worker process sends before then.
+    """
 
 
 # ---------------------------------------------------------------- classifying HTTP answers
@@ -189,7 +192,7 @@ def classify(
         return None
     name = API_NAMES[api]
     if status == 429:
-        return Throttled(f"{name} rate limit hit on {what}", delay=retry_after_seconds(headers))
+        return RateLimited(f"{name} rate limit hit on {what}", delay=retry_after_seconds(headers))
     if status >= 500 or status == 408:
         return Retryable(
             f"{name} answered HTTP {status} to {what}", delay=retry_after_seconds(headers)
@@ -229,7 +232,3 @@ def field_path(exc: msgspec.ValidationError) -> str:
     """msgspec's path of the invalid value (`$.data[3].employeeNumber`), or `$`."""
     match = _MSGSPEC_PATH.search(str(exc))
     return f"${match.group(1)}" if match else "$"
-
-
-class RateLimited(Retryable):
-    """A 429: the API's own rate limit. Waiting for it never counts as a failed attempt."""

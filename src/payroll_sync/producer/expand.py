@@ -96,6 +96,7 @@ async def expand_employee_sync(
             payroll=current.get(_payroll_key(number) or ""),
             payroll_known=_payroll_key(number) is not None,
         )
+        task.new_in_payroll = snapshot.payroll_known and snapshot.payroll is None
         entries.append((task, snapshot))
     return await _enrol(request, entries, store=store, enqueue=enqueue, now=now)
 

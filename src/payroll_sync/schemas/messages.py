@@ -48,3 +48,6 @@ class EmployeeTask(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     refetch: bool = False
     # Deferrals for the rate limit; they are not failed attempts.
     deferrals: int = 0
+    # 24SevenOffice had no such employee when the run began: whichever attempt finishes the
+    # record, its outcome is `created` (an earlier attempt may have created it, then failed).
+    new_in_payroll: bool = False

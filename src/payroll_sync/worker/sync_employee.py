@@ -136,6 +136,12 @@ async def _sync(
         dry_run=task.dry_run,
     )
     changed += [EMPLOYMENT_PREFIX + name for name in employment_changed]
+    if not created and task.new_in_payroll and task.attempt + task.deferrals > 1:
+        # An earlier attempt of this run created the employee and stopped before the end.
+        created = True
+        changed = _set_fields(mapped.employee) + [
+            EMPLOYMENT_PREFIX + name for name in _set_fields(mapped.employment)
+        ]
     outcome: Outcome = "created" if created else ("updated" if changed else "unchanged")
     return SyncResult(
         outcome=outcome, changed=changed, reason="dry run" if task.dry_run and changed else ""

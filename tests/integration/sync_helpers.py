@@ -1,0 +1,94 @@
+"""Shared pieces of the end-to-end sync tests: the stack, simulator state and request counts."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import aiohttp
+import msgspec
+
+from payroll_sync.schemas import payroll, simployer
+from payroll_sync.schemas.settings import Worker
+from payroll_sync.simulators.serve import RunningSimulators
+from payroll_sync.stack import Stack, local_stack, simulator_settings
+
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+INTEGRATION = "demo"
+
+
+def test_prefix() -> str:
+    """Keys of one test under a prefix of their own, removed by the stack at the end."""
+    return f"payroll-sync-test-{secrets.token_hex(4)}"
+
+
+@asynccontextmanager
+async def sync_stack(
+    sims: RunningSimulators,
+    *,
+    rate_limit_per_second: float = 200.0,
+    worker: Worker | None = None,
+    worker_threads: int = 8,
+) -> AsyncIterator[Stack]:
+    settings, env = simulator_settings(
+        sims,
+        integration=INTEGRATION,
+        rate_limit_per_second=rate_limit_per_second,
+        worker=worker or Worker(first_retry_seconds=0.2, max_retry_delay_seconds=2.0),
+    )
+    async with local_stack(
+        settings, env, redis_url=REDIS_URL, prefix=test_prefix(), worker_threads=worker_threads
+    ) as stack:
+        yield stack
+
+
+async def _get_json(url: str) -> Any:
+    async with aiohttp.ClientSession() as session, session.get(url) as answer:
+        answer.raise_for_status()
+        return await answer.json(content_type=None)
+
+
+async def payroll_state(sims: RunningSimulators) -> payroll.Dataset:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{sims.payroll_admin}/state") as answer:
+            answer.raise_for_status()
+            raw = await answer.read()
+    return msgspec.json.decode(raw, type=payroll.Dataset)
+
+
+async def simployer_state(sims: RunningSimulators) -> simployer.Dataset:
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"{sims.simployer_admin}/state") as answer:
+            answer.raise_for_status()
+            raw = await answer.read()
+    return msgspec.json.decode(raw, type=simployer.Dataset)
+
+
+async def payroll_requests(sims: RunningSimulators, *, log: bool = False) -> dict[str, Any]:
+    suffix = "?log=1" if log else ""
+    report: dict[str, Any] = await _get_json(f"{sims.payroll_admin}/requests{suffix}")
+    return report
+
+
+async def reset_payroll_requests(sims: RunningSimulators) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.delete(f"{sims.payroll_admin}/requests") as answer:
+            answer.raise_for_status()
+
+
+async def patch_simployer(
+    sims: RunningSimulators, resource: str, row_id: str, change: dict[str, object]
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        url = f"{sims.simployer_admin}/state/{resource}/{row_id}"
+        async with session.patch(url, json=change) as answer:
+            answer.raise_for_status()
+
+
+async def set_payroll_faults(sims: RunningSimulators, **settings: object) -> None:
+    async with aiohttp.ClientSession() as session:
+        async with session.patch(f"{sims.payroll_admin}/settings", json=settings) as answer:
+            answer.raise_for_status()

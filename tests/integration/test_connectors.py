@@ -1,0 +1,405 @@
+"""Both API clients against the simulators over real HTTP: paging, bundles, writes, tokens,
+and how every kind of failure surfaces as an `errors.SyncError`."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+import msgspec
+import pytest
+
+from payroll_sync.connectors.errors import (
+    ConfigError,
+    Conflict,
+    Permanent,
+    RateLimited,
+    Retryable,
+)
+from payroll_sync.connectors.payroll import PayrollAuth, PayrollClient
+from payroll_sync.connectors.simployer import SimployerClient
+from payroll_sync.schemas import simployer
+from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite
+from payroll_sync.simulators import simployer as simployer_sim
+from payroll_sync.simulators.serve import RunningSimulators
+from tests.integration.conftest import StartSimulators
+
+pytestmark = pytest.mark.integration
+
+NO_LIMITS: dict[str, Any] = {"rate_limit_per_second": 0, "simployer_rate_limit_per_second": 0}
+
+KARI = EmployeeWrite(
+    emp_id=12,
+    firstname="Kari",
+    lastname="Nordmann",
+    salary_type="monthly",
+    salary=45000,
+    salary_valid_from="2024-01-01",
+)
+
+
+# ---------------------------------------------------------------- helpers
+
+
+async def requests_of(http: aiohttp.ClientSession, admin: str) -> dict[str, Any]:
+    async with http.get(f"{admin}/requests") as answer:
+        report: dict[str, Any] = await answer.json()
+    return report
+
+
+async def reset_requests(http: aiohttp.ClientSession, admin: str) -> None:
+    async with http.delete(f"{admin}/requests") as answer:
+        assert answer.status == 204
+
+
+async def patch_settings(http: aiohttp.ClientSession, admin: str, **settings: Any) -> None:
+    async with http.patch(f"{admin}/settings", json=settings) as answer:
+        assert answer.status == 200, await answer.text()
+
+
+async def dataset_of(http: aiohttp.ClientSession, sims: RunningSimulators) -> simployer.Dataset:
+    async with http.get(f"{sims.simployer_admin}/state") as answer:
+        return msgspec.json.decode(await answer.read(), type=simployer.Dataset)
+
+
+def simployer_client(http: aiohttp.ClientSession, sims: RunningSimulators) -> SimployerClient:
+    return SimployerClient(http, sims.simployer_url, sims.simployer_token)
+
+
+def payroll_client(
+    http: aiohttp.ClientSession, sims: RunningSimulators, **auth_options: Any
+) -> PayrollClient:
+    auth = PayrollAuth(http, sims.payroll_url, sims.payroll_token, **auth_options)
+    return PayrollClient(http, sims.payroll_url, auth)
+
+
+# ---------------------------------------------------------------- Simployer One
+
+
+async def test_list_all_pages_with_the_largest_limit(
+    start_simulators: StartSimulators, http: aiohttp.ClientSession
+) -> None:
+    sims = start_simulators(employees=250, **NO_LIMITS)
+    rows, related = await simployer_client(http, sims).list_all("employee")
+    assert len(rows) == 250
+    assert len({row["id"] for row in rows}) == 250
+    assert related == {}
+    report = await requests_of(http, sims.simployer_admin)
+    assert report["by_route"] == {"GET /employee": 3}  # 100 + 100 + 50
+
+
+async def test_employee_bundles_match_the_dataset_in_few_requests(
+    start_simulators: StartSimulators, http: aiohttp.ClientSession
+) -> None:
+    sims = start_simulators(employees=150, **NO_LIMITS)
+    bundles = await simployer_client(http, sims).employee_bundles()
+    report = await requests_of(http, sims.simployer_admin)
+    # The types once, then the employees with their relations in pages of 100.
+    assert report["by_route"] == {"GET /employment-type": 1, "GET /employee": 2}
+
+    data = await dataset_of(http, sims)
+    employments = {e.id: e for e in data.employment}
+    types = {t.id: t for t in data.employment_type}
+    assert [b.employee for b in bundles] == data.employee
+    for bundle in bundles:
+        employee = bundle.employee
+        assert employee.employment_id is not None
+        assert bundle.employment == employments[employee.employment_id]
+        assert bundle.employment_type == types[bundle.employment.type_id]
+        expected = [c for c in data.compensation if c.employee_id == employee.id]
+        assert sorted(bundle.compensations, key=lambda c: c.id) == sorted(
+            expected, key=lambda c: c.id
+        )
+    assert sum(len(b.compensations) for b in bundles) == len(data.compensation)
+
+
+async def test_employee_bundles_pass_filters(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    data = await dataset_of(http, sims)
+    client = simployer_client(http, sims)
+    active = await client.employee_bundles(filters={"active": "true"})
+    assert [b.employee.id for b in active] == [e.id for e in data.employee if e.active]
+    newest = max(e.updated for e in data.employee)
+    recent = await client.employee_bundles(filters={"updated[$gte]": newest})
+    assert [b.employee.updated for b in recent] == [newest]
+
+
+async def test_one_bundle_is_one_request_and_equals_the_bulk_one(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    client = simployer_client(http, sims)
+    bulk = {b.employee.id: b for b in await client.employee_bundles()}
+    await reset_requests(http, sims.simployer_admin)
+    for employee_id in list(bulk)[:5]:
+        assert await client.employee_bundle(employee_id) == bulk[employee_id]
+    report = await requests_of(http, sims.simployer_admin)
+    assert report["by_route"] == {"GET /employee/{id}": 5}
+    assert await client.employee_bundle("no-such-employee") is None
+
+
+async def test_one_bundle_takes_the_type_of_the_current_employment(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    client = simployer_client(http, sims)
+    data = await dataset_of(http, sims)
+    employee = data.employee[0]
+    employment = next(e for e in data.employment if e.id == employee.employment_id)
+    other_type = next(t for t in data.employment_type if t.id != employment.type_id)
+    # The employee's own employmentTypeId disagrees with its current employment's typeId.
+    url = f"{sims.simployer_admin}/state/employee/{employee.id}"
+    async with http.patch(url, json={"employmentTypeId": other_type.id}) as answer:
+        assert answer.status == 200
+    await reset_requests(http, sims.simployer_admin)
+    bundle = await client.employee_bundle(employee.id)
+    assert bundle is not None
+    assert bundle.employment_type is not None
+    assert bundle.employment_type.id == employment.type_id
+    report = await requests_of(http, sims.simployer_admin)
+    assert report["by_route"] == {"GET /employee/{id}": 1, "GET /employment-type/{id}": 1}
+
+
+async def test_departments_and_offices(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    client = simployer_client(http, sims)
+    data = await dataset_of(http, sims)
+    assert await client.departments() == data.department
+    assert await client.offices() == data.office
+    await client.check()
+
+
+async def test_a_malformed_row_fails_the_list_naming_the_field_not_the_value(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    data = await dataset_of(http, sims)
+    row_id = data.employee[3].id
+    # Behind the simulator's validation, as an API that changed its types would answer.
+    simployer_sim.store_of(sims.simployer_app).by_id["employee"][row_id]["employeeNumber"] = 424242
+    with pytest.raises(Permanent) as failed:
+        await simployer_client(http, sims).employee_bundles()
+    assert str(failed.value) == (
+        f"Simployer One employee {row_id}: field employeeNumber is missing or invalid"
+    )
+    assert failed.value.field == "employeeNumber"
+    with pytest.raises(Permanent, match="employeeNumber"):
+        await simployer_client(http, sims).employee_bundle(row_id)
+
+
+async def test_simployer_bad_token_is_a_config_error(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    client = SimployerClient(http, sims.simployer_url, "revoked-token-value")
+    for call in (client.check(), client.employee_bundles(), client.employee_bundle("x")):
+        with pytest.raises(ConfigError) as failed:
+            await call
+        assert "Simployer One rejected the access token" in str(failed.value)
+        assert "simployer_token_env" in str(failed.value)
+        assert "revoked-token-value" not in str(failed.value)
+    assert "revoked-token-value" not in repr(client)
+
+
+async def test_simployer_429_is_retryable_with_the_servers_delay(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    await patch_settings(http, sims.simployer_admin, rate_limit_per_second=0.5, rate_limit_burst=1)
+    client = simployer_client(http, sims)
+    await client.check()
+    with pytest.raises(RateLimited) as throttled:
+        await client.check()
+    assert throttled.value.delay == 2.0
+
+
+async def test_before_request_runs_before_every_request(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    calls: list[str] = []
+
+    def hook(name: str) -> Any:
+        async def before() -> None:
+            calls.append(name)
+
+        return before
+
+    auth = PayrollAuth(http, sims.payroll_url, sims.payroll_token, before_request=hook("auth"))
+    payroll = PayrollClient(http, sims.payroll_url, auth, before_request=hook("payroll"))
+    await payroll.list_employees()
+    await payroll.list_employees()
+    client = SimployerClient(
+        http, sims.simployer_url, sims.simployer_token, before_request=hook("simployer")
+    )
+    await client.employee_bundles()
+    assert calls == ["auth", "payroll", "payroll", "simployer", "simployer"]
+
+
+# ---------------------------------------------------------------- 24SevenOffice Lønn
+
+
+async def test_create_conflict_update_and_employments(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    client = payroll_client(http, sims)
+    await client.check()
+    assert await client.get_employee(12) is None
+    assert await client.list_employments(12) == []
+
+    created = await client.create_employee(KARI)
+    assert (created.emp_id, created.firstname, created.salary) == ("12", "Kari", "45000.00")
+    with pytest.raises(Conflict):
+        await client.create_employee(KARI)
+
+    updated = await client.update_employee(12, EmployeeWrite(city="Bergen"))
+    assert (updated.city, updated.firstname) == ("Bergen", "Kari")  # the rest unchanged
+    assert await client.get_employee(12) == updated
+    assert await client.list_employees() == [updated]
+
+    first = EmploymentWrite(
+        startdate="2024-01-01",
+        employment_form="fast",
+        employment_type="ordinaertArbeidsforhold",
+        working_times="ikkeSkift",
+        employment_rate=80.5,
+        profession_code="2511101",
+    )
+    (employment,) = await client.upsert_employments(12, [first])
+    assert (employment.startdate, employment.employment_rate) == ("2024-01-01", "80.50")
+    end = EmploymentWrite(
+        employment_id=employment.employment_id,
+        enddate="2024-12-31",
+        enddate_reason="arbeidstakerHarSagtOppSelv",
+    )
+    (ended,) = await client.upsert_employments(12, [end])
+    assert (ended.employment_id, ended.enddate) == (employment.employment_id, "2024-12-31")
+    assert await client.list_employments(12) == [ended]
+
+
+async def test_400_names_the_field_but_not_the_submitted_value(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    client = payroll_client(http, sims)
+    bad_salary = msgspec.structs.replace(KARI, salary="Kari-Secret-Value")
+    with pytest.raises(Permanent) as failed:
+        await client.create_employee(bad_salary)
+    assert str(failed.value) == "24SevenOffice refused create employee: field salary (HTTP 400)"
+    await client.create_employee(KARI)
+    with pytest.raises(Permanent) as failed:
+        await client.update_employee(12, EmployeeWrite(employee_date="1985-13-45"))
+    assert "field employee_date" in str(failed.value)
+    assert "1985-13-45" not in str(failed.value)
+    # An update of an unknown employee is a refusal too, not a silent None.
+    with pytest.raises(Permanent, match="HTTP 404"):
+        await client.update_employee(99, EmployeeWrite(city="Bergen"))
+
+
+async def test_concurrent_callers_share_one_token_exchange(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    client = payroll_client(http, sims)
+    await asyncio.gather(*(client.list_employees() for _ in range(10)))
+    report = await requests_of(http, sims.payroll_admin)
+    assert report["by_route"] == {"GET /auth": 1, "GET /employee/v2": 10}
+
+
+async def test_token_is_refreshed_before_it_expires(
+    start_simulators: StartSimulators, http: aiohttp.ClientSession
+) -> None:
+    sims = start_simulators(token_ttl_seconds=2, **NO_LIMITS)
+    client = payroll_client(http, sims)
+    await client.list_employees()
+    await client.list_employees()
+    await asyncio.sleep(2.2)
+    await client.list_employees()
+    report = await requests_of(http, sims.payroll_admin)
+    # Refreshed on time: no request was refused.
+    assert report["by_route_status"] == {"GET /auth 200": 2, "GET /employee/v2 200": 3}
+
+
+async def test_a_401_refreshes_the_token_once_and_retries(
+    start_simulators: StartSimulators, http: aiohttp.ClientSession
+) -> None:
+    sims = start_simulators(token_ttl_seconds=1, **NO_LIMITS)
+    # A clock that never moves: we believe the token valid after the server expired it.
+    client = payroll_client(http, sims, clock=lambda: 1_000.0)
+    await client.list_employees()
+    await asyncio.sleep(1.2)
+    assert await client.list_employees() == []
+    report = await requests_of(http, sims.payroll_admin)
+    assert report["by_route_status"] == {
+        "GET /auth 200": 2,
+        "GET /employee/v2 200": 2,
+        "GET /employee/v2 401": 1,
+    }
+
+
+async def test_a_second_401_is_a_config_error(
+    start_simulators: StartSimulators, http: aiohttp.ClientSession
+) -> None:
+    sims = start_simulators(token_ttl_seconds=0, **NO_LIMITS)  # every bearer token dead at once
+    client = payroll_client(http, sims)
+    with pytest.raises(ConfigError, match="payroll_token_env"):
+        await client.create_employee(KARI)
+    report = await requests_of(http, sims.payroll_admin)
+    assert report["by_route_status"] == {"GET /auth 200": 2, "POST /employee/v2 401": 2}
+
+
+async def test_a_bad_persistent_token_is_a_config_error(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    auth = PayrollAuth(http, sims.payroll_url, "wrong-persistent-token")
+    client = PayrollClient(http, sims.payroll_url, auth)
+    with pytest.raises(ConfigError) as failed:
+        await client.check()
+    message = str(failed.value)
+    assert message.startswith("24SevenOffice rejected the access token")
+    assert "payroll_token_env" in message
+    assert "wrong-persistent-token" not in message
+    assert "wrong-persistent-token" not in repr(auth)
+
+
+async def test_payroll_429_is_retryable_with_the_servers_delay(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    # One request per 2 s: the token exchange takes it, so the call after it is refused.
+    await patch_settings(http, sims.payroll_admin, rate_limit_per_second=0.5, rate_limit_burst=1)
+    with pytest.raises(RateLimited) as throttled:
+        await payroll_client(http, sims).list_employees()
+    assert throttled.value.delay == 2.0
+    assert isinstance(throttled.value, Retryable)
+
+
+async def test_503_is_retryable(sims: RunningSimulators, http: aiohttp.ClientSession) -> None:
+    client = payroll_client(http, sims)
+    await client.check()
+    await patch_settings(http, sims.payroll_admin, error_rate=1.0, error_statuses=[503])
+    with pytest.raises(Retryable) as failed:
+        await client.create_employee(KARI)
+    assert type(failed.value) is Retryable
+    assert str(failed.value) == "24SevenOffice answered HTTP 503 to create employee"
+
+
+@pytest.mark.parametrize(
+    ("fault", "expected"),
+    [
+        ({"timeout_rate": 1.0, "hang_seconds": 1.0}, "24SevenOffice: list employees timed out"),
+        (
+            {"drop_rate": 1.0},
+            "24SevenOffice: list employees failed (ServerDisconnectedError)",
+        ),
+    ],
+)
+async def test_no_answer_is_retryable(
+    sims: RunningSimulators,
+    http: aiohttp.ClientSession,
+    fault: dict[str, float],
+    expected: str,
+) -> None:
+    timeout = aiohttp.ClientTimeout(total=0.3)
+    auth = PayrollAuth(http, sims.payroll_url, sims.payroll_token, timeout=timeout)
+    client = PayrollClient(http, sims.payroll_url, auth, timeout=timeout)
+    await client.check()
+    await patch_settings(http, sims.payroll_admin, **fault)
+    with pytest.raises(Retryable) as failed:
+        await client.list_employees()
+    assert str(failed.value) == expected
+    assert failed.value.__cause__ is None  # aiohttp's text (with URLs) is not kept

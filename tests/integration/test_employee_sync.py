@@ -1,0 +1,292 @@
+"""The employee sync end to end: real Redis, a real Dramatiq worker, both simulators over HTTP."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+
+import msgspec
+import pytest
+import structlog
+
+from payroll_sync.producer.scope import in_scope
+from payroll_sync.schemas import payroll, simployer
+from payroll_sync.schemas.messages import SyncRequest
+from payroll_sync.schemas.outcomes import RecordOutcome
+from payroll_sync.schemas.settings import Scope
+from payroll_sync.simulators.generator import GeneratedCompany, generate_company
+from payroll_sync.simulators.serve import RunningSimulators
+from payroll_sync.worker.compare import employee_changes, employment_changes
+from payroll_sync.worker.mapping.employee import map_employee
+from tests.integration.conftest import StartSimulators
+from tests.integration.sync_helpers import (
+    INTEGRATION,
+    patch_simployer,
+    payroll_requests,
+    payroll_state,
+    reset_payroll_requests,
+    set_payroll_faults,
+    simployer_state,
+    sync_stack,
+)
+
+pytestmark = pytest.mark.integration
+
+EMPLOYEES = 200
+# Which Simployer One field each kind of generated breakage must be blamed on.
+BROKEN_FIELD = {
+    "ssn_checksum": ("failed", "ssn"),
+    "missing_first_name": ("skipped", "firstName"),
+    "missing_last_name": ("skipped", "lastName"),
+    "malformed_note": ("failed", "employment.note"),
+    "unsupported_payout_period": ("failed", "compensation.payoutPeriod"),
+    "account_checksum": ("failed", "bankAccount.number"),
+    "end_date_without_reason": ("failed", "employment.note"),
+}
+
+
+def _company() -> GeneratedCompany:
+    # The simulators generate the same company from the same arguments.
+    return generate_company(EMPLOYEES, seed=1)
+
+
+def _bundles(data: simployer.Dataset) -> dict[str, simployer.EmployeeBundle]:
+    employments = {row.id: row for row in data.employment}
+    types = {row.id: row for row in data.employment_type}
+    pay: dict[str, list[simployer.Compensation]] = {}
+    for row in data.compensation:
+        pay.setdefault(row.employee_id, []).append(row)
+    bundles = {}
+    for employee in data.employee:
+        employment = employments.get(employee.employment_id or "")
+        bundles[employee.employee_number] = simployer.EmployeeBundle(
+            employee=employee,
+            employment=employment,
+            employment_type=types.get(employment.type_id) if employment else None,
+            compensations=pay.get(employee.id, []),
+        )
+    return bundles
+
+
+def _in_scope_numbers(data: simployer.Dataset) -> list[str]:
+    today = datetime.date.today()
+    chosen = in_scope(data.employee, Scope(), departments=data.department, today=today)
+    return [employee.employee_number for employee in chosen]
+
+
+def _by_number(outcomes: list[RecordOutcome]) -> dict[str, RecordOutcome]:
+    return {item.employee_number: item for item in outcomes}
+
+
+def _assert_payroll_matches(
+    state: payroll.Dataset, bundles: dict[str, simployer.EmployeeBundle], numbers: list[str]
+) -> None:
+    """Each employee holds exactly the mapped values, with exactly one employment."""
+    employees = {row.emp_id: row for row in state.employee}
+    employments: dict[str, list[payroll.StoredEmployment]] = {}
+    for row in state.employment:
+        employments.setdefault(row.emp_id, []).append(row)
+    for number in numbers:
+        mapped = map_employee(bundles[number])
+        stored = employees[str(mapped.emp_id)]
+        assert employee_changes(mapped.employee, stored) == [], number
+        assert stored.personnr == bundles[number].employee.ssn
+        assert stored.vacation_days == "25"
+        assert stored.international_id.type == "socialSecurityNumber"
+        (employment,) = employments[str(mapped.emp_id)]
+        assert employment_changes(mapped.employment, employment) == [], number
+        assert employment.working_times == "ikkeSkift"
+        assert employment.employment_type == "ordinaertArbeidsforhold"
+
+
+async def test_first_sync_creates_then_second_writes_nothing_then_changes_update(
+    start_simulators: StartSimulators,
+) -> None:
+    sims = start_simulators(
+        employees=EMPLOYEES, rate_limit_per_second=0, simployer_rate_limit_per_second=0
+    )
+    company = _company()
+    bundles = _bundles(company.dataset)
+    numbers = _in_scope_numbers(company.dataset)
+    valid = [number for number in numbers if number not in company.broken]
+    assert len(valid) > 150
+
+    async with sync_stack(sims) as stack:
+        run, outcomes = await stack.sync(SyncRequest(integration=INTEGRATION))
+        found = _by_number(outcomes)
+        assert run.status == "done"
+        assert sorted(found) == sorted(numbers), "one outcome per in-scope employee"
+        assert {found[number].outcome for number in valid} == {"created"}
+        for number, kind in company.broken.items():
+            if number in found:
+                outcome, field = BROKEN_FIELD[kind]
+                assert (found[number].outcome, found[number].field) == (outcome, field), kind
+                # The reason names the field, in its words or SPEC.md's.
+                reason = found[number].reason
+                assert field in reason or field == "employment.note" and "note" in reason
+        assert run.counts["created"] == len(valid)
+        _assert_payroll_matches(await payroll_state(sims), bundles, valid)
+
+        # Second sync: nothing differs, so nothing is written.
+        await reset_payroll_requests(sims)
+        run, outcomes = await stack.sync(SyncRequest(integration=INTEGRATION))
+        report = await payroll_requests(sims)
+        assert report["writes"] == 0, report["by_route"]
+        assert {_by_number(outcomes)[number].outcome for number in valid} == {"unchanged"}
+        # Bulk read once per run; one employments read per valid employee.
+        assert report["by_route"].get("GET /employee/v2", 0) == 1
+        assert report["by_route"].get("GET /employment/v2/{empId}", 0) == len(valid)
+
+        # Ten employees change in Simployer One: exactly ten updates, of just those fields.
+        data = await simployer_state(sims)
+        by_number = {row.employee_number: row for row in data.employee}
+        changed = valid[:10]
+        expected: dict[str, list[str]] = {}
+        for index, number in enumerate(changed):
+            employee = by_number[number]
+            if index % 3 == 0:
+                await patch_simployer(sims, "employee", employee.id, {"lastName": f"Ny{index}"})
+                expected[number] = ["lastname"]
+            elif index % 3 == 1:
+                await patch_simployer(
+                    sims, "employee", employee.id, {"workEmail": f"ny{index}@example.no"}
+                )
+                expected[number] = ["email"]
+            else:
+                assert employee.employment_id is not None
+                await patch_simployer(sims, "employment", employee.employment_id, {"rate": 42.5})
+                expected[number] = ["employment.employment_rate"]
+        await reset_payroll_requests(sims)
+        run, outcomes = await stack.sync(SyncRequest(integration=INTEGRATION))
+        found = _by_number(outcomes)
+        updated = {
+            number: item.changed for number, item in found.items() if item.outcome == "updated"
+        }
+        assert updated == expected
+        assert run.counts["updated"] == 10
+        report = await payroll_requests(sims, log=True)
+        writes = [entry for entry in report["log"] if entry["method"] == "POST"]
+        assert len(writes) == 10
+        for entry in writes:
+            body = entry["body"]
+            keys = set(body[0]) if isinstance(body, list) else set(body)
+            assert keys <= {"lastname", "email", "employment_rate", "employment_id"}, keys
+
+
+async def test_faults_and_tight_rate_limit_still_sync_everything_once(
+    start_simulators: StartSimulators,
+) -> None:
+    sims = start_simulators(
+        employees=EMPLOYEES,
+        rate_limit_per_second=40,
+        rate_limit_burst=10,
+        simployer_rate_limit_per_second=0,
+    )
+    company = _company()
+    numbers = _in_scope_numbers(company.dataset)
+    valid = [number for number in numbers if number not in company.broken]
+    # 20% of payroll calls answer 503; some calls are dropped after the write was done.
+    await set_payroll_faults(
+        sims, error_rate=0.2, error_statuses=[503], drop_rate=0.03, lost_after_handling_share=1.0
+    )
+    # Our limit is above the simulator's, so 429s happen too and must be absorbed.
+    async with sync_stack(sims, rate_limit_per_second=60) as stack:
+        run, outcomes = await stack.sync(SyncRequest(integration=INTEGRATION), timeout=240)
+    found = _by_number(outcomes)
+    assert sorted(found) == sorted(numbers)
+    assert {found[number].outcome for number in valid} == {"created"}, Counter(
+        found[number].reason for number in valid if found[number].outcome != "created"
+    )
+    assert run.counts["failed"] + run.counts["skipped"] == len(numbers) - len(valid)
+    await set_payroll_faults(sims, error_rate=0.0, drop_rate=0.0)
+    state = await payroll_state(sims)
+    employee_ids = Counter(row.emp_id for row in state.employee)
+    assert max(employee_ids.values()) == 1
+    assert len(employee_ids) == len(valid)
+    employments = Counter(row.emp_id for row in state.employment)
+    assert set(employments.values()) == {1}, "never a second employment"
+    report = await payroll_requests(sims)
+    assert report["by_status"].get("503", 0) > 0, "faults were injected"
+    assert any(item.attempt > 1 for item in outcomes), "some records needed a retry"
+
+
+async def test_dry_run_reports_without_writing(start_simulators: StartSimulators) -> None:
+    sims = start_simulators(
+        employees=40, rate_limit_per_second=0, simployer_rate_limit_per_second=0
+    )
+    async with sync_stack(sims) as stack:
+        await reset_payroll_requests(sims)
+        run, outcomes = await stack.sync(SyncRequest(integration=INTEGRATION, dry_run=True))
+        report = await payroll_requests(sims)
+    assert report["writes"] == 0
+    assert run.dry_run
+    assert run.counts["created"] > 0
+    assert all(item.reason == "dry run" for item in outcomes if item.outcome == "created")
+
+
+async def test_identity_conflict_is_not_overwritten(
+    start_simulators: StartSimulators,
+) -> None:
+    sims = start_simulators(
+        employees=30, rate_limit_per_second=0, simployer_rate_limit_per_second=0
+    )
+    company = generate_company(30, seed=1)
+    number = next(
+        row.employee_number
+        for row in company.dataset.employee
+        if row.active and row.employee_number not in company.broken
+    )
+    async with sync_stack(sims) as stack:
+        await stack.sync(SyncRequest(integration=INTEGRATION, employees=[number]))
+        # Payroll staff typed another person's number onto this employee.
+        state = await payroll_state(sims)
+        employee = next(row for row in state.employee if row.emp_id == number)
+        other = "01010150113" if employee.personnr != "01010150113" else "02020250057"
+        edited = msgspec.structs.replace(employee, personnr=other, lastname="Keep")
+        state = msgspec.structs.replace(
+            state, employee=[edited if row.emp_id == number else row for row in state.employee]
+        )
+        await _put_payroll_state(sims, state)
+        _, outcomes = await stack.sync(SyncRequest(integration=INTEGRATION, employees=[number]))
+    (outcome,) = outcomes
+    assert outcome.outcome == "failed"
+    assert "identity conflict" in outcome.reason
+    after = next(row for row in (await payroll_state(sims)).employee if row.emp_id == number)
+    assert (after.personnr, after.lastname) == (other, "Keep"), "nothing overwritten"
+
+
+async def _put_payroll_state(sims: RunningSimulators, state: payroll.Dataset) -> None:
+    import aiohttp
+
+    async with aiohttp.ClientSession() as session:
+        async with session.put(
+            f"{sims.payroll_admin}/state", data=msgspec.json.encode(state)
+        ) as answer:
+            answer.raise_for_status()
+
+
+async def test_logs_hold_no_personal_data_or_tokens(start_simulators: StartSimulators) -> None:
+    sims = start_simulators(
+        employees=60, rate_limit_per_second=0, simployer_rate_limit_per_second=0
+    )
+    company = generate_company(60, seed=1)
+    # Make some records fail on the payroll side too: 400s and 503s go through the logs.
+    await set_payroll_faults(sims, error_rate=0.1, error_statuses=[503])
+    with structlog.testing.capture_logs() as events:
+        async with sync_stack(sims) as stack:
+            _, outcomes = await stack.sync(SyncRequest(integration=INTEGRATION))
+    synced = [event for event in events if event["event"] == "record.synced"]
+    assert len(synced) == len(outcomes)
+    assert {"integration", "run_id", "employee_number", "outcome", "changed", "attempt"} <= set(
+        synced[0]
+    )
+    text = msgspec.json.encode([{k: str(v) for k, v in event.items()} for event in events])
+    secrets = {sims.simployer_token, sims.payroll_token}
+    for row in company.dataset.employee:
+        secrets |= {row.ssn or "", (row.bank_account.number or "") if row.bank_account else ""}
+        secrets |= {(row.bank_account.iban or "") if row.bank_account else ""}
+        secrets |= {(row.home_address.street or "") if row.home_address else ""}
+    for row in company.dataset.compensation:
+        secrets.add(f"{row.amount:.2f}")
+    for secret in sorted(secret for secret in secrets if len(secret) >= 5):
+        assert secret.encode() not in text, "personal data or a token in the logs"
