@@ -92,21 +92,21 @@ class Stack:
         self.runs.append(expansion.run_id)
         return expansion
 
-    async def wait(self, run_id: str, *, timeout: float = 300.0) -> Run:
-        deadline = time.monotonic() + timeout
+    async def wait(self, run_id: str, *, max_seconds: float = 300.0) -> Run:
+        deadline = time.monotonic() + max_seconds
         while True:
             run = await self.store.get_run(run_id)
             if run is not None and run.status == "done":
                 return run
             if time.monotonic() > deadline:
-                raise TimeoutError(f"run {run_id} not done after {timeout:.0f} s: {run}")
+                raise TimeoutError(f"run {run_id} not done after {max_seconds:.0f} s: {run}")
             await asyncio.sleep(0.05)
 
     async def sync(
-        self, request: SyncRequest, *, timeout: float = 300.0
+        self, request: SyncRequest, *, max_seconds: float = 300.0
     ) -> tuple[Run, list[RecordOutcome]]:
         expansion = await self.submit(request)
-        run = await self.wait(expansion.run_id, timeout=timeout)
+        run = await self.wait(expansion.run_id, max_seconds=max_seconds)
         return run, await self.store.outcomes(run.id)
 
 

@@ -45,50 +45,47 @@ async def sync_stack(
         yield stack
 
 
-async def _get_json(url: str) -> Any:
-    async with aiohttp.ClientSession() as session, session.get(url) as answer:
+async def _admin(method: str, url: str, body: object = None) -> bytes:
+    """One call to a simulator's admin routes; raises on anything but 2xx."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.request(method, url, json=body) as answer,
+    ):
         answer.raise_for_status()
-        return await answer.json(content_type=None)
+        return await answer.read()
 
 
 async def payroll_state(sims: RunningSimulators) -> payroll.Dataset:
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{sims.payroll_admin}/state") as answer:
-            answer.raise_for_status()
-            raw = await answer.read()
+    raw = await _admin("GET", f"{sims.payroll_admin}/state")
     return msgspec.json.decode(raw, type=payroll.Dataset)
 
 
+async def put_payroll_state(sims: RunningSimulators, state: payroll.Dataset) -> None:
+    await _admin("PUT", f"{sims.payroll_admin}/state", msgspec.to_builtins(state))
+
+
 async def simployer_state(sims: RunningSimulators) -> simployer.Dataset:
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{sims.simployer_admin}/state") as answer:
-            answer.raise_for_status()
-            raw = await answer.read()
+    raw = await _admin("GET", f"{sims.simployer_admin}/state")
     return msgspec.json.decode(raw, type=simployer.Dataset)
 
 
 async def payroll_requests(sims: RunningSimulators, *, log: bool = False) -> dict[str, Any]:
     suffix = "?log=1" if log else ""
-    report: dict[str, Any] = await _get_json(f"{sims.payroll_admin}/requests{suffix}")
+    report: dict[str, Any] = msgspec.json.decode(
+        await _admin("GET", f"{sims.payroll_admin}/requests{suffix}")
+    )
     return report
 
 
 async def reset_payroll_requests(sims: RunningSimulators) -> None:
-    async with aiohttp.ClientSession() as session:
-        async with session.delete(f"{sims.payroll_admin}/requests") as answer:
-            answer.raise_for_status()
+    await _admin("DELETE", f"{sims.payroll_admin}/requests")
 
 
 async def patch_simployer(
     sims: RunningSimulators, resource: str, row_id: str, change: dict[str, object]
 ) -> None:
-    async with aiohttp.ClientSession() as session:
-        url = f"{sims.simployer_admin}/state/{resource}/{row_id}"
-        async with session.patch(url, json=change) as answer:
-            answer.raise_for_status()
+    await _admin("PATCH", f"{sims.simployer_admin}/state/{resource}/{row_id}", change)
 
 
 async def set_payroll_faults(sims: RunningSimulators, **settings: object) -> None:
-    async with aiohttp.ClientSession() as session:
-        async with session.patch(f"{sims.payroll_admin}/settings", json=settings) as answer:
-            answer.raise_for_status()
+    await _admin("PATCH", f"{sims.payroll_admin}/settings", settings)

@@ -15,7 +15,6 @@ from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.settings import Scope
 from payroll_sync.simulators.generator import GeneratedCompany, generate_company
-from payroll_sync.simulators.serve import RunningSimulators
 from payroll_sync.worker.compare import employee_changes, employment_changes
 from payroll_sync.worker.mapping.employee import map_employee
 from tests.integration.conftest import StartSimulators
@@ -24,6 +23,7 @@ from tests.integration.sync_helpers import (
     patch_simployer,
     payroll_requests,
     payroll_state,
+    put_payroll_state,
     reset_payroll_requests,
     set_payroll_faults,
     simployer_state,
@@ -123,7 +123,7 @@ async def test_first_sync_creates_then_second_writes_nothing_then_changes_update
                 assert (found[number].outcome, found[number].field) == (outcome, field), kind
                 # The reason names the field, in its words or SPEC.md's.
                 reason = found[number].reason
-                assert field in reason or field == "employment.note" and "note" in reason
+                assert field in reason or (field == "employment.note" and "note" in reason)
         assert run.counts["created"] == len(valid)
         _assert_payroll_matches(await payroll_state(sims), bundles, valid)
 
@@ -191,7 +191,7 @@ async def test_faults_and_tight_rate_limit_still_sync_everything_once(
     )
     # Our limit is above the simulator's, so 429s happen too and must be absorbed.
     async with sync_stack(sims, rate_limit_per_second=60) as stack:
-        run, outcomes = await stack.sync(SyncRequest(integration=INTEGRATION), timeout=240)
+        run, outcomes = await stack.sync(SyncRequest(integration=INTEGRATION), max_seconds=240)
     found = _by_number(outcomes)
     assert sorted(found) == sorted(numbers)
     assert {found[number].outcome for number in valid} == {"created"}, Counter(
@@ -246,23 +246,13 @@ async def test_identity_conflict_is_not_overwritten(
         state = msgspec.structs.replace(
             state, employee=[edited if row.emp_id == number else row for row in state.employee]
         )
-        await _put_payroll_state(sims, state)
+        await put_payroll_state(sims, state)
         _, outcomes = await stack.sync(SyncRequest(integration=INTEGRATION, employees=[number]))
     (outcome,) = outcomes
     assert outcome.outcome == "failed"
     assert "identity conflict" in outcome.reason
     after = next(row for row in (await payroll_state(sims)).employee if row.emp_id == number)
     assert (after.personnr, after.lastname) == (other, "Keep"), "nothing overwritten"
-
-
-async def _put_payroll_state(sims: RunningSimulators, state: payroll.Dataset) -> None:
-    import aiohttp
-
-    async with aiohttp.ClientSession() as session:
-        async with session.put(
-            f"{sims.payroll_admin}/state", data=msgspec.json.encode(state)
-        ) as answer:
-            answer.raise_for_status()
 
 
 async def test_logs_hold_no_personal_data_or_tokens(start_simulators: StartSimulators) -> None:
@@ -286,7 +276,7 @@ async def test_logs_hold_no_personal_data_or_tokens(start_simulators: StartSimul
         secrets |= {row.ssn or "", (row.bank_account.number or "") if row.bank_account else ""}
         secrets |= {(row.bank_account.iban or "") if row.bank_account else ""}
         secrets |= {(row.home_address.street or "") if row.home_address else ""}
-    for row in company.dataset.compensation:
-        secrets.add(f"{row.amount:.2f}")
+    for pay in company.dataset.compensation:
+        secrets.add(f"{pay.amount:.2f}")
     for secret in sorted(secret for secret in secrets if len(secret) >= 5):
         assert secret.encode() not in text, "personal data or a token in the logs"
