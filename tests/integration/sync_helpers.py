@@ -20,7 +20,7 @@ REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 INTEGRATION = "demo"
 
 
-def test_prefix() -> str:
+def unique_prefix() -> str:
     """Keys of one test under a prefix of their own, removed by the stack at the end."""
     return f"payroll-sync-test-{secrets.token_hex(4)}"
 
@@ -40,7 +40,7 @@ async def sync_stack(
         worker=worker or Worker(first_retry_seconds=0.2, max_retry_delay_seconds=2.0),
     )
     async with local_stack(
-        settings, env, redis_url=REDIS_URL, prefix=test_prefix(), worker_threads=worker_threads
+        settings, env, redis_url=REDIS_URL, prefix=unique_prefix(), worker_threads=worker_threads
     ) as stack:
         yield stack
 

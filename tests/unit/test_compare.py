@@ -47,6 +47,7 @@ EMPLOYEE_VALUES: Final[list[Any]] = [
     pytest.param("salary_valid_from", "2024-08-01", "2024-08-02", True, id="date-changed"),
     pytest.param("salary_valid_from", "", "0000-00-00", False, id="date-zero-is-empty"),
     pytest.param("salary_valid_from", "2024-08-01", "", True, id="date-set"),
+    pytest.param("salary_valid_from", "2024-08-01", "20240801", True, id="date-not-iso"),
     # text: stripped, case-sensitive
     pytest.param("firstname", "Kari", "Kari ", False, id="text-whitespace"),
     pytest.param("firstname", "Kari", "kari", True, id="text-case"),

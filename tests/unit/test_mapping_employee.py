@@ -474,6 +474,15 @@ FAILURES: Final[list[Any]] = [
         with_employment(start_date="1.8.2024"), Permanent, "employment.startDate", id="start-date"
     ),
     pytest.param(
+        with_employment(start_date="2024-W31-4"),
+        Permanent,
+        "employment.startDate",
+        id="start-week-date",
+    ),
+    pytest.param(
+        with_employment(start_date="20240801"), Permanent, "employment.startDate", id="start-basic"
+    ),
+    pytest.param(
         ended("0111101:3", end="2025-13-01T00:00:00.000Z"),
         Permanent,
         "employment.endDate",
@@ -637,3 +646,16 @@ def test_generated_company_with_default_today() -> None:
         except SyncError as exc:
             results.append(exc.field)
     assert results.count("ok") == 200 - len(company.broken)
+
+
+@pytest.mark.parametrize(
+    ("period", "reason"),
+    [
+        ("WEEKLY", "compensation.payoutPeriod WEEKLY is not supported"),
+        ("fortnightly-ish", "compensation.payoutPeriod is not supported"),
+    ],
+)
+def test_payout_period_reason_names_only_the_apis_periods(period: str, reason: str) -> None:
+    with pytest.raises(Permanent) as caught:
+        map_employee(bundle(compensations=[replace(COMPENSATIONS[1], payout_period=period)]))
+    assert caught.value.reason.startswith(reason)

@@ -39,6 +39,7 @@ T = TypeVar("T", EmployeeWrite, EmploymentWrite)
 
 CENT: Final = Decimal("0.01")
 _SEPARATORS: Final = re.compile(r"[\s.\-]")
+_ISO_DATE: Final = re.compile(r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T ].*)?", re.DOTALL)
 
 
 def _text(value: object) -> str:
@@ -63,9 +64,10 @@ def _date(value: object) -> str:
     raw = _text(value)
     if raw.startswith("0000-00-00"):  # how some date columns say "no date"
         return ""
-    if len(raw) >= 10 and (len(raw) == 10 or raw[10] in "T "):
+    match = _ISO_DATE.fullmatch(raw)
+    if match is not None:
         try:
-            return datetime.date.fromisoformat(raw[:10]).isoformat()
+            return datetime.date.fromisoformat(match["date"]).isoformat()
         except ValueError:
             pass
     return raw

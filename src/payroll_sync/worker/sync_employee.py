@@ -136,8 +136,9 @@ async def _sync(
         dry_run=task.dry_run,
     )
     changed += [EMPLOYMENT_PREFIX + name for name in employment_changed]
-    if not created and task.new_in_payroll and task.attempt + task.deferrals > 1:
-        # An earlier attempt of this run created the employee and stopped before the end.
+    if not created and task.new_in_payroll:
+        # Absent when the run began, so this run created it: an earlier attempt, or a delivery
+        # whose worker died before recording, wrote it and stopped before the end.
         created = True
         changed = _set_fields(mapped.employee) + [
             EMPLOYMENT_PREFIX + name for name in _set_fields(mapped.employment)

@@ -24,7 +24,7 @@ import datetime
 import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Final, Literal
+from typing import Final, Literal, get_args
 
 import msgspec
 
@@ -65,6 +65,9 @@ SALARY_TYPES: Final[dict[str, SalaryType]] = {"MONTHLY": "monthly", "HOURLY": "h
 # "<7-digit profession code>" optionally followed by ":<anything>"; only ASCII digits.
 NOTE: Final = re.compile(r"(?P<code>[0-9]{7})\s*(?::(?P<reason>.*))?", re.DOTALL)
 POSTNUMMER: Final = re.compile(r"[0-9]{4}")
+# An ISO date, alone or starting a date-time ("2024-08-01T00:00:00.000Z"). Spelled out because
+# date.fromisoformat also takes forms the APIs never use, such as week dates ("2024-W31-4").
+ISO_DATE: Final = re.compile(r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T ].*)?", re.DOTALL)
 CENT: Final = Decimal("0.01")
 
 
@@ -89,11 +92,11 @@ def two_decimals(value: Decimal) -> str:
 
 def calendar_date(value: str | None, field: str) -> str:
     """YYYY-MM-DD of an ISO date or date-time; date-times are taken as calendar dates."""
-    raw = text(value)
+    match = ISO_DATE.fullmatch(text(value))
     try:
-        if len(raw) > 10 and raw[10] not in "T ":
+        if match is None:
             raise ValueError
-        return datetime.date.fromisoformat(raw[:10]).isoformat()
+        return datetime.date.fromisoformat(match["date"]).isoformat()
     except ValueError:
         raise Permanent(f"{field} is not a valid date", field=field) from None
 
@@ -243,10 +246,13 @@ def _with_salary(
     ]
     # The latest effectiveDate wins; on a tie the employee's compensationId, then the last listed.
     valid_from, _, _, latest = max(dated, key=lambda row: row[:3])
-    salary_type = SALARY_TYPES.get(latest.payout_period.strip().upper())
+    period = latest.payout_period.strip().upper()
+    salary_type = SALARY_TYPES.get(period)
     if salary_type is None:
+        # Name the period only when it is one of the API's: the field is free text at the edge.
+        named = f" {period}" if period in get_args(s.PayoutPeriod) else ""
         raise Permanent(
-            f"compensation.payoutPeriod {latest.payout_period} is not supported: "
+            f"compensation.payoutPeriod{named} is not supported: "
             "24SevenOffice takes MONTHLY or HOURLY",
             field="compensation.payoutPeriod",
         )
@@ -323,7 +329,8 @@ def _note(note: str | None, *, ended: bool) -> tuple[str, EnddateReason | Litera
     match = NOTE.fullmatch(raw)
     if match is None:
         raise Permanent(
-            "employment.note must start with the 7-digit profession code, e.g. 0111101:3",
+            "employment.note must be the 7-digit profession code, then ':' and the end date "
+            "reason 1–6 if any, e.g. 0111101:3",
             field="employment.note",
         )
     if not ended:

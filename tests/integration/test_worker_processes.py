@@ -1,0 +1,252 @@
+"""The service as it runs in production: `payroll-sync worker` processes and the CLI, on Redis.
+
+Covers what an in-process worker cannot: a worker killed with SIGKILL mid-run loses nothing once
+another picks the run up, and the CLI's output and exit codes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import redis.asyncio as aioredis
+
+from payroll_sync.runs.store import RunStore
+from payroll_sync.simulators.generator import generate_company
+from payroll_sync.simulators.serve import RunningSimulators
+from tests.integration.conftest import StartSimulators
+from tests.integration.sync_helpers import REDIS_URL, payroll_state, unique_prefix
+
+pytestmark = pytest.mark.integration
+
+CLI = [sys.executable, "-m", "payroll_sync.cli"]
+
+
+@dataclass
+class Deployment:
+    env: dict[str, str]
+    prefix: str
+    store: RunStore
+    processes: list[subprocess.Popen[bytes]]
+
+    def start_worker(self, threads: int = 4) -> subprocess.Popen[bytes]:
+        # A session of its own, so the whole process group (Dramatiq's parent and its worker
+        # processes) can be killed at once.
+        worker = subprocess.Popen(
+            [*CLI, "worker", "--processes", "1", "--threads", str(threads)],
+            env=self.env,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        self.processes.append(worker)
+        return worker
+
+    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [*CLI, *args], env=self.env, capture_output=True, text=True, timeout=timeout
+        )
+
+
+def _config(sims: RunningSimulators, *, rate_limit: float) -> str:
+    return f"""
+[integrations.demo]
+simployer_url = "{sims.simployer_url}"
+simployer_token_env = "DEMO_SIMPLOYER_TOKEN"
+payroll_url = "{sims.payroll_url}"
+payroll_token_env = "DEMO_PAYROLL_TOKEN"
+rate_limit_per_second = {rate_limit}
+
+[worker]
+first_retry_seconds = 0.2
+max_retry_delay_seconds = 2
+dead_worker_after_seconds = 2
+broker_maintenance_chance = 200000
+"""
+
+
+Deploy = Callable[..., "Deployment"]
+
+
+@pytest.fixture
+async def deploy(tmp_path: Path) -> AsyncIterator[Deploy]:
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    deployments: list[Deployment] = []
+
+    def make(sims: RunningSimulators, *, rate_limit: float = 200.0) -> Deployment:
+        config = tmp_path / "integrations.toml"
+        config.write_text(_config(sims, rate_limit=rate_limit))
+        prefix = unique_prefix()
+        env = {
+            **os.environ,
+            "PAYROLL_SYNC_CONFIG": str(config),
+            "REDIS_URL": REDIS_URL,
+            "PAYROLL_SYNC_PREFIX": prefix,
+            "DEMO_SIMPLOYER_TOKEN": sims.simployer_token,
+            "DEMO_PAYROLL_TOKEN": sims.payroll_token,
+        }
+        deployment = Deployment(
+            env=env, prefix=prefix, store=RunStore(redis, prefix=prefix), processes=[]
+        )
+        deployments.append(deployment)
+        return deployment
+
+    yield make
+    for deployment in deployments:
+        for process in deployment.processes:
+            _stop(process)
+        await deployment.store.delete_everything()
+        async for key in redis.scan_iter(match=f"{deployment.prefix}-dramatiq:*", count=500):
+            await redis.delete(key)
+    await redis.aclose()
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+async def _wait_until(store: RunStore, run_id: str, *, finished: int, within: float) -> int:
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        run = await store.get_run(run_id)
+        if run is not None and (run.finished >= finished or run.status == "done"):
+            return run.finished
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"run {run_id}: fewer than {finished} records after {within} s")
+
+
+def _valid_in_scope(employees: int) -> tuple[list[str], dict[str, str]]:
+    company = generate_company(employees, seed=1)
+    active = [row.employee_number for row in company.dataset.employee if row.active]
+    return [number for number in active if number not in company.broken], company.broken
+
+
+async def test_a_worker_killed_mid_run_loses_nothing(
+    start_simulators: StartSimulators, deploy: Deploy
+) -> None:
+    sims = start_simulators(
+        employees=120, latency_ms=20, rate_limit_per_second=0, simployer_rate_limit_per_second=0
+    )
+    deployment = deploy(sims, rate_limit=25.0)
+    first = deployment.start_worker()
+    submitted = deployment.cli("sync", "employees", "--integration", "demo", "--json")
+    assert submitted.returncode == 0, submitted.stderr
+    run_id = json.loads(submitted.stdout)["run_id"]
+    done_before_kill = await _wait_until(deployment.store, run_id, finished=25, within=60)
+    os.killpg(first.pid, signal.SIGKILL)
+    first.wait()
+    run = await deployment.store.get_run(run_id)
+    assert run is not None
+    assert run.status != "done", "the kill must land mid-run"
+
+    deployment.start_worker()
+    await _wait_until(deployment.store, run_id, finished=run.total, within=120)
+    run = await deployment.store.get_run(run_id)
+    assert run is not None
+    assert run.status == "done"
+    assert run.finished == run.total > done_before_kill
+    outcomes = {item.employee_number: item for item in await deployment.store.outcomes(run_id)}
+    state = await payroll_state(sims)
+    employees = Counter(row.emp_id for row in state.employee)
+    employments = Counter(row.emp_id for row in state.employment)
+    assert set(employees.values()) == {1}, "no duplicate employee"
+    assert set(employments.values()) == {1}, "no duplicate employment"
+    for number in sorted(employees):
+        assert outcomes[number].outcome == "created", (number, outcomes[number])
+
+
+async def test_cli_sync_wait_json_and_exit_codes(
+    start_simulators: StartSimulators, deploy: Deploy
+) -> None:
+    sims = start_simulators(
+        employees=40, rate_limit_per_second=0, simployer_rate_limit_per_second=0
+    )
+    deployment = deploy(sims)
+    deployment.start_worker()
+    valid, broken = _valid_in_scope(40)
+
+    dry = deployment.cli(
+        "sync", "employees", "--integration", "demo", "--employees", ",".join(valid[:3]),
+        "--dry-run", "--wait", "--json",
+    )  # fmt: skip
+    assert dry.returncode == 0, dry.stderr
+    body = json.loads(dry.stdout)
+    assert set(body) == {"run_id", "status", "counts", "records"}
+    assert body["counts"]["created"] == 3
+    assert [record["employee_number"] for record in body["records"]] == valid[:3]
+    assert (await payroll_state(sims)).employee == [], "a dry run writes nothing"
+
+    full = deployment.cli("sync", "employees", "--integration", "demo", "--wait", "--json")
+    assert full.returncode == 1, "broken records failed, so the exit code says so"
+    body = json.loads(full.stdout)
+    assert body["status"] == "done"
+    failed = {r["employee_number"]: r for r in body["records"] if r["outcome"] == "failed"}
+    assert failed
+    assert set(failed) <= set(broken)
+    assert all(record["reason"] for record in failed.values())
+
+    table = deployment.cli("sync", "employees", "--integration", "demo", "--wait")
+    assert table.returncode == 1
+    assert "unchanged" in table.stdout
+    assert "employee  outcome  field" in table.stdout
+
+    unknown = deployment.cli("sync", "employees", "--integration", "nope", "--wait")
+    assert unknown.returncode == 2
+    assert "nope" in unknown.stderr
+    missing = deployment.cli("sync", "employees", "--integration", "demo", "--employees", "99999")
+    assert missing.returncode == 2
+    assert "99999" in missing.stderr
+
+
+async def test_check_config_says_which_side_fails(
+    start_simulators: StartSimulators, deploy: Deploy
+) -> None:
+    sims = start_simulators(employees=5, rate_limit_per_second=0, simployer_rate_limit_per_second=0)
+    deployment = deploy(sims)
+    good = deployment.cli("check-config")
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert good.stdout.count("ok") == 2
+
+    deployment.env["DEMO_PAYROLL_TOKEN"] = "wrong-token-123"
+    bad = deployment.cli("check-config")
+    assert bad.returncode == 1
+    (row,) = [line for line in bad.stdout.splitlines() if line.startswith("demo")]
+    simployer_cell, payroll_cell = row.split("  ", 1)[1].strip().split("  ", 1)
+    assert simployer_cell.strip() == "ok"
+    assert "FAILED" in payroll_cell
+    assert "wrong-token-123" not in bad.stdout + bad.stderr
+
+    del deployment.env["DEMO_SIMPLOYER_TOKEN"]
+    missing = deployment.cli("check-config")
+    assert missing.returncode == 1
+    assert "DEMO_SIMPLOYER_TOKEN" in missing.stdout
+
+
+def test_worker_refuses_a_bad_config(tmp_path: Path) -> None:
+    config = tmp_path / "integrations.toml"
+    config.write_text("[integrations.demo]\nsimployer_url = 5\n")
+    result = subprocess.run(
+        [*CLI, "worker"],
+        env={**os.environ, "PAYROLL_SYNC_CONFIG": str(config)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2
+    assert "integrations.demo" in result.stderr
