@@ -13,6 +13,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import structlog
 
 from payroll_sync.config import credentials, integration
 from payroll_sync.connectors.payroll import PayrollAuth, PayrollClient
@@ -24,6 +25,8 @@ from payroll_sync.schemas.messages import EmployeeTask, SyncRequest
 from payroll_sync.schemas.settings import Settings
 
 OSLO: Final = ZoneInfo("Europe/Oslo")
+
+log = structlog.get_logger("payroll_sync.producer")
 
 
 def oslo_today(now: float) -> datetime.date:
@@ -75,7 +78,7 @@ async def submit_sync(
         payroll_api = PayrollClient(
             session, chosen.payroll_url, auth, before_request=wait_for_slot, timeout=timeout
         )
-        return await expand_employee_sync(
+        expansion = await expand_employee_sync(
             request,
             integration=chosen,
             hr=hr,
@@ -85,3 +88,15 @@ async def submit_sync(
             today=oslo_today(started),
             now=started,
         )
+    log.info(
+        "sync.requested",
+        integration=request.integration,
+        run_id=expansion.run_id,
+        kind=request.kind,
+        trigger=request.trigger,
+        dry_run=request.dry_run,
+        in_scope=expansion.in_scope,
+        enqueued=expansion.enqueued,
+        joined=expansion.joined,
+    )
+    return expansion
