@@ -18,6 +18,7 @@ import redis
 from payroll_sync import cli_sync
 from payroll_sync.assumptions import PAYROLL_RATE_LIMIT_PER_SECOND
 from payroll_sync.connectors.errors import SyncError
+from payroll_sync.logs import configure_logging
 from payroll_sync.simulators.serve import SimulatorOptions, start_simulators
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -143,6 +144,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "worker":
             return cli_sync.run_worker(args)
         if args.command == "sync":
+            # Events go to stderr as JSON lines; stdout carries only the result (maybe JSON).
+            configure_logging()
             return asyncio.run(cli_sync.run_sync(args))
         if args.command == "check-config":
             return asyncio.run(cli_sync.run_check_config())
