@@ -125,6 +125,8 @@ async def test_first_sync_creates_then_second_writes_nothing_then_changes_update
                 reason = found[number].reason
                 assert field in reason or (field == "employment.note" and "note" in reason)
         assert run.counts["created"] == len(valid)
+        # The bulk snapshot holds personal data: gone once the run is done.
+        assert await stack.store.snapshot(run.id, valid[0]) is None
         _assert_payroll_matches(await payroll_state(sims), bundles, valid)
 
         # Second sync: nothing differs, so nothing is written.

@@ -33,6 +33,8 @@ from payroll_sync.schemas.snapshots import EmployeeSnapshot
 
 #: Bulk snapshots are only a shortcut for the first attempt; a retry reads afresh.
 SNAPSHOT_TTL_SECONDS: Final = 6 * 3600
+#: A finished run (counters, outcomes, tasks for retrying) is kept this long.
+RUN_RETENTION_SECONDS: Final = 30 * 24 * 3600
 
 _ENCODER: Final = msgspec.json.Encoder()
 _OUTCOME_DECODER: Final = msgspec.json.Decoder(RecordOutcome)
@@ -68,10 +70,12 @@ redis.call('EXPIRE', KEYS[5], ARGV[1])
 return out
 """
 
-# Records one final outcome. KEYS: run, pending, name, outcome, active. ARGV: employee number,
-# outcome name, outcome json, now, run id. Only a pending employee is recorded: a message
-# delivered twice (a worker killed after recording, before acknowledging) keeps the first
-# outcome. Returns 1 when recorded, 0 when ignored.
+# Records one final outcome. KEYS: run, pending, name, outcome, active, task, snapshot.
+# ARGV: employee number, outcome name, outcome json, now, run id, seconds to keep a done run.
+# Only a pending employee is recorded: a message delivered twice (a worker killed after
+# recording, before acknowledging) keeps the first outcome. When the last one is in, the run
+# is done: its snapshot (personal data, needed only by first attempts) goes at once, the rest
+# expires after the retention time. Returns 1 when recorded, 0 when ignored.
 _RECORD: Final = """
 if redis.call('SREM', KEYS[2], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
@@ -83,6 +87,10 @@ end
 if redis.call('SCARD', KEYS[2]) == 0 then
   redis.call('HSET', KEYS[1], 'status', 'done', 'finished_at', ARGV[4])
   if redis.call('GET', KEYS[5]) == ARGV[5] then redis.call('DEL', KEYS[5]) end
+  redis.call('DEL', KEYS[7])
+  for _, key in ipairs({KEYS[1], KEYS[3], KEYS[4], KEYS[6]}) do
+    redis.call('EXPIRE', key, ARGV[6])
+  end
 end
 return 1
 """
@@ -146,6 +154,8 @@ class RunStore:
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(self._run_key(run_id), mapping=fields)
             pipe.zadd(f"{self.prefix}:runs", {run_id: now})
+            # The index forgets runs whose keys have expired.
+            pipe.zremrangebyscore(f"{self.prefix}:runs", "-inf", now - RUN_RETENTION_SECONDS)
             # A dry run never becomes the run others join: it writes nothing.
             if not dry_run:
                 pipe.set(self._active_key(integration, kind), run_id)
@@ -180,6 +190,7 @@ class RunStore:
                 self._run_key(run_id),
                 mapping={"status": "done", "finished_at": now, "error": error},
             )
+            pipe.expire(self._run_key(run_id), RUN_RETENTION_SECONDS)
             pipe.delete(self._active_key(run.integration, run.kind))
             await pipe.execute()
 
@@ -193,6 +204,8 @@ class RunStore:
             self._run_key(run_id, "name"),
             self._run_key(run_id, "outcome"),
             self._active_key(integration, kind),
+            self._run_key(run_id, "task"),
+            self._run_key(run_id, "snapshot"),
         ]
         args: list[str | float] = [
             outcome.employee_number,
@@ -200,6 +213,7 @@ class RunStore:
             _ENCODER.encode(outcome).decode(),
             outcome.finished_at,
             run_id,
+            RUN_RETENTION_SECONDS,
         ]
         recorded = await self._record(keys=keys, args=args)
         return bool(recorded)
