@@ -65,8 +65,13 @@ class RateLimited(Retryable):
     """A 429: the API's own rate limit. Waiting for it never counts as a failed attempt.
 
     The caller also pushes the shared limiter back by `delay` (`SharedRateLimiter.penalise`),
-    so that no other worker process sends before then.
+    so that no other worker process sends before then. `api` says whose limit it was: only
+    24SevenOffice's is shared through our limiter.
     """
+
+    def __init__(self, reason: str, *, delay: float | None = None, api: str = "payroll") -> None:
+        super().__init__(reason, delay=delay)
+        self.api = api
 
 
 # ---------------------------------------------------------------- classifying HTTP answers
@@ -192,7 +197,9 @@ def classify(
         return None
     name = API_NAMES[api]
     if status == 429:
-        return RateLimited(f"{name} rate limit hit on {what}", delay=retry_after_seconds(headers))
+        return RateLimited(
+            f"{name} rate limit hit on {what}", delay=retry_after_seconds(headers), api=api
+        )
     if status >= 500 or status == 408:
         return Retryable(
             f"{name} answered HTTP {status} to {what}", delay=retry_after_seconds(headers)

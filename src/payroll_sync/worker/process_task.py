@@ -75,7 +75,8 @@ async def process_employee_task(
         return None
     except Retryable as error:
         if isinstance(error, RateLimited) and error.delay:
-            await ctx.limiter.penalise(task.integration, error.delay)
+            if error.api == "payroll":
+                await ctx.limiter.penalise(task.integration, error.delay)
             await send_again(_again(task, next_attempt=False), error.delay)
             bound.info("record.deferred", delay_s=round(error.delay, 2), reason=error.reason)
             return None
