@@ -65,8 +65,19 @@ def _sensitive(key: object) -> bool:
     return isinstance(key, str) and key.lower() in SENSITIVE_KEYS
 
 
+class _OurHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """The root handler `configure_logging` installs (recognised so it is replaced, not added)."""
+
+
 def configure_logging(*, stream: TextIO | None = None, level: int = logging.INFO) -> None:
-    """JSON lines on `stream` (stderr by default) for our events and the stdlib's."""
+    """JSON lines on `stream` (stderr by default) for our events and the stdlib's.
+
+    Records from the standard library's `logging` (Dramatiq, aiohttp) go through the same
+    redaction: a library may print what it was handed. Plain stream handlers already on the root
+    logger (Dramatiq's worker processes install one) are replaced, so nothing is printed twice
+    or unredacted.
+    """
+    out = stream or sys.stderr
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -77,6 +88,29 @@ def configure_logging(*, stream: TextIO | None = None, level: int = logging.INFO
             structlog.processors.JSONRenderer(),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
-        logger_factory=structlog.PrintLoggerFactory(stream or sys.stderr),
+        logger_factory=structlog.PrintLoggerFactory(out),
         cache_logger_on_first_use=False,
     )
+    handler = _OurHandler(out)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=[
+                structlog.stdlib.add_log_level,
+                structlog.stdlib.add_logger_name,
+                structlog.processors.TimeStamper(fmt="iso", utc=True),
+                structlog.processors.format_exc_info,
+            ],
+            processors=[
+                structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+                redact_personal_data,
+                structlog.processors.JSONRenderer(),
+            ],
+        )
+    )
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        # Exactly StreamHandler or ours: test frameworks' capturing subclasses stay.
+        if type(old) in (logging.StreamHandler, _OurHandler):
+            root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(min(root.level or level, level))

@@ -126,6 +126,8 @@ async def _enrol(
             trigger=request.trigger,
             dry_run=request.dry_run,
             now=now,
+            # An empty run ends at once: it must not displace the run others should join.
+            joinable=bool(entries),
         )
         to_enqueue = await store.enrol(run_id, _with_run(entries, run_id)) or []
         if not entries:

@@ -96,6 +96,14 @@ return 1
 """
 
 
+# Deletes KEYS[1] only while it still holds ARGV[1]: a run clears the active marker only when
+# the marker is its own.
+_RELEASE: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+
+
 def _text(value: object) -> str:
     """Redis answers bytes, or str on a client made with decode_responses=True."""
     if isinstance(value, bytes):
@@ -116,6 +124,7 @@ class RunStore:
         self.prefix = prefix
         self._enrol = redis.register_script(_ENROL)
         self._record = redis.register_script(_RECORD)
+        self._release = redis.register_script(_RELEASE)
 
     # ------------------------------------------------------------------ keys
 
@@ -138,8 +147,16 @@ class RunStore:
         return _text(run_id) if run_id else None
 
     async def create_run(
-        self, *, integration: str, kind: SyncKind, trigger: Trigger, dry_run: bool, now: float
+        self,
+        *,
+        integration: str,
+        kind: SyncKind,
+        trigger: Trigger,
+        dry_run: bool,
+        now: float,
+        joinable: bool = True,
     ) -> str:
+        """A new run; unless a dry run or not `joinable`, the one later requests join."""
         run_id = new_run_id(now)
         fields: dict[FieldT, EncodableT] = {
             "id": run_id,
@@ -157,7 +174,7 @@ class RunStore:
             # The index forgets runs whose keys have expired.
             pipe.zremrangebyscore(f"{self.prefix}:runs", "-inf", now - RUN_RETENTION_SECONDS)
             # A dry run never becomes the run others join: it writes nothing.
-            if not dry_run:
+            if joinable and not dry_run:
                 pipe.set(self._active_key(integration, kind), run_id)
             await pipe.execute()
         return run_id
@@ -191,8 +208,8 @@ class RunStore:
                 mapping={"status": "done", "finished_at": now, "error": error},
             )
             pipe.expire(self._run_key(run_id), RUN_RETENTION_SECONDS)
-            pipe.delete(self._active_key(run.integration, run.kind))
             await pipe.execute()
+        await self._release(keys=[self._active_key(run.integration, run.kind)], args=[run_id])
 
     async def record(
         self, run_id: str, integration: str, kind: SyncKind, outcome: RecordOutcome

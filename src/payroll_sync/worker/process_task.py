@@ -26,6 +26,8 @@ log = structlog.get_logger("payroll_sync.worker")
 
 TASK_DECODER: Final = msgspec.json.Decoder(EmployeeTask)
 TASK_ENCODER: Final = msgspec.json.Encoder()
+#: Seconds to wait after a 429 that did not say how long (no Retry-After).
+RATE_LIMITED_DEFAULT_WAIT: Final = 1.0
 
 # (task, delay in seconds) -> enqueued again
 SendAgain = Callable[[EmployeeTask, float], Awaitable[None]]
@@ -56,7 +58,7 @@ async def process_employee_task(
     """The recorded outcome, or None when the task was put back on the queue."""
     try:
         task = TASK_DECODER.decode(body)
-    except msgspec.ValidationError as error:
+    except msgspec.DecodeError as error:  # not JSON, or not a task (ValidationError)
         # Without ids there is no run to record it in; say so loudly, keep the message out.
         log.error("task.malformed", error=str(error))
         return None
@@ -70,15 +72,17 @@ async def process_employee_task(
     try:
         result = await _run(task, ctx)
     except Deferred as deferred:
-        await send_again(_again(task, next_attempt=False), deferred.delay)
+        await send_again(_again(task, started, next_attempt=False), deferred.delay)
         bound.info("record.deferred", delay_s=round(deferred.delay, 2))
         return None
     except Retryable as error:
-        if isinstance(error, RateLimited) and error.delay:
+        if isinstance(error, RateLimited):
+            # A 429 is a wait, never a failed attempt; without Retry-After, wait a little.
+            wait = error.delay or RATE_LIMITED_DEFAULT_WAIT
             if error.api == "payroll":
-                await ctx.limiter.penalise(task.integration, error.delay)
-            await send_again(_again(task, next_attempt=False), error.delay)
-            bound.info("record.deferred", delay_s=round(error.delay, 2), reason=error.reason)
+                await ctx.limiter.penalise(task.integration, wait)
+            await send_again(_again(task, started, next_attempt=False), wait)
+            bound.info("record.deferred", delay_s=round(wait, 2), reason=error.reason)
             return None
         delay = retry_delay(
             attempt=task.attempt,
@@ -89,7 +93,7 @@ async def process_employee_task(
             jitter=jitter(),
         )
         if delay is not None:
-            await send_again(_again(task, next_attempt=True), delay)
+            await send_again(_again(task, started, next_attempt=True), delay)
             bound.info("record.retrying", delay_s=round(delay, 2), reason=error.reason)
             return None
         hours = ctx.settings.worker.retry_for_hours
@@ -145,11 +149,19 @@ async def _run(task: EmployeeTask, ctx: WorkerContext) -> SyncResult:
     )
 
 
-def _again(task: EmployeeTask, *, next_attempt: bool) -> EmployeeTask:
-    """The copy to enqueue: it reads both systems afresh, since something may have been written."""
+def _again(task: EmployeeTask, started: float, *, next_attempt: bool) -> EmployeeTask:
+    """The copy to enqueue: it reads both systems afresh, since something may have been written.
+
+    It keeps when the first attempt began, so the retry window is counted once, not per attempt.
+    """
+    first = task.first_attempt_at or started
     if next_attempt:
-        return msgspec.structs.replace(task, attempt=task.attempt + 1, refetch=True)
-    return msgspec.structs.replace(task, deferrals=task.deferrals + 1, refetch=True)
+        return msgspec.structs.replace(
+            task, attempt=task.attempt + 1, refetch=True, first_attempt_at=first
+        )
+    return msgspec.structs.replace(
+        task, deferrals=task.deferrals + 1, refetch=True, first_attempt_at=first
+    )
 
 
 def encode_task(task: EmployeeTask) -> str:

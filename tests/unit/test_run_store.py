@@ -1,0 +1,418 @@
+"""RunStore and its Lua scripts, on fakeredis (fast) and on the real Redis at 127.0.0.1:6379.
+
+Each real-Redis test owns a unique key prefix and removes exactly its keys at the end (never
+FLUSHALL/FLUSHDB: the server may be shared).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from typing import Final
+
+import fakeredis
+import pytest
+import redis.asyncio as aioredis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from payroll_sync.runs.store import RunStore
+from payroll_sync.schemas import simployer
+from payroll_sync.schemas.messages import EmployeeTask
+from payroll_sync.schemas.outcomes import Outcome, RecordOutcome
+from payroll_sync.schemas.snapshots import EmployeeSnapshot
+
+REAL_REDIS_URL: Final = "redis://127.0.0.1:6379/0"
+INTEGRATION: Final = "acme"
+NOW: Final = 1_750_000_000.0
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("fakeredis"),
+        pytest.param("redis", marks=pytest.mark.integration),
+    ]
+)
+async def redis(request: pytest.FixtureRequest) -> AsyncIterator[aioredis.Redis]:
+    if request.param == "fakeredis":
+        client: aioredis.Redis = fakeredis.FakeAsyncRedis()
+    else:
+        client = aioredis.Redis.from_url(REAL_REDIS_URL)
+        try:
+            await client.ping()
+        except (RedisConnectionError, OSError):
+            await client.aclose()
+            pytest.skip(f"no Redis at {REAL_REDIS_URL}")
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"test-unit-runstore-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+async def store(redis: aioredis.Redis, prefix: str) -> AsyncIterator[RunStore]:
+    store = RunStore(redis, prefix=prefix)
+    yield store
+    await store.delete_everything()
+    assert await redis.keys(f"{prefix}:*") == []
+
+
+# ------------------------------------------------------------------ helpers
+
+
+def _task(run_id: str, number: str, **fields: object) -> EmployeeTask:
+    return EmployeeTask(
+        run_id=run_id,
+        integration=INTEGRATION,
+        employee_number=number,
+        employee_id=f"id-{number}",
+        **fields,  # type: ignore[arg-type]
+    )
+
+
+def _snapshot(number: str, *, last_name: str = "Hansen") -> EmployeeSnapshot:
+    employee = simployer.Employee(
+        id=f"id-{number}",
+        active=True,
+        company_id="company",
+        employee_number=number,
+        first_name="Kari",
+        last_name=last_name,
+        created="2024-01-01T00:00:00.000Z",
+        updated="2024-01-01T00:00:00.000Z",
+    )
+    return EmployeeSnapshot(bundle=simployer.EmployeeBundle(employee=employee), payroll=None)
+
+
+def _outcome(number: str, outcome: Outcome = "created", at: float = NOW + 1) -> RecordOutcome:
+    return RecordOutcome(employee_number=number, outcome=outcome, finished_at=at)
+
+
+async def _new_run(store: RunStore, *, dry_run: bool = False, now: float = NOW) -> str:
+    return await store.create_run(
+        integration=INTEGRATION, kind="employees", trigger="manual", dry_run=dry_run, now=now
+    )
+
+
+async def _enrol(store: RunStore, run_id: str, *numbers: str) -> list[str] | None:
+    return await store.enrol(run_id, [(_task(run_id, n), _snapshot(n)) for n in numbers])
+
+
+async def _record(store: RunStore, run_id: str, number: str, outcome: Outcome = "created") -> bool:
+    return await store.record(run_id, INTEGRATION, "employees", _outcome(number, outcome))
+
+
+# ------------------------------------------------------------------ a run's life
+
+
+async def test_create_enrol_record_counts_and_status(store: RunStore) -> None:
+    run_id = await _new_run(store)
+    run = await store.get_run(run_id)
+    assert run is not None
+    assert (run.id, run.integration, run.kind, run.trigger) == (
+        run_id,
+        INTEGRATION,
+        "employees",
+        "manual",
+    )
+    assert (run.status, run.total, run.dry_run, run.created_at) == ("queued", 0, False, NOW)
+    assert run.finished == 0
+
+    assert await _enrol(store, run_id, "1001", "1002", "1003") == ["1001", "1002", "1003"]
+    run = await store.get_run(run_id)
+    assert run is not None
+    assert (run.status, run.total) == ("queued", 3)
+    assert await store.pending(run_id) == ["1001", "1002", "1003"]
+    assert await store.task(run_id, "1002") == _task(run_id, "1002")
+    assert await store.snapshot(run_id, "1002") == _snapshot("1002")
+
+    assert await store.record(run_id, INTEGRATION, "employees", _outcome("1002", "updated", 5.0))
+    run = await store.get_run(run_id)
+    assert run is not None
+    assert (run.status, run.started_at, run.finished_at) == ("running", 5.0, 0.0)
+    assert run.counts == {"created": 0, "updated": 1, "unchanged": 0, "skipped": 0, "failed": 0}
+    assert await store.pending(run_id) == ["1001", "1003"]
+
+    assert await _record(store, run_id, "1001", "failed")
+    run = await store.get_run(run_id)
+    assert run is not None
+    assert run.status == "running"
+
+    assert await store.record(run_id, INTEGRATION, "employees", _outcome("1003", "unchanged", 9.0))
+    run = await store.get_run(run_id)
+    assert run is not None
+    assert (run.status, run.started_at, run.finished_at) == ("done", 5.0, 9.0)
+    assert run.counts == {"created": 0, "updated": 1, "unchanged": 1, "skipped": 0, "failed": 1}
+    assert (run.total, run.finished) == (3, 3)
+    assert await store.pending(run_id) == []
+    # Personal data goes with the end of the run; the tasks stay for retrying.
+    assert await store.snapshot(run_id, "1001") is None
+    assert await store.task(run_id, "1001") == _task(run_id, "1001")
+
+
+async def test_a_duplicate_delivery_keeps_the_first_outcome(store: RunStore) -> None:
+    run_id = await _new_run(store)
+    await _enrol(store, run_id, "1001", "1002")
+    assert await _record(store, run_id, "1001", "created") is True
+    before = await store.get_run(run_id)
+
+    assert await _record(store, run_id, "1001", "failed") is False
+
+    assert await store.get_run(run_id) == before
+    (outcome,) = await store.outcomes(run_id)
+    assert (outcome.employee_number, outcome.outcome) == ("1001", "created")
+    assert await store.pending(run_id) == ["1002"]
+
+
+async def test_recording_an_employee_never_enrolled_is_ignored(store: RunStore) -> None:
+    run_id = await _new_run(store)
+    await _enrol(store, run_id, "1001")
+    assert await _record(store, run_id, "9999") is False
+    run = await store.get_run(run_id)
+    assert run is not None
+    assert (run.status, run.total, run.finished) == ("queued", 1, 0)
+    assert await store.outcomes(run_id) == []
+
+
+async def test_unknown_run_reads_as_absent(store: RunStore) -> None:
+    assert await store.get_run("nope") is None
+    assert await store.outcomes("nope") == []
+    assert await store.pending("nope") == []
+    assert await store.task("nope", "1001") is None
+    assert await store.snapshot("nope", "1001") is None
+    assert await store.enrol("nope", [(_task("nope", "1001"), None)]) is None
+
+
+# ------------------------------------------------------------------ joining a run in progress
+
+
+async def test_enrolling_a_pending_employee_again_only_refreshes_its_snapshot(
+    store: RunStore,
+) -> None:
+    run_id = await _new_run(store)
+    await _enrol(store, run_id, "1001", "1002")
+    await _record(store, run_id, "1002")  # running now
+
+    again = await store.enrol(
+        run_id,
+        [(_task(run_id, "1001", dry_run=True), _snapshot("1001", last_name="Nordmann"))],
+    )
+
+    assert again == []  # not enqueued a second time
+    assert await store.snapshot(run_id, "1001") == _snapshot("1001", last_name="Nordmann")
+    assert await store.task(run_id, "1001") == _task(run_id, "1001")  # the first task stays
+    run = await store.get_run(run_id)
+    assert run is not None
+    assert (run.status, run.total, run.counts["created"]) == ("running", 2, 1)
+
+
+async def test_enrolling_a_finished_employee_takes_it_back(store: RunStore) -> None:
+    run_id = await _new_run(store)
+    await _enrol(store, run_id, "1001", "1002")
+    await _record(store, run_id, "1001", "failed")
+
+    again = await store.enrol(run_id, [(_task(run_id, "1001", attempt=1, refetch=True), None)])
+
+    assert again == ["1001"]
+    run = await store.get_run(run_id)
+    assert run is not None
+    assert (run.status, run.total, run.counts["failed"], run.finished) == ("running", 2, 0, 0)
+    assert await store.pending(run_id) == ["1001", "1002"]
+    assert await store.task(run_id, "1001") == _task(run_id, "1001", refetch=True)
+    # Recorded once more, it counts once.
+    assert await _record(store, run_id, "1001", "updated") is True
+    run = await store.get_run(run_id)
+    assert run is not None
+    assert (run.counts["failed"], run.counts["updated"], run.finished) == (0, 1, 1)
+    assert [o.outcome for o in await store.outcomes(run_id)] == ["updated"]
+
+
+async def test_enrolling_a_new_employee_raises_the_total(store: RunStore) -> None:
+    run_id = await _new_run(store)
+    await _enrol(store, run_id, "1001")
+    assert await _enrol(store, run_id, "1001", "1002", "1003") == ["1002", "1003"]
+    run = await store.get_run(run_id)
+    assert run is not None
+    assert run.total == 3
+    assert await store.pending(run_id) == ["1001", "1002", "1003"]
+
+
+async def test_enrolling_into_a_done_run_changes_nothing(store: RunStore) -> None:
+    run_id = await _new_run(store)
+    await _enrol(store, run_id, "1001")
+    await _record(store, run_id, "1001")
+    before = await store.get_run(run_id)
+    assert before is not None
+    assert before.status == "done"
+
+    assert await _enrol(store, run_id, "1001", "1002") is None
+
+    assert await store.get_run(run_id) == before
+    assert await store.pending(run_id) == []
+    assert await store.snapshot(run_id, "1002") is None
+    assert await store.task(run_id, "1002") is None
+
+
+# ------------------------------------------------------------------ the active run
+
+
+async def test_active_run_is_set_for_real_runs_and_cleared_when_done(store: RunStore) -> None:
+    assert await store.active_run(INTEGRATION, "employees") is None
+    run_id = await _new_run(store)
+    assert await store.active_run(INTEGRATION, "employees") == run_id
+    assert await store.active_run(INTEGRATION, "absences") is None
+    assert await store.active_run("other", "employees") is None
+
+    await _enrol(store, run_id, "1001", "1002")
+    await _record(store, run_id, "1001")
+    assert await store.active_run(INTEGRATION, "employees") == run_id
+    await _record(store, run_id, "1002")
+    assert await store.active_run(INTEGRATION, "employees") is None
+
+
+async def test_dry_runs_never_become_active(store: RunStore) -> None:
+    dry = await _new_run(store, dry_run=True)
+    run = await store.get_run(dry)
+    assert run is not None
+    assert run.dry_run is True
+    assert await store.active_run(INTEGRATION, "employees") is None
+
+    real = await _new_run(store)
+    dry_again = await _new_run(store, dry_run=True)
+    assert await store.active_run(INTEGRATION, "employees") == real
+    # A dry run finishing does not end the real run's turn.
+    await _enrol(store, dry_again, "1001")
+    await _record(store, dry_again, "1001")
+    assert await store.active_run(INTEGRATION, "employees") == real
+
+
+async def test_an_older_run_finishing_leaves_a_newer_active_run(store: RunStore) -> None:
+    old = await _new_run(store)
+    await _enrol(store, old, "1001")
+    new = await _new_run(store, now=NOW + 60)
+    await _record(store, old, "1001")
+    assert await store.active_run(INTEGRATION, "employees") == new
+
+
+async def test_finish_empty_closes_a_run_without_employees(store: RunStore) -> None:
+    run_id = await _new_run(store)
+    await store.finish_empty(run_id, now=NOW + 2, error="Simployer One unreachable")
+    run = await store.get_run(run_id)
+    assert run is not None
+    assert (run.status, run.finished_at, run.error, run.total) == (
+        "done",
+        NOW + 2,
+        "Simployer One unreachable",
+        0,
+    )
+    assert await store.active_run(INTEGRATION, "employees") is None
+    assert await _enrol(store, run_id, "1001") is None
+
+
+async def test_finish_empty_leaves_a_run_with_employees_alone(store: RunStore) -> None:
+    run_id = await _new_run(store)
+    await _enrol(store, run_id, "1001")
+    await store.finish_empty(run_id, now=NOW + 2)
+    run = await store.get_run(run_id)
+    assert run is not None
+    assert (run.status, run.total) == ("queued", 1)
+    assert await store.active_run(INTEGRATION, "employees") == run_id
+    await store.finish_empty("no-such-run", now=NOW)  # nothing to close, no error
+
+
+async def test_finish_empty_of_a_dry_run_keeps_the_active_run(store: RunStore) -> None:
+    real = await _new_run(store)
+    await _enrol(store, real, "1001")
+    dry = await _new_run(store, dry_run=True, now=NOW + 1)
+    await store.finish_empty(dry, now=NOW + 2)
+    assert await store.active_run(INTEGRATION, "employees") == real
+
+
+# ------------------------------------------------------------------ reading
+
+
+async def test_outcomes_and_pending_are_sorted_numerically(store: RunStore) -> None:
+    run_id = await _new_run(store)
+    numbers = ["1000", "9", "200", "A-7", "30", "B-1"]
+    await _enrol(store, run_id, *numbers, "5")
+    assert await store.pending(run_id) == ["5", "9", "30", "200", "1000", "A-7", "B-1"]
+    for number in numbers:
+        await _record(store, run_id, number)
+    assert [o.employee_number for o in await store.outcomes(run_id)] == [
+        "9",
+        "30",
+        "200",
+        "1000",
+        "A-7",
+        "B-1",
+    ]
+
+
+async def test_outcome_round_trips(store: RunStore) -> None:
+    run_id = await _new_run(store)
+    await _enrol(store, run_id, "1001")
+    outcome = RecordOutcome(
+        employee_number="1001",
+        employee_id="id-1001",
+        outcome="failed",
+        changed=["firstname", "employment.startdate"],
+        reason="24SevenOffice refused the employee: field personnr (HTTP 400)",
+        field="ssn",
+        attempt=3,
+        duration_ms=12.5,
+        finished_at=NOW + 3,
+    )
+    assert await store.record(run_id, INTEGRATION, "employees", outcome)
+    assert await store.outcomes(run_id) == [outcome]
+
+
+async def test_list_runs_newest_first(store: RunStore) -> None:
+    first = await _new_run(store, now=NOW)
+    second = await _new_run(store, dry_run=True, now=NOW + 10)
+    third = await _new_run(store, now=NOW + 20)
+    assert [run.id for run in await store.list_runs()] == [third, second, first]
+    assert [run.id for run in await store.list_runs(limit=2)] == [third, second]
+
+
+# ------------------------------------------------------------------ links and housekeeping
+
+
+async def test_employment_links_per_integration(store: RunStore) -> None:
+    assert await store.employment_link(INTEGRATION, 1001) is None
+    await store.set_employment_link(INTEGRATION, 1001, "1001-1")
+    await store.set_employment_link("other", 1001, "1001-9")
+    assert await store.employment_link(INTEGRATION, 1001) == "1001-1"
+    assert await store.employment_link("other", 1001) == "1001-9"
+    await store.set_employment_link(INTEGRATION, 1001, "1001-2")
+    assert await store.employment_link(INTEGRATION, 1001) == "1001-2"
+    assert await store.employment_link(INTEGRATION, 1002) is None
+
+
+async def test_delete_everything_removes_only_its_prefix(
+    redis: aioredis.Redis, store: RunStore, prefix: str
+) -> None:
+    neighbour = RunStore(redis, prefix=f"{prefix}-neighbour")
+    try:
+        kept = await neighbour.create_run(
+            integration=INTEGRATION, kind="employees", trigger="manual", dry_run=False, now=NOW
+        )
+        await redis.set(f"{prefix}-neighbour:loose", "x")
+        run_id = await _new_run(store)
+        await _enrol(store, run_id, "1001", "1002")
+        await _record(store, run_id, "1001")
+        await store.set_employment_link(INTEGRATION, 1001, "1001-1")
+
+        assert await store.delete_everything() > 0
+
+        assert await redis.keys(f"{prefix}:*") == []
+        assert await store.get_run(run_id) is None
+        assert await store.active_run(INTEGRATION, "employees") is None
+        assert await store.employment_link(INTEGRATION, 1001) is None
+        assert await neighbour.get_run(kept) is not None
+        assert await neighbour.active_run(INTEGRATION, "employees") == kept
+        assert await redis.get(f"{prefix}-neighbour:loose") == b"x"
+        assert await store.delete_everything() == 0
+    finally:
+        await neighbour.delete_everything()
