@@ -17,6 +17,7 @@ from payroll_sync.schemas.settings import Scope
 from payroll_sync.simulators.generator import GeneratedCompany, generate_company
 from payroll_sync.worker.compare import employee_changes, employment_changes
 from payroll_sync.worker.mapping.employee import map_employee
+from tests.bundles import bundles_by_number
 from tests.integration.conftest import StartSimulators
 from tests.integration.sync_helpers import (
     INTEGRATION,
@@ -48,24 +49,6 @@ BROKEN_FIELD = {
 def _company() -> GeneratedCompany:
     # The simulators generate the same company from the same arguments.
     return generate_company(EMPLOYEES, seed=1)
-
-
-def _bundles(data: simployer.Dataset) -> dict[str, simployer.EmployeeBundle]:
-    employments = {row.id: row for row in data.employment}
-    types = {row.id: row for row in data.employment_type}
-    pay: dict[str, list[simployer.Compensation]] = {}
-    for row in data.compensation:
-        pay.setdefault(row.employee_id, []).append(row)
-    bundles = {}
-    for employee in data.employee:
-        employment = employments.get(employee.employment_id or "")
-        bundles[employee.employee_number] = simployer.EmployeeBundle(
-            employee=employee,
-            employment=employment,
-            employment_type=types.get(employment.type_id) if employment else None,
-            compensations=pay.get(employee.id, []),
-        )
-    return bundles
 
 
 def _in_scope_numbers(data: simployer.Dataset) -> list[str]:
@@ -106,7 +89,7 @@ async def test_first_sync_creates_then_second_writes_nothing_then_changes_update
         employees=EMPLOYEES, rate_limit_per_second=0, simployer_rate_limit_per_second=0
     )
     company = _company()
-    bundles = _bundles(company.dataset)
+    bundles = bundles_by_number(company.dataset)
     numbers = _in_scope_numbers(company.dataset)
     valid = [number for number in numbers if number not in company.broken]
     assert len(valid) > 150

@@ -23,6 +23,7 @@ from payroll_sync.simulators.generator import generate_company
 from payroll_sync.worker.compare import employee_changes, employment_changes
 from payroll_sync.worker.mapping.employee import map_employee
 from payroll_sync.worker.sync_employee import EMPLOYMENT_PREFIX, SyncResult, sync_employee
+from tests.bundles import bundles_by_number
 
 TODAY: Final = datetime.date(2025, 6, 2)
 COMPANY: Final = generate_company(30, seed=1, today=TODAY)
@@ -30,25 +31,7 @@ WRITES: Final = ("create_employee", "update_employee", "upsert_employments")
 OTHER_SSN: Final = "15108695088"
 
 
-def _bundles(data: simployer.Dataset) -> dict[str, simployer.EmployeeBundle]:
-    employments = {row.id: row for row in data.employment}
-    types = {row.id: row for row in data.employment_type}
-    pay: dict[str, list[simployer.Compensation]] = {}
-    for row in data.compensation:
-        pay.setdefault(row.employee_id, []).append(row)
-    bundles = {}
-    for employee in data.employee:
-        employment = employments.get(employee.employment_id or "")
-        bundles[employee.employee_number] = simployer.EmployeeBundle(
-            employee=employee,
-            employment=employment,
-            employment_type=types.get(employment.type_id) if employment else None,
-            compensations=pay.get(employee.id, []),
-        )
-    return bundles
-
-
-BUNDLES: Final = _bundles(COMPANY.dataset)
+BUNDLES: Final = bundles_by_number(COMPANY.dataset)
 VALID: Final = [n for n, b in BUNDLES.items() if n not in COMPANY.broken and b.employee.active]
 NUMBER: Final = VALID[0]
 BROKEN_NUMBER: Final = {kind: number for number, kind in COMPANY.broken.items()}
