@@ -20,10 +20,9 @@ import redis.asyncio as aioredis
 
 from payroll_sync import config
 from payroll_sync.cli_output import format_table
+from payroll_sync.connectors.clients import integration_clients
 from payroll_sync.connectors.errors import SyncError
-from payroll_sync.connectors.payroll import PayrollAuth, PayrollClient
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
-from payroll_sync.connectors.simployer import SimployerClient
 from payroll_sync.producer.expand import RequestRefused
 from payroll_sync.producer.submit import submit_sync
 from payroll_sync.runs.store import RunStore
@@ -133,18 +132,18 @@ async def run_sync(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int
 
 
 async def wait_for_run(store: RunStore, run_id: str, *, progress: TextIO | None) -> Run:
-    while True:
-        run = await store.get_run(run_id)
-        if run is None:
-            raise RequestRefused(f"run {run_id} disappeared from Redis")
+    def show(run: Run) -> None:
         if progress is not None:
             progress.write("\r" + progress_bar(run.finished, run.total))
             progress.flush()
-        if run.status == "done":
-            if progress is not None:
-                progress.write("\n")
-            return run
-        await asyncio.sleep(POLL_SECONDS)
+
+    try:
+        run = await store.wait_done(run_id, poll_seconds=POLL_SECONDS, on_poll=show)
+    except LookupError as missing:
+        raise RequestRefused(str(missing)) from None
+    if progress is not None:
+        progress.write("\n")
+    return run
 
 
 def progress_bar(done: int, total: int, width: int = 30) -> str:
@@ -210,12 +209,16 @@ async def run_check_config(*, out: TextIO = sys.stdout) -> int:
                 rows.append([name, error.reason, error.reason])
                 healthy = False
                 continue
-            hr = SimployerClient(
-                session, chosen.simployer_url, tokens.simployer_token, timeout=timeout
+            clients = integration_clients(
+                session,
+                chosen,
+                simployer_token=tokens.simployer_token,
+                payroll_token=tokens.payroll_token,
+                timeout=timeout,
             )
-            auth = PayrollAuth(session, chosen.payroll_url, tokens.payroll_token, timeout=timeout)
-            payroll_api = PayrollClient(session, chosen.payroll_url, auth, timeout=timeout)
-            results = await asyncio.gather(hr.check(), payroll_api.check(), return_exceptions=True)
+            results = await asyncio.gather(
+                clients.simployer.check(), clients.payroll.check(), return_exceptions=True
+            )
             cells = []
             for result in results:
                 if isinstance(result, SyncError):

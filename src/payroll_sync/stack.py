@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -23,7 +22,7 @@ from dramatiq.brokers.redis import RedisBroker
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.producer.expand import Expansion
 from payroll_sync.producer.submit import submit_sync
-from payroll_sync.runs.store import RunStore
+from payroll_sync.runs.store import RunStore, delete_keys
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome, Run
 from payroll_sync.schemas.settings import Integration, Scope, Settings, Worker
@@ -93,14 +92,7 @@ class Stack:
         return expansion
 
     async def wait(self, run_id: str, *, max_seconds: float = 300.0) -> Run:
-        deadline = time.monotonic() + max_seconds
-        while True:
-            run = await self.store.get_run(run_id)
-            if run is not None and run.status == "done":
-                return run
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"run {run_id} not done after {max_seconds:.0f} s: {run}")
-            await asyncio.sleep(0.05)
+        return await self.store.wait_done(run_id, poll_seconds=0.05, max_seconds=max_seconds)
 
     async def sync(
         self, request: SyncRequest, *, max_seconds: float = 300.0
@@ -136,9 +128,7 @@ async def local_stack(
             broker = broker_setup.install_stub()
         else:
             broker = broker_setup.install(
-                broker_setup.redis_broker(
-                    redis_url, namespace=f"{prefix}-dramatiq", policy=settings.worker
-                )
+                broker_setup.redis_broker(redis_url, prefix=prefix, policy=settings.worker)
             )
     # Imported only now: importing the actors sets up a broker from the environment when none is.
     from payroll_sync.worker import actors
@@ -170,6 +160,5 @@ async def local_stack(
         await store.delete_everything()
         if isinstance(broker, RedisBroker):
             # The queues of this broker's namespace (only ours: it carries a prefix of its own).
-            async for key in redis.scan_iter(match=f"{broker.namespace}:*", count=500):
-                await redis.delete(key)
+            await delete_keys(redis, f"{broker.namespace}:*")
         await redis.aclose()

@@ -21,9 +21,10 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from payroll_sync.runs.store import RunStore
+from payroll_sync.runs.store import RunStore, delete_keys
 from payroll_sync.simulators.generator import generate_company
 from payroll_sync.simulators.serve import RunningSimulators
+from payroll_sync.worker.broker import broker_namespace
 from tests.integration.conftest import StartSimulators
 from tests.integration.sync_helpers import REDIS_URL, payroll_state, unique_prefix
 
@@ -106,8 +107,7 @@ async def deploy(tmp_path: Path) -> AsyncIterator[Deploy]:
         for process in deployment.processes:
             _stop(process)
         await deployment.store.delete_everything()
-        async for key in redis.scan_iter(match=f"{deployment.prefix}-dramatiq:*", count=500):
-            await redis.delete(key)
+        await delete_keys(redis, f"{broker_namespace(deployment.prefix)}:*")
     await redis.aclose()
 
 

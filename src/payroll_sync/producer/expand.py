@@ -112,12 +112,13 @@ async def _enrol(
     """Join the integration's run in progress, or start a new one (SPEC: no doubled work)."""
     joined = False
     to_enqueue: list[str] | None = None
+    stamped: list[tuple[EmployeeTask, EmployeeSnapshot | None]] = []
     run_id = ""
     if not request.dry_run and entries:
         active = await store.active_run(request.integration, request.kind)
         if active is not None:
-            run_id = active
-            to_enqueue = await store.enrol(active, _with_run(entries, active))
+            run_id, stamped = active, _with_run(entries, active)
+            to_enqueue = await store.enrol(active, stamped)
             joined = to_enqueue is not None
     if to_enqueue is None:
         run_id = await store.create_run(
@@ -129,15 +130,12 @@ async def _enrol(
             # An empty run ends at once: it must not displace the run others should join.
             joinable=bool(entries),
         )
-        to_enqueue = await store.enrol(run_id, _with_run(entries, run_id)) or []
+        stamped = _with_run(entries, run_id)
+        to_enqueue = await store.enrol(run_id, stamped) or []
         if not entries:
             await store.finish_empty(run_id, now=now)
     wanted = set(to_enqueue)
-    tasks = [
-        msgspec.structs.replace(task, run_id=run_id)
-        for task, _ in entries
-        if task.employee_number in wanted
-    ]
+    tasks = [task for task, _ in stamped if task.employee_number in wanted]
     await enqueue(tasks)
     return Expansion(run_id=run_id, joined=joined, in_scope=len(entries), enqueued=len(tasks))
 

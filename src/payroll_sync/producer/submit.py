@@ -16,9 +16,8 @@ import aiohttp
 import structlog
 
 from payroll_sync.config import credentials, integration
-from payroll_sync.connectors.payroll import PayrollAuth, PayrollClient
-from payroll_sync.connectors.ratelimit import RateLimit, SharedRateLimiter
-from payroll_sync.connectors.simployer import SimployerClient
+from payroll_sync.connectors.clients import integration_clients
+from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.producer.expand import Expansion, expand_employee_sync
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import EmployeeTask, SyncRequest
@@ -59,30 +58,23 @@ async def submit_sync(
     chosen = integration(settings, request.integration)
     tokens = credentials(chosen, env)
     started = time.time() if now is None else now
-    limit = RateLimit(per_second=chosen.rate_limit_per_second, burst=chosen.burst)
-
-    async def wait_for_slot() -> None:
-        # The producer's bulk read counts against the same shared limit as the workers.
-        await limiter.acquire(request.integration, limit)
-
     timeout = aiohttp.ClientTimeout(total=settings.worker.request_timeout_seconds)
     async with aiohttp.ClientSession(timeout=timeout) as session:
-        hr = SimployerClient(session, chosen.simployer_url, tokens.simployer_token, timeout=timeout)
-        auth = PayrollAuth(
+        # The producer's bulk read counts against the same shared limit as the workers.
+        clients = integration_clients(
             session,
-            chosen.payroll_url,
-            tokens.payroll_token,
-            before_request=wait_for_slot,
+            chosen,
+            simployer_token=tokens.simployer_token,
+            payroll_token=tokens.payroll_token,
             timeout=timeout,
-        )
-        payroll_api = PayrollClient(
-            session, chosen.payroll_url, auth, before_request=wait_for_slot, timeout=timeout
+            limiter=limiter,
+            limiter_key=request.integration,
         )
         expansion = await expand_employee_sync(
             request,
             integration=chosen,
-            hr=hr,
-            payroll_api=payroll_api,
+            hr=clients.simployer,
+            payroll_api=clients.payroll,
             store=store,
             enqueue=enqueue_employee_tasks,
             today=oslo_today(started),

@@ -18,9 +18,10 @@ Keys (P = prefix, R = run id):
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Final
 
 import msgspec
@@ -255,6 +256,31 @@ class RunStore:
             error=fields.get("error", ""),
         )
 
+    async def wait_done(
+        self,
+        run_id: str,
+        *,
+        poll_seconds: float,
+        max_seconds: float | None = None,
+        on_poll: Callable[[Run], None] | None = None,
+    ) -> Run:
+        """Poll until the run is done; `on_poll` sees every state read (a progress bar).
+
+        Raises LookupError when the run is not in Redis, TimeoutError after `max_seconds`.
+        """
+        deadline = None if max_seconds is None else time.monotonic() + max_seconds
+        while True:
+            run = await self.get_run(run_id)
+            if run is None:
+                raise LookupError(f"run {run_id} is not in Redis")
+            if on_poll is not None:
+                on_poll(run)
+            if run.status == "done":
+                return run
+            if deadline is not None and time.monotonic() > deadline:
+                raise TimeoutError(f"run {run_id} not done after {max_seconds:.0f} s: {run}")
+            await asyncio.sleep(poll_seconds)
+
     async def list_runs(self, limit: int = 50) -> list[Run]:
         ids = await self._redis.zrevrange(f"{self.prefix}:runs", 0, limit - 1)
         runs = [await self.get_run(_text(run_id)) for run_id in ids]
@@ -290,10 +316,15 @@ class RunStore:
 
     async def delete_everything(self) -> int:
         """Remove every key under this store's prefix (tests and the demo clean up with it)."""
-        removed = 0
-        async for key in self._redis.scan_iter(match=f"{self.prefix}:*", count=500):
-            removed += await self._redis.delete(key)
-        return removed
+        return await delete_keys(self._redis, f"{self.prefix}:*")
+
+
+async def delete_keys(redis: aioredis.Redis, pattern: str) -> int:
+    """Delete the keys matching `pattern`, by SCAN: never a FLUSHDB on a shared Redis."""
+    removed = 0
+    async for key in redis.scan_iter(match=pattern, count=500):
+        removed += await redis.delete(key)
+    return removed
 
 
 def _numeric_first(employee_number: str) -> tuple[int, int, str]:

@@ -36,9 +36,7 @@ def _broker() -> dramatiq.Broker:
     env = config.environment()
     settings = config.load_settings(env.config_path)
     return broker_setup.install(
-        broker_setup.redis_broker(
-            env.redis_url, namespace=f"{env.prefix}-dramatiq", policy=settings.worker
-        )
+        broker_setup.redis_broker(env.redis_url, prefix=env.prefix, policy=settings.worker)
     )
 
 

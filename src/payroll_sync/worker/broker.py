@@ -20,10 +20,15 @@ EMPLOYEE_QUEUE: Final = "employees"
 _installed: dramatiq.Broker | None = None
 
 
-def redis_broker(redis_url: str, *, namespace: str, policy: Worker) -> RedisBroker:
+def broker_namespace(prefix: str) -> str:
+    """Where the broker's queues live in Redis: beside the run store's keys, not under them."""
+    return f"{prefix}-dramatiq"
+
+
+def redis_broker(redis_url: str, *, prefix: str, policy: Worker) -> RedisBroker:
     return RedisBroker(  # type: ignore[no-untyped-call]
         url=redis_url,
-        namespace=namespace,
+        namespace=broker_namespace(prefix),
         heartbeat_timeout=int(policy.dead_worker_after_seconds * 1000),
         maintenance_chance=policy.broker_maintenance_chance,
     )

@@ -12,9 +12,8 @@ import aiohttp
 import redis.asyncio as aioredis
 
 from payroll_sync.config import credentials, integration
-from payroll_sync.connectors.payroll import PayrollAuth, PayrollClient
-from payroll_sync.connectors.ratelimit import RateLimit, SharedRateLimiter
-from payroll_sync.connectors.simployer import SimployerClient
+from payroll_sync.connectors.clients import IntegrationClients, integration_clients
+from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.settings import Integration, Settings
 
@@ -39,8 +38,7 @@ class WorkerContext:
         self._env = env
         self._timeout = aiohttp.ClientTimeout(total=settings.worker.request_timeout_seconds)
         self._session: aiohttp.ClientSession | None = None
-        self._payroll: dict[str, PayrollClient] = {}
-        self._simployer: dict[str, SimployerClient] = {}
+        self._clients: dict[str, IntegrationClients] = {}
 
     @property
     def session(self) -> aiohttp.ClientSession:
@@ -53,50 +51,23 @@ class WorkerContext:
     def integration(self, integration_id: str) -> Integration:
         return integration(self.settings, integration_id)
 
-    def rate_limit(self, integration_id: str) -> RateLimit:
-        settings = self.integration(integration_id)
-        return RateLimit(per_second=settings.rate_limit_per_second, burst=settings.burst)
-
-    def payroll(self, integration_id: str) -> PayrollClient:
-        client = self._payroll.get(integration_id)
-        if client is None:
+    def clients(self, integration_id: str) -> IntegrationClients:
+        """This process's clients of one integration, made on first use and kept."""
+        clients = self._clients.get(integration_id)
+        if clients is None:
             settings = self.integration(integration_id)
             tokens = credentials(settings, self._env)
-            limit = self.rate_limit(integration_id)
-
-            async def wait_for_slot() -> None:
-                await self.limiter.acquire(integration_id, limit)
-
-            auth = PayrollAuth(
+            clients = integration_clients(
                 self.session,
-                settings.payroll_url,
-                tokens.payroll_token,
-                before_request=wait_for_slot,
+                settings,
+                simployer_token=tokens.simployer_token,
+                payroll_token=tokens.payroll_token,
                 timeout=self._timeout,
+                limiter=self.limiter,
+                limiter_key=integration_id,
             )
-            client = PayrollClient(
-                self.session,
-                settings.payroll_url,
-                auth,
-                before_request=wait_for_slot,
-                timeout=self._timeout,
-            )
-            self._payroll[integration_id] = client
-        return client
-
-    def simployer(self, integration_id: str) -> SimployerClient:
-        client = self._simployer.get(integration_id)
-        if client is None:
-            settings = self.integration(integration_id)
-            tokens = credentials(settings, self._env)
-            client = SimployerClient(
-                self.session,
-                settings.simployer_url,
-                tokens.simployer_token,
-                timeout=self._timeout,
-            )
-            self._simployer[integration_id] = client
-        return client
+            self._clients[integration_id] = clients
+        return clients
 
     async def close(self) -> None:
         if self._session is not None:

@@ -135,16 +135,15 @@ async def process_employee_task(
 
 async def _run(task: EmployeeTask, ctx: WorkerContext) -> SyncResult:
     try:
-        hr = ctx.simployer(task.integration)
-        payroll_api = ctx.payroll(task.integration)
+        clients = ctx.clients(task.integration)
     except ConfigError as error:
         return SyncResult(outcome="failed", reason=error.reason)
     snapshot = None if task.refetch else await ctx.store.snapshot(task.run_id, task.employee_number)
     return await sync_employee(
         task,
         snapshot=snapshot,
-        hr=hr,
-        payroll_api=payroll_api,
+        hr=clients.simployer,
+        payroll_api=clients.payroll,
         links=StoreLinks(ctx, task.integration),
     )
 
