@@ -20,7 +20,7 @@ import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
-from payroll_sync.producer.expand import Expansion
+from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.submit import submit_sync
 from payroll_sync.runs.store import RunStore, delete_keys
 from payroll_sync.schemas.messages import SyncRequest

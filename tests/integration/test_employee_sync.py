@@ -14,6 +14,7 @@ from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.settings import Scope
+from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.simulators.generator import GeneratedCompany, generate_company
 from payroll_sync.worker.compare import employee_changes, employment_changes
 from payroll_sync.worker.mapping.employee import map_employee
@@ -109,7 +110,7 @@ async def test_first_sync_creates_then_second_writes_nothing_then_changes_update
                 assert field in reason or (field == "employment.note" and "note" in reason)
         assert run.counts["created"] == len(valid)
         # The bulk snapshot holds personal data: gone once the run is done.
-        assert await stack.store.snapshot(run.id, valid[0]) is None
+        assert await stack.store.snapshot(run.id, valid[0], EmployeeSnapshot) is None
         _assert_payroll_matches(await payroll_state(sims), bundles, valid)
 
         # Second sync: nothing differs, so nothing is written.

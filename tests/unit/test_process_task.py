@@ -16,7 +16,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from payroll_sync.connectors.errors import Deferred, Permanent, RateLimited, Retryable
-from payroll_sync.schemas.messages import EmployeeTask
+from payroll_sync.schemas.messages import EmployeeTask, Task
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.settings import Integration, Settings, Worker
 from payroll_sync.worker import process_task
@@ -26,8 +26,8 @@ from payroll_sync.worker.process_task import (
     encode_task,
     process_employee_task,
 )
+from payroll_sync.worker.result import SyncResult
 from payroll_sync.worker.retry_policy import retry_delay
-from payroll_sync.worker.sync_employee import SyncResult
 
 INTEGRATION: Final = "acme"
 NUMBER: Final = "1001"
@@ -50,7 +50,8 @@ class SendAgain:
     def __init__(self) -> None:
         self.sent: list[tuple[EmployeeTask, float]] = []
 
-    async def __call__(self, task: EmployeeTask, delay: float) -> None:
+    async def __call__(self, task: Task, delay: float) -> None:
+        assert isinstance(task, EmployeeTask)
         self.sent.append((task, delay))
 
 

@@ -126,13 +126,20 @@ async def test_create_enrol_record_counts_and_status(store: RunStore) -> None:
     assert (run.status, run.total) == ("queued", 3)
     assert await store.pending(run_id) == ["1001", "1002", "1003"]
     assert await store.task(run_id, "1002") == _task(run_id, "1002")
-    assert await store.snapshot(run_id, "1002") == _snapshot("1002")
+    assert await store.snapshot(run_id, "1002", EmployeeSnapshot) == _snapshot("1002")
 
     assert await store.record(run_id, INTEGRATION, "employees", _outcome("1002", "updated", 5.0))
     run = await store.get_run(run_id)
     assert run is not None
     assert (run.status, run.started_at, run.finished_at) == ("running", 5.0, 0.0)
-    assert run.counts == {"created": 0, "updated": 1, "unchanged": 0, "skipped": 0, "failed": 0}
+    assert run.counts == {
+        "created": 0,
+        "updated": 1,
+        "unchanged": 0,
+        "withdrawn": 0,
+        "skipped": 0,
+        "failed": 0,
+    }
     assert await store.pending(run_id) == ["1001", "1003"]
 
     assert await _record(store, run_id, "1001", "failed")
@@ -144,11 +151,18 @@ async def test_create_enrol_record_counts_and_status(store: RunStore) -> None:
     run = await store.get_run(run_id)
     assert run is not None
     assert (run.status, run.started_at, run.finished_at) == ("done", 5.0, 9.0)
-    assert run.counts == {"created": 0, "updated": 1, "unchanged": 1, "skipped": 0, "failed": 1}
+    assert run.counts == {
+        "created": 0,
+        "updated": 1,
+        "unchanged": 1,
+        "withdrawn": 0,
+        "skipped": 0,
+        "failed": 1,
+    }
     assert (run.total, run.finished) == (3, 3)
     assert await store.pending(run_id) == []
     # Personal data goes with the end of the run; the tasks stay for retrying.
-    assert await store.snapshot(run_id, "1001") is None
+    assert await store.snapshot(run_id, "1001", EmployeeSnapshot) is None
     assert await store.task(run_id, "1001") == _task(run_id, "1001")
 
 
@@ -181,7 +195,7 @@ async def test_unknown_run_reads_as_absent(store: RunStore) -> None:
     assert await store.outcomes("nope") == []
     assert await store.pending("nope") == []
     assert await store.task("nope", "1001") is None
-    assert await store.snapshot("nope", "1001") is None
+    assert await store.snapshot("nope", "1001", EmployeeSnapshot) is None
     assert await store.enrol("nope", [(_task("nope", "1001"), None)]) is None
 
 
@@ -201,7 +215,9 @@ async def test_enrolling_a_pending_employee_again_only_refreshes_its_snapshot(
     )
 
     assert again == []  # not enqueued a second time
-    assert await store.snapshot(run_id, "1001") == _snapshot("1001", last_name="Nordmann")
+    assert await store.snapshot(run_id, "1001", EmployeeSnapshot) == _snapshot(
+        "1001", last_name="Nordmann"
+    )
     assert await store.task(run_id, "1001") == _task(run_id, "1001")  # the first task stays
     run = await store.get_run(run_id)
     assert run is not None
@@ -251,7 +267,7 @@ async def test_enrolling_into_a_done_run_changes_nothing(store: RunStore) -> Non
 
     assert await store.get_run(run_id) == before
     assert await store.pending(run_id) == []
-    assert await store.snapshot(run_id, "1002") is None
+    assert await store.snapshot(run_id, "1002", EmployeeSnapshot) is None
     assert await store.task(run_id, "1002") is None
 
 

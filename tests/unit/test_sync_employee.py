@@ -22,7 +22,8 @@ from payroll_sync.simulators import payroll_store
 from payroll_sync.simulators.generator import generate_company
 from payroll_sync.worker.compare import employee_changes, employment_changes
 from payroll_sync.worker.mapping.employee import map_employee
-from payroll_sync.worker.sync_employee import EMPLOYMENT_PREFIX, SyncResult, sync_employee
+from payroll_sync.worker.result import SyncResult
+from payroll_sync.worker.sync_employee import EMPLOYMENT_PREFIX, sync_employee
 from tests.bundles import bundles_by_number
 
 TODAY: Final = datetime.date(2025, 6, 2)

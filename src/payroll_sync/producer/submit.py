@@ -18,9 +18,10 @@ import structlog
 from payroll_sync.config import credentials, integration
 from payroll_sync.connectors.clients import integration_clients
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
-from payroll_sync.producer.expand import Expansion, expand_employee_sync
+from payroll_sync.producer.enrol import Expansion
+from payroll_sync.producer.expand import expand_employee_sync
 from payroll_sync.runs.store import RunStore
-from payroll_sync.schemas.messages import EmployeeTask, SyncRequest
+from payroll_sync.schemas.messages import EmployeeTask, SyncRequest, Task
 from payroll_sync.schemas.settings import Settings
 
 OSLO: Final = ZoneInfo("Europe/Oslo")
@@ -33,14 +34,15 @@ def oslo_today(now: float) -> datetime.date:
     return datetime.datetime.fromtimestamp(now, OSLO).date()
 
 
-async def enqueue_employee_tasks(tasks: Sequence[EmployeeTask]) -> None:
-    """Send each task to the employee actor (imported late: importing it sets up the broker)."""
-    from payroll_sync.worker.actors import sync_employee_task
+async def enqueue_tasks(tasks: Sequence[Task]) -> None:
+    """Send each task to its actor (imported late: importing the actors sets up the broker)."""
+    from payroll_sync.worker.actors import sync_absence_task, sync_employee_task
     from payroll_sync.worker.process_task import encode_task
 
     def send_all() -> None:
         for task in tasks:
-            sync_employee_task.send(encode_task(task))
+            actor = sync_employee_task if isinstance(task, EmployeeTask) else sync_absence_task
+            actor.send(encode_task(task))
 
     # Dramatiq's broker client is synchronous.
     await asyncio.to_thread(send_all)
@@ -76,7 +78,7 @@ async def submit_sync(
             hr=clients.simployer,
             payroll_api=clients.payroll,
             store=store,
-            enqueue=enqueue_employee_tasks,
+            enqueue=enqueue_tasks,
             today=oslo_today(started),
             now=started,
         )

@@ -1,4 +1,7 @@
-"""Runs and their per-employee outcomes in Redis, shared by producer, workers and dashboard.
+"""Runs and their per-record outcomes in Redis, shared by producer, workers and dashboard.
+
+A record is an employee (employee runs, keyed by employee number) or a leave (absence runs,
+keyed by the Simployer One leave id); "key" below is either.
 
 Every key lives under one prefix, so a test run (or a second deployment) owns a namespace of its
 own and can remove exactly what it wrote. Updates that touch several keys are Lua scripts: a
@@ -7,13 +10,17 @@ worker killed half-way never leaves counters that disagree with the outcomes.
 Keys (P = prefix, R = run id):
   P:runs                     sorted set of run ids by creation time
   P:run:R                    hash: the run's fields and one counter per outcome
-  P:run:R:pending            set of employee numbers not yet finished
-  P:run:R:outcome            hash: employee number -> RecordOutcome (JSON)
-  P:run:R:name               hash: employee number -> outcome name (read by the scripts)
-  P:run:R:task               hash: employee number -> EmployeeTask (JSON), to retry it later
-  P:run:R:snapshot           hash: employee number -> EmployeeSnapshot (JSON); expires
+  P:run:R:pending            set of keys not yet finished
+  P:run:R:outcome            hash: key -> RecordOutcome (JSON)
+  P:run:R:name               hash: key -> outcome name (read by the scripts)
+  P:run:R:task               hash: key -> EmployeeTask or AbsenceTask (JSON), to retry it later
+  P:run:R:snapshot           hash: key -> the producer's snapshot (JSON); expires
+  P:run:R:absencetypes       the company's 24SevenOffice absence types, read once per run
   P:active:I:K               the id of integration I's run of kind K in progress
   P:links:I                  hash: 24SevenOffice empId -> employment_id last written to
+  P:last:I:K                 hash: key -> id of the run that holds the key's latest outcome
+  P:failures                 sorted set of failure ids "I:K:key" whose latest outcome is
+                             `failed`, by time (dry runs leave both of these alone)
 """
 
 from __future__ import annotations
@@ -22,31 +29,46 @@ import asyncio
 import secrets
 import time
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, TypeVar
 
 import msgspec
 import redis.asyncio as aioredis
 from redis.typing import EncodableT, FieldT
 
-from payroll_sync.schemas.messages import EmployeeTask, SyncKind, Trigger
+from payroll_sync.schemas.messages import (
+    AbsenceTask,
+    EmployeeTask,
+    Period,
+    SyncKind,
+    Task,
+    Trigger,
+    record_key,
+)
 from payroll_sync.schemas.outcomes import OUTCOMES, RecordOutcome, Run
-from payroll_sync.schemas.snapshots import EmployeeSnapshot
+from payroll_sync.schemas.payroll import AbsenceType
 
 #: Bulk snapshots are only a shortcut for the first attempt; a retry reads afresh.
 SNAPSHOT_TTL_SECONDS: Final = 6 * 3600
 #: A finished run (counters, outcomes, tasks for retrying) is kept this long.
 RUN_RETENTION_SECONDS: Final = 30 * 24 * 3600
 
+S = TypeVar("S", bound=msgspec.Struct)
+
 _ENCODER: Final = msgspec.json.Encoder()
 _OUTCOME_DECODER: Final = msgspec.json.Decoder(RecordOutcome)
-_TASK_DECODER: Final = msgspec.json.Decoder(EmployeeTask)
-_SNAPSHOT_DECODER: Final = msgspec.json.Decoder(EmployeeSnapshot)
+_TASK_DECODERS: Final[
+    dict[str, msgspec.json.Decoder[EmployeeTask] | msgspec.json.Decoder[AbsenceTask]]
+] = {
+    "employees": msgspec.json.Decoder(EmployeeTask),
+    "absences": msgspec.json.Decoder(AbsenceTask),
+}
+_ABSENCE_TYPES_DECODER: Final = msgspec.json.Decoder(list[AbsenceType])
 
-# Adds employees to a run that is not done. KEYS: run, pending, name, task, snapshot.
-# ARGV: snapshot ttl, then triples (employee number, task json, snapshot json or "").
-# An employee still pending only gets the newer snapshot (the latest data wins); one that already
+# Adds records to a run that is not done. KEYS: run, pending, name, task, snapshot.
+# ARGV: snapshot ttl, then triples (key, task json, snapshot json or "").
+# A record still pending only gets the newer snapshot (the latest data wins); one that already
 # finished is taken back (its old outcome uncounted) and must be enqueued again; a new one is
-# added to the total. Returns {status, employee numbers to enqueue...}, or {"done"} when the run
+# added to the total. Returns {status, keys to enqueue...}, or {"done"} when the run
 # finished meanwhile and nothing was changed.
 _ENROL: Final = """
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -71,17 +93,26 @@ redis.call('EXPIRE', KEYS[5], ARGV[1])
 return out
 """
 
-# Records one final outcome. KEYS: run, pending, name, outcome, active, task, snapshot.
-# ARGV: employee number, outcome name, outcome json, now, run id, seconds to keep a done run.
-# Only a pending employee is recorded: a message delivered twice (a worker killed after
-# recording, before acknowledging) keeps the first outcome. When the last one is in, the run
-# is done: its snapshot (personal data, needed only by first attempts) goes at once, the rest
-# expires after the retention time. Returns 1 when recorded, 0 when ignored.
+# Records one final outcome. KEYS: run, pending, name, outcome, active, task, snapshot, last,
+# failures. ARGV: key, outcome name, outcome json, now, run id, seconds to keep a done run,
+# failure id. Only a pending record is recorded: a message delivered twice (a worker killed after
+# recording, before acknowledging) keeps the first outcome. Unless the run is a dry run, the
+# record's latest outcome moves to this run, and it joins or leaves the failures. When the last
+# one is in, the run is done: its snapshot (personal data, needed only by first attempts) goes
+# at once, the rest expires after the retention time. Returns 1 when recorded, 0 when ignored.
 _RECORD: Final = """
 if redis.call('SREM', KEYS[2], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[3])
 redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
+if redis.call('HGET', KEYS[1], 'dry_run') ~= '1' then
+  redis.call('HSET', KEYS[8], ARGV[1], ARGV[5])
+  if ARGV[2] == 'failed' then
+    redis.call('ZADD', KEYS[9], ARGV[4], ARGV[7])
+  else
+    redis.call('ZREM', KEYS[9], ARGV[7])
+  end
+end
 if redis.call('HGET', KEYS[1], 'status') == 'queued' then
   redis.call('HSET', KEYS[1], 'status', 'running', 'started_at', ARGV[4])
 end
@@ -138,6 +169,13 @@ class RunStore:
     def _links_key(self, integration: str) -> str:
         return f"{self.prefix}:links:{integration}"
 
+    def _last_key(self, integration: str, kind: SyncKind) -> str:
+        return f"{self.prefix}:last:{integration}:{kind}"
+
+    @property
+    def _failures_key(self) -> str:
+        return f"{self.prefix}:failures"
+
     def _run_keys(self, run_id: str) -> list[str]:
         return [self._run_key(run_id, part) for part in ("", "pending", "name", "task", "snapshot")]
 
@@ -156,6 +194,8 @@ class RunStore:
         dry_run: bool,
         now: float,
         joinable: bool = True,
+        period: Period | None = None,
+        codes: Sequence[str] = (),
     ) -> str:
         """A new run; unless a dry run or not `joinable`, the one later requests join."""
         run_id = new_run_id(now)
@@ -168,6 +208,8 @@ class RunStore:
             "status": "queued",
             "created_at": now,
             "total": 0,
+            "period": str(period) if period is not None else "",
+            "codes": ",".join(codes),
         }
         async with self._redis.pipeline(transaction=True) as pipe:
             pipe.hset(self._run_key(run_id), mapping=fields)
@@ -183,13 +225,13 @@ class RunStore:
     async def enrol(
         self,
         run_id: str,
-        entries: Sequence[tuple[EmployeeTask, EmployeeSnapshot | None]],
+        entries: Sequence[tuple[Task, msgspec.Struct | None]],
     ) -> list[str] | None:
-        """Add employees to a run; the numbers to enqueue, or None if the run is already done."""
+        """Add records to a run; the keys to enqueue, or None if the run is already done."""
         argv: list[str | int | float] = [SNAPSHOT_TTL_SECONDS]
         for task, snapshot in entries:
             argv += [
-                task.employee_number,
+                record_key(task),
                 _ENCODER.encode(task).decode(),
                 _ENCODER.encode(snapshot).decode() if snapshot is not None else "",
             ]
@@ -215,7 +257,7 @@ class RunStore:
     async def record(
         self, run_id: str, integration: str, kind: SyncKind, outcome: RecordOutcome
     ) -> bool:
-        """Store an employee's final outcome; False when it was already recorded."""
+        """Store a record's final outcome; False when it was already recorded."""
         keys = [
             self._run_key(run_id),
             self._run_key(run_id, "pending"),
@@ -224,14 +266,17 @@ class RunStore:
             self._active_key(integration, kind),
             self._run_key(run_id, "task"),
             self._run_key(run_id, "snapshot"),
+            self._last_key(integration, kind),
+            self._failures_key,
         ]
         args: list[str | float] = [
-            outcome.employee_number,
+            outcome.key,
             outcome.outcome,
             _ENCODER.encode(outcome).decode(),
             outcome.finished_at,
             run_id,
             RUN_RETENTION_SECONDS,
+            failure_id(integration, kind, outcome.key),
         ]
         recorded = await self._record(keys=keys, args=args)
         return bool(recorded)
@@ -254,6 +299,8 @@ class RunStore:
             started_at=float(fields.get("started_at", 0)),
             finished_at=float(fields.get("finished_at", 0)),
             error=fields.get("error", ""),
+            period=fields.get("period", ""),
+            codes=[code for code in fields.get("codes", "").split(",") if code],
         )
 
     async def wait_done(
@@ -289,19 +336,80 @@ class RunStore:
     async def outcomes(self, run_id: str) -> list[RecordOutcome]:
         raw = await self._redis.hgetall(self._run_key(run_id, "outcome"))
         found = [_OUTCOME_DECODER.decode(value) for value in raw.values()]
-        return sorted(found, key=lambda item: _numeric_first(item.employee_number))
+        return sorted(found, key=lambda item: (_numeric_first(item.employee_number), item.key))
+
+    async def outcome(self, run_id: str, key: str) -> RecordOutcome | None:
+        raw = await self._redis.hget(self._run_key(run_id, "outcome"), key)
+        return _OUTCOME_DECODER.decode(raw) if raw else None
 
     async def pending(self, run_id: str) -> list[str]:
         members = await self._redis.smembers(self._run_key(run_id, "pending"))
         return sorted((_text(member) for member in members), key=_numeric_first)
 
-    async def task(self, run_id: str, employee_number: str) -> EmployeeTask | None:
-        raw = await self._redis.hget(self._run_key(run_id, "task"), employee_number)
-        return _TASK_DECODER.decode(raw) if raw else None
+    async def task(self, run_id: str, key: str, kind: SyncKind = "employees") -> Task | None:
+        raw = await self._redis.hget(self._run_key(run_id, "task"), key)
+        return _TASK_DECODERS[kind].decode(raw) if raw else None
 
-    async def snapshot(self, run_id: str, employee_number: str) -> EmployeeSnapshot | None:
-        raw = await self._redis.hget(self._run_key(run_id, "snapshot"), employee_number)
-        return _SNAPSHOT_DECODER.decode(raw) if raw else None
+    async def snapshot(self, run_id: str, key: str, type_: type[S]) -> S | None:
+        raw = await self._redis.hget(self._run_key(run_id, "snapshot"), key)
+        return msgspec.json.decode(raw, type=type_) if raw else None
+
+    async def absence_types(self, run_id: str) -> list[AbsenceType] | None:
+        raw = await self._redis.get(self._run_key(run_id, "absencetypes"))
+        return _ABSENCE_TYPES_DECODER.decode(raw) if raw else None
+
+    async def set_absence_types(self, run_id: str, types: Sequence[AbsenceType]) -> None:
+        """Kept as long as the run (retries of its records use the same list)."""
+        await self._redis.set(
+            self._run_key(run_id, "absencetypes"),
+            _ENCODER.encode(list(types)),
+            ex=RUN_RETENTION_SECONDS,
+        )
+
+    # ------------------------------------------------------------------ failures
+
+    async def failures(self, limit: int = 10_000) -> list[Failure]:
+        """Records whose latest outcome is `failed`, newest first (discarded ones excluded).
+
+        A failure whose run has expired is dropped from the index as it is met.
+        """
+        await self._redis.zremrangebyscore(
+            self._failures_key, "-inf", time.time() - RUN_RETENTION_SECONDS
+        )
+        ids = [_text(v) for v in await self._redis.zrevrange(self._failures_key, 0, limit - 1)]
+        found: list[Failure] = []
+        for ident in ids:
+            failure = await self.failure(ident)
+            if failure is None:
+                await self._redis.zrem(self._failures_key, ident)
+            else:
+                found.append(failure)
+        return found
+
+    async def failure(self, ident: str) -> Failure | None:
+        """One failure by id, None when unknown, discarded or superseded by a later outcome."""
+        parsed = parse_failure_id(ident)
+        if parsed is None or await self._redis.zscore(self._failures_key, ident) is None:
+            return None
+        integration, kind, key = parsed
+        run_id = await self._redis.hget(self._last_key(integration, kind), key)
+        if not run_id:
+            return None
+        outcome = await self.outcome(_text(run_id), key)
+        if outcome is None or outcome.outcome != "failed":
+            return None
+        return Failure(
+            id=ident,
+            integration=integration,
+            kind=kind,
+            key=key,
+            run_id=_text(run_id),
+            outcome=outcome,
+        )
+
+    async def discard(self, ident: str) -> bool:
+        """Take a failure off the list (its run keeps the outcome); False when not listed."""
+        return bool(await self._redis.zrem(self._failures_key, ident))
 
     # ------------------------------------------------------------------ employment links
 
@@ -325,6 +433,30 @@ async def delete_keys(redis: aioredis.Redis, pattern: str) -> int:
     async for key in redis.scan_iter(match=pattern, count=500):
         removed += await redis.delete(key)
     return removed
+
+
+class Failure(msgspec.Struct, kw_only=True, frozen=True):
+    """A record whose latest outcome is `failed`: what the dashboard lists and retries."""
+
+    id: str
+    integration: str
+    kind: SyncKind
+    key: str
+    run_id: str
+    outcome: RecordOutcome
+
+
+def failure_id(integration: str, kind: SyncKind, key: str) -> str:
+    """Integration ids and kinds hold no ':', so the key may (it is the rest)."""
+    return f"{integration}:{kind}:{key}"
+
+
+def parse_failure_id(ident: str) -> tuple[str, SyncKind, str] | None:
+    parts = ident.split(":", 2)
+    if len(parts) != 3 or parts[1] not in ("employees", "absences") or not parts[0] or not parts[2]:
+        return None
+    kind: SyncKind = "employees" if parts[1] == "employees" else "absences"
+    return parts[0], kind, parts[2]
 
 
 def _numeric_first(employee_number: str) -> tuple[int, int, str]:

@@ -7,16 +7,43 @@ They carry ids, never personal data: Dramatiq may print a message's arguments in
 
 from __future__ import annotations
 
+import datetime
 from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
+
+from payroll_sync.schemas.absence_codes import describe_unknown, unknown_codes
 
 SyncKind = Literal["employees", "absences"]
 Trigger = Literal["manual", "scheduled", "upstream", "retry"]
 # Employee numbers as Simployer One spells them (payroll needs them numeric; checked later).
 EmployeeNumber = Annotated[str, Meta(min_length=1, max_length=64)]
 IntegrationId = Annotated[str, Meta(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")]
+# A 24SevenOffice absence code as the API spells it ("01"); which ones exist: absence_codes.py.
+AbsenceCodeText = Annotated[str, Meta(pattern=r"^[0-9]{2}$")]
+#: The longest absence period one request may ask for (a guard against a typo'd year).
+MAX_PERIOD_DAYS = 3 * 366
+
+
+class Period(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Calendar dates, both inclusive: leaves that overlap it are exported."""
+
+    start: datetime.date = msgspec.field(name="from")
+    end: datetime.date = msgspec.field(name="to")
+
+    def __post_init__(self) -> None:
+        # msgspec turns these into a ValidationError that names the place (`$.period`).
+        if self.start > self.end:
+            raise ValueError(f"period: 'from' {self.start} is after 'to' {self.end}")
+        if (self.end - self.start).days >= MAX_PERIOD_DAYS:
+            raise ValueError(f"period: longer than {MAX_PERIOD_DAYS} days")
+
+    def overlaps(self, start: datetime.date, end: datetime.date) -> bool:
+        return start <= self.end and end >= self.start
+
+    def __str__(self) -> str:
+        return f"{self.start}..{self.end}"
 
 
 class SyncRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -28,6 +55,19 @@ class SyncRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # Narrow the integration's scope to these employee numbers (still within the scope).
     employees: list[EmployeeNumber] | None = None
     dry_run: bool = False
+    # Absences only: the leaves overlapping this period (required), of these codes (default:
+    # the integration's `absences.codes`, and when those are empty, every code).
+    period: Period | None = None
+    codes: list[AbsenceCodeText] | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind == "absences" and self.period is None:
+            raise ValueError("period: an absence sync needs a period ('from' and 'to')")
+        if self.kind == "employees" and (self.period is not None or self.codes is not None):
+            raise ValueError("period and codes apply to absence syncs only")
+        wrong = unknown_codes(self.codes or [])
+        if wrong:
+            raise ValueError(describe_unknown("codes", wrong))
 
 
 class EmployeeTask(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -51,3 +91,31 @@ class EmployeeTask(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # 24SevenOffice had no such employee when the run began: whichever attempt finishes the
     # record, its outcome is `created` (an earlier attempt may have created it, then failed).
     new_in_payroll: bool = False
+
+
+class AbsenceTask(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """One Simployer One leave of one run: the body of one Dramatiq message."""
+
+    run_id: str
+    integration: IntegrationId
+    employee_number: EmployeeNumber
+    employee_id: str
+    # The Simployer One leave id: the record's key in the run, and the absence's `externalId`.
+    leave_id: str
+    # The codes this run exports (empty = all): a leave re-read on a retry may have changed type.
+    codes: list[AbsenceCodeText] = msgspec.field(default_factory=list)
+    dry_run: bool = False
+    attempt: int = 1
+    first_attempt_at: float = 0.0
+    refetch: bool = False
+    deferrals: int = 0
+    # 24SevenOffice had no absence for this leave when the run began (see EmployeeTask).
+    new_in_payroll: bool = False
+
+
+Task = EmployeeTask | AbsenceTask
+
+
+def record_key(task: Task) -> str:
+    """What identifies a record within its run: the employee number, or the leave id."""
+    return task.leave_id if isinstance(task, AbsenceTask) else task.employee_number

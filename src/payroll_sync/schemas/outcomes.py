@@ -11,13 +11,36 @@ import msgspec
 
 from payroll_sync.schemas.messages import SyncKind, Trigger
 
-Outcome = Literal["created", "updated", "unchanged", "skipped", "failed"]
-OUTCOMES: tuple[Outcome, ...] = ("created", "updated", "unchanged", "skipped", "failed")
+Outcome = Literal["created", "updated", "unchanged", "withdrawn", "skipped", "failed"]
+OUTCOMES: tuple[Outcome, ...] = (
+    "created",
+    "updated",
+    "unchanged",
+    # Absences only: an exported leave was cancelled or denied, and is now rejected in payroll.
+    "withdrawn",
+    "skipped",
+    "failed",
+)
 RunStatus = Literal["queued", "running", "done"]
 
 
+class FieldChange(msgspec.Struct, kw_only=True, frozen=True):
+    """One field we wrote, or tried to write: the payroll value before and ours.
+
+    The values may be personal data (an account number, a salary). They are kept in the run
+    store for the dashboard, which masks them; they never go to logs.
+    """
+
+    field: str
+    old: str
+    new: str
+
+
 class RecordOutcome(msgspec.Struct, kw_only=True):
-    """The final outcome of one employee in one run. `reason` never holds personal data."""
+    """The final outcome of one record (an employee, or a leave) in one run.
+
+    `reason` never holds personal data.
+    """
 
     employee_number: str
     outcome: Outcome
@@ -29,6 +52,14 @@ class RecordOutcome(msgspec.Struct, kw_only=True):
     duration_ms: float = 0.0
     finished_at: float = 0.0
     employee_id: str = ""
+    # Absence runs: the Simployer One leave id (the record's key within its run).
+    leave_id: str = ""
+    # What we wrote or tried to write (empty when nothing was compared or nothing differed).
+    diff: list[FieldChange] = msgspec.field(default_factory=list)
+
+    @property
+    def key(self) -> str:
+        return self.leave_id or self.employee_number
 
 
 class Run(msgspec.Struct, kw_only=True):
@@ -45,6 +76,9 @@ class Run(msgspec.Struct, kw_only=True):
     finished_at: float = 0.0
     # A run that could not be expanded (bad credentials, source unreachable) says why here.
     error: str = ""
+    # Absence runs: the period and the codes exported ("" / [] = all the integration's codes).
+    period: str = ""
+    codes: list[str] = msgspec.field(default_factory=list)
 
     @property
     def finished(self) -> int:

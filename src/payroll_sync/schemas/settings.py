@@ -7,16 +7,22 @@ Tokens are never stored here, only the names of the environment variables that h
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 import msgspec
 from msgspec import Meta
 
-from payroll_sync.schemas.messages import EmployeeNumber, IntegrationId
+from payroll_sync.schemas.absence_codes import describe_unknown, unknown_codes
+from payroll_sync.schemas.messages import AbsenceCodeText, EmployeeNumber, IntegrationId
 
 HttpUrl = Annotated[str, Meta(pattern=r"^https?://[^\s/]+(/\S*)?$")]
 EnvName = Annotated[str, Meta(pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")]
 Id = Annotated[str, Meta(min_length=1)]
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+# A time of day on the Oslo clock, "06:30".
+ClockTime = Annotated[str, Meta(pattern=r"^([01][0-9]|2[0-3]):[0-5][0-9]$")]
+# Who may call the intake: a caller's name, as it appears in logs and runs.
+CallerName = Annotated[str, Meta(pattern=r"^[a-z0-9][a-z0-9_-]{0,63}$")]
 
 
 class Scope(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
@@ -32,6 +38,39 @@ class Scope(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tru
     exclude: list[EmployeeNumber] = msgspec.field(default_factory=list)
 
 
+class Absences(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """What the absence sync exports (the `[integrations.ID.absences]` table)."""
+
+    # 24SevenOffice absence codes exported; empty = all.
+    codes: list[AbsenceCodeText] = msgspec.field(default_factory=list)
+    # Simployer One leave type id or name (case-insensitive) -> 24SevenOffice code; wins over
+    # the leave type's own code and the default table.
+    overrides: dict[str, AbsenceCodeText] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        wrong = unknown_codes(self.codes)
+        if wrong:
+            raise ValueError(describe_unknown("codes", wrong))
+        wrong = unknown_codes(list(self.overrides.values()))
+        if wrong:
+            raise ValueError(describe_unknown("overrides", wrong))
+
+
+class Schedule(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """When scheduled runs fire (the `[integrations.ID.schedule]` table), Europe/Oslo time."""
+
+    enabled: bool = False
+    weekdays: list[Weekday] = msgspec.field(
+        default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"]
+    )
+    times: list[ClockTime] = msgspec.field(default_factory=lambda: ["06:00"])
+    # What a scheduled run syncs: employees, and absences in a window around the run's day.
+    employees: bool = True
+    absences: bool = False
+    absence_days_back: Annotated[int, Meta(ge=0, le=366)] = 31
+    absence_days_ahead: Annotated[int, Meta(ge=0, le=366)] = 31
+
+
 class Integration(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     simployer_url: HttpUrl
     simployer_token_env: EnvName
@@ -42,6 +81,8 @@ class Integration(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fiel
     # Requests that may go at once after a quiet spell; default: one second's worth.
     rate_limit_burst: Annotated[int, Meta(ge=1, le=10000)] | None = None
     scope: Scope = msgspec.field(default_factory=Scope)
+    absences: Absences = msgspec.field(default_factory=Absences)
+    schedule: Schedule = msgspec.field(default_factory=Schedule)
 
     @property
     def burst(self) -> int:
@@ -70,6 +111,14 @@ class Worker(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     broker_maintenance_chance: Annotated[int, Meta(ge=1, le=1_000_000)] = 10_000
 
 
+class Intake(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Who may send sync requests over HTTP (the `[intake]` table)."""
+
+    # Caller name -> the environment variable holding that caller's bearer token.
+    callers: dict[CallerName, EnvName] = msgspec.field(default_factory=dict)
+
+
 class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     integrations: dict[IntegrationId, Integration] = msgspec.field(default_factory=dict)
     worker: Worker = msgspec.field(default_factory=Worker)
+    intake: Intake = msgspec.field(default_factory=Intake)

@@ -16,10 +16,10 @@ from dramatiq.middleware import Middleware
 
 from payroll_sync import config
 from payroll_sync.logs import configure_logging
-from payroll_sync.schemas.messages import EmployeeTask
+from payroll_sync.schemas.messages import EmployeeTask, Task
 from payroll_sync.worker import broker as broker_setup
 from payroll_sync.worker.context import WorkerContext
-from payroll_sync.worker.process_task import encode_task, process_employee_task
+from payroll_sync.worker.process_task import encode_task, process_task
 
 # Enough for the slowest record (a few requests, each with its own timeout, plus rate waits).
 TIME_LIMIT_MS: Final = 10 * 60 * 1000
@@ -70,10 +70,11 @@ broker = _broker()
 broker.add_middleware(CloseContext())
 
 
-async def _send_again(task: EmployeeTask, delay_seconds: float) -> None:
+async def _send_again(task: Task, delay_seconds: float) -> None:
     # The broker's client is synchronous; keep the event loop free while it talks to Redis.
+    actor = sync_employee_task if isinstance(task, EmployeeTask) else sync_absence_task
     await asyncio.to_thread(
-        sync_employee_task.send_with_options,
+        actor.send_with_options,
         args=(encode_task(task),),
         delay=max(0, int(delay_seconds * 1000)),
     )
@@ -87,4 +88,15 @@ async def _send_again(task: EmployeeTask, delay_seconds: float) -> None:
 )
 async def sync_employee_task(body: str) -> None:
     ctx = await _current_context()
-    await process_employee_task(body, ctx=ctx, send_again=_send_again)
+    await process_task(body, kind="employees", ctx=ctx, send_again=_send_again)
+
+
+@dramatiq.actor(
+    broker=broker,
+    queue_name=broker_setup.ABSENCE_QUEUE,
+    max_retries=0,
+    time_limit=TIME_LIMIT_MS,
+)
+async def sync_absence_task(body: str) -> None:
+    ctx = await _current_context()
+    await process_task(body, kind="absences", ctx=ctx, send_again=_send_again)

@@ -16,6 +16,7 @@ from dramatiq.middleware import AsyncIO
 from payroll_sync.schemas.settings import Worker
 
 EMPLOYEE_QUEUE: Final = "employees"
+ABSENCE_QUEUE: Final = "absences"
 
 _installed: dramatiq.Broker | None = None
 

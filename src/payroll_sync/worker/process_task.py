@@ -10,27 +10,35 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import Final
+from typing import Final, TypeVar
 
 import msgspec
 import structlog
 
 from payroll_sync.connectors.errors import ConfigError, Deferred, RateLimited, Retryable
-from payroll_sync.schemas.messages import EmployeeTask
+from payroll_sync.schemas.messages import AbsenceTask, EmployeeTask, SyncKind, Task
 from payroll_sync.schemas.outcomes import RecordOutcome
+from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.worker.context import WorkerContext
+from payroll_sync.worker.result import SyncResult
 from payroll_sync.worker.retry_policy import retry_delay
-from payroll_sync.worker.sync_employee import SyncResult, sync_employee
+from payroll_sync.worker.sync_employee import sync_employee
 
 log = structlog.get_logger("payroll_sync.worker")
+T = TypeVar("T", bound=EmployeeTask | AbsenceTask)
 
-TASK_DECODER: Final = msgspec.json.Decoder(EmployeeTask)
+TASK_DECODERS: Final[
+    dict[SyncKind, msgspec.json.Decoder[EmployeeTask] | msgspec.json.Decoder[AbsenceTask]]
+] = {
+    "employees": msgspec.json.Decoder(EmployeeTask),
+    "absences": msgspec.json.Decoder(AbsenceTask),
+}
 TASK_ENCODER: Final = msgspec.json.Encoder()
 #: Seconds to wait after a 429 that did not say how long (no Retry-After).
 RATE_LIMITED_DEFAULT_WAIT: Final = 1.0
 
 # (task, delay in seconds) -> enqueued again
-SendAgain = Callable[[EmployeeTask, float], Awaitable[None]]
+SendAgain = Callable[[Task, float], Awaitable[None]]
 
 
 class StoreLinks:
@@ -55,9 +63,23 @@ async def process_employee_task(
     clock: Callable[[], float] = time.time,
     jitter: Callable[[], float] = random.random,
 ) -> RecordOutcome | None:
+    return await process_task(
+        body, kind="employees", ctx=ctx, send_again=send_again, clock=clock, jitter=jitter
+    )
+
+
+async def process_task(
+    body: str,
+    *,
+    kind: SyncKind,
+    ctx: WorkerContext,
+    send_again: SendAgain,
+    clock: Callable[[], float] = time.time,
+    jitter: Callable[[], float] = random.random,
+) -> RecordOutcome | None:
     """The recorded outcome, or None when the task was put back on the queue."""
     try:
-        task = TASK_DECODER.decode(body)
+        task: Task = TASK_DECODERS[kind].decode(body)
     except msgspec.DecodeError as error:  # not JSON, or not a task (ValidationError)
         # Without ids there is no run to record it in; say so loudly, keep the message out.
         log.error("task.malformed", error=str(error))
@@ -68,9 +90,12 @@ async def process_employee_task(
         run_id=task.run_id,
         employee_number=task.employee_number,
         attempt=task.attempt,
+        **({"leave_id": task.leave_id} if isinstance(task, AbsenceTask) else {}),
     )
     try:
-        result = await _run(task, ctx)
+        result = await (
+            _run_absence(task, ctx) if isinstance(task, AbsenceTask) else _run(task, ctx)
+        )
     except Deferred as deferred:
         await send_again(_again(task, started, next_attempt=False), deferred.delay)
         bound.info("record.deferred", delay_s=round(deferred.delay, 2))
@@ -111,15 +136,17 @@ async def process_employee_task(
     outcome = RecordOutcome(
         employee_number=task.employee_number,
         employee_id=task.employee_id,
+        leave_id=task.leave_id if isinstance(task, AbsenceTask) else "",
         outcome=result.outcome,
         changed=result.changed,
+        diff=result.diff,
         reason=result.reason,
         field=result.field,
         attempt=task.attempt,
         duration_ms=round((finished - started) * 1000.0, 1),
         finished_at=finished,
     )
-    recorded = await ctx.store.record(task.run_id, task.integration, "employees", outcome)
+    recorded = await ctx.store.record(task.run_id, task.integration, kind, outcome)
     bound.info(
         "record.synced",
         outcome=outcome.outcome,
@@ -138,7 +165,11 @@ async def _run(task: EmployeeTask, ctx: WorkerContext) -> SyncResult:
         clients = ctx.clients(task.integration)
     except ConfigError as error:
         return SyncResult(outcome="failed", reason=error.reason)
-    snapshot = None if task.refetch else await ctx.store.snapshot(task.run_id, task.employee_number)
+    snapshot = (
+        None
+        if task.refetch
+        else await ctx.store.snapshot(task.run_id, task.employee_number, EmployeeSnapshot)
+    )
     return await sync_employee(
         task,
         snapshot=snapshot,
@@ -148,7 +179,13 @@ async def _run(task: EmployeeTask, ctx: WorkerContext) -> SyncResult:
     )
 
 
-def _again(task: EmployeeTask, started: float, *, next_attempt: bool) -> EmployeeTask:
+async def _run_absence(task: AbsenceTask, ctx: WorkerContext) -> SyncResult:
+    from payroll_sync.worker.absence_runner import run_absence_task
+
+    return await run_absence_task(task, ctx)
+
+
+def _again(task: T, started: float, *, next_attempt: bool) -> T:
     """The copy to enqueue: it reads both systems afresh, since something may have been written.
 
     It keeps when the first attempt began, so the retry window is counted once, not per attempt.
@@ -163,5 +200,5 @@ def _again(task: EmployeeTask, started: float, *, next_attempt: bool) -> Employe
     )
 
 
-def encode_task(task: EmployeeTask) -> str:
+def encode_task(task: Task) -> str:
     return TASK_ENCODER.encode(task).decode()

@@ -26,6 +26,7 @@ from payroll_sync.worker.compare import (
     only_fields,
 )
 from payroll_sync.worker.mapping.employee import map_employee
+from payroll_sync.worker.result import SyncResult
 
 EMPLOYMENT_PREFIX = "employment."
 
@@ -49,13 +50,6 @@ class LinkPort(Protocol):
 
     async def get(self, emp_id: int) -> str | None: ...
     async def set(self, emp_id: int, employment_id: str) -> None: ...
-
-
-class SyncResult(msgspec.Struct, kw_only=True):
-    outcome: Outcome
-    changed: list[str] = msgspec.field(default_factory=list)
-    reason: str = ""
-    field: str = ""
 
 
 async def sync_employee(
