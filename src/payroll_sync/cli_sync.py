@@ -25,6 +25,7 @@ from payroll_sync.connectors.errors import SyncError
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.producer.expand import RequestRefused
 from payroll_sync.producer.submit import submit_sync
+from payroll_sync.runs.public import run_with_records
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import OUTCOMES, RecordOutcome, Run
@@ -153,21 +154,7 @@ def progress_bar(done: int, total: int, width: int = 30) -> str:
 
 
 def run_json(run: Run, outcomes: Sequence[RecordOutcome]) -> str:
-    body = {
-        "run_id": run.id,
-        "status": run.status,
-        "counts": {name: run.counts.get(name, 0) for name in OUTCOMES},
-        "records": [
-            {
-                "employee_number": item.employee_number,
-                "outcome": item.outcome,
-                "changed": item.changed,
-                "reason": item.reason,
-            }
-            for item in outcomes
-        ],
-    }
-    return msgspec.json.encode(body).decode()
+    return msgspec.json.encode(run_with_records(run, outcomes)).decode()
 
 
 def run_summary(run: Run, outcomes: Sequence[RecordOutcome]) -> str:

@@ -29,8 +29,10 @@ __all__ = [
     "Environment",
     "credentials",
     "environment",
+    "intake_tokens",
     "integration",
     "load_settings",
+    "operator_token",
     "parse_settings",
 ]
 
@@ -41,6 +43,7 @@ DEFAULT_PREFIX: Final = "payroll-sync"
 CONFIG_PATH_VAR: Final = "PAYROLL_SYNC_CONFIG"
 REDIS_URL_VAR: Final = "REDIS_URL"
 PREFIX_VAR: Final = "PAYROLL_SYNC_PREFIX"
+OPERATOR_TOKEN_VAR: Final = "PAYROLL_SYNC_OPERATOR_TOKEN"
 
 
 # ------------------------------------------------------------------ process environment
@@ -281,3 +284,33 @@ def credentials(integration: Integration, env: Mapping[str, str] | None = None) 
     return Credentials(
         simployer_token=values["simployer_token_env"], payroll_token=values["payroll_token_env"]
     )
+
+
+def operator_token(env: Mapping[str, str] | None = None) -> str:
+    """The dashboard's operator token; a ConfigError when unset (no dashboard without one)."""
+    env = os.environ if env is None else env
+    token = env.get(OPERATOR_TOKEN_VAR, "").strip()
+    if not token:
+        raise ConfigError(f"environment variable not set or empty: {OPERATOR_TOKEN_VAR}")
+    return token
+
+
+def intake_tokens(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Bearer token -> caller name, for the callers `[intake.callers]` names.
+
+    A caller whose variable is unset cannot call (it is left out, and the intake says so at
+    start-up); two callers with the same token would be indistinguishable, so that is refused.
+    """
+    env = os.environ if env is None else env
+    tokens: dict[str, str] = {}
+    for caller, variable in sorted(settings.intake.callers.items()):
+        token = env.get(variable, "").strip()
+        if not token:
+            continue
+        if token in tokens:
+            raise ConfigError(
+                f"intake.callers: {tokens[token]} and {caller} have the same token; give each "
+                "caller its own"
+            )
+        tokens[token] = caller
+    return tokens

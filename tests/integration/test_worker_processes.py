@@ -187,7 +187,7 @@ async def test_cli_sync_wait_json_and_exit_codes(
     )  # fmt: skip
     assert dry.returncode == 0, dry.stderr
     body = json.loads(dry.stdout)
-    assert set(body) == {"run_id", "status", "counts", "records"}
+    assert {"run_id", "status", "counts", "records", "kind", "integration"} <= set(body)
     assert body["counts"]["created"] == 3
     assert [record["employee_number"] for record in body["records"]] == valid[:3]
     assert (await payroll_state(sims)).employee == [], "a dry run writes nothing"
