@@ -50,6 +50,48 @@ def _employee_numbers(text: str) -> list[str]:
     return numbers
 
 
+def _absence_codes(text: str) -> list[str]:
+    codes = [part.strip() for part in text.split(",") if part.strip()]
+    if not codes:
+        raise argparse.ArgumentTypeError("give absence codes separated by commas, e.g. 01,04")
+    return codes
+
+
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dry-run", action="store_true", help="everything but the writes")
+    parser.add_argument("--wait", action="store_true", help="wait for the run to finish")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+
+
+def request_from_args(args: argparse.Namespace) -> SyncRequest:
+    """The request the command line asks for; `RequestRefused` saying what is wrong."""
+    body: dict[str, object] = {
+        "integration": args.integration,
+        "kind": args.kind,
+        "employees": args.employees,
+        "dry_run": args.dry_run,
+    }
+    if args.kind == "absences":
+        body["period"] = {"from": args.period_from, "to": args.period_to}
+        body["codes"] = args.codes
+    try:
+        return msgspec.convert(body, SyncRequest)
+    except msgspec.ValidationError as error:
+        raise RequestRefused(f"invalid request: {_cli_words(str(error))}") from None
+
+
+def _cli_words(message: str) -> str:
+    """msgspec names JSON paths; on the command line the options are what the user typed."""
+    return (
+        message.replace("`$.period.from`", "--from")
+        .replace("`$.period.to`", "--to")
+        .replace("`$.period`", "--from/--to")
+        .replace("`$.codes`", "--codes")
+        .replace("`$.employees`", "--employees")
+        .replace("`$.integration`", "--integration")
+    )
+
+
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     worker = commands.add_parser("worker", help="run Dramatiq workers that sync records")
     worker.add_argument("--processes", type=_positive_int, default=os.cpu_count() or 1)
@@ -62,9 +104,28 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     employees.add_argument(
         "--employees", type=_employee_numbers, metavar="12,40", help="only these employees"
     )
-    employees.add_argument("--dry-run", action="store_true", help="everything but the writes")
-    employees.add_argument("--wait", action="store_true", help="wait for the run to finish")
-    employees.add_argument("--json", action="store_true", help="print the result as JSON")
+    _add_run_options(employees)
+
+    absences = kinds.add_parser(
+        "absences", help="export the integration's absences in a period to 24SevenOffice"
+    )
+    absences.add_argument("--integration", required=True, metavar="ID")
+    absences.add_argument(
+        "--from", dest="period_from", required=True, metavar="YYYY-MM-DD", help="first day"
+    )
+    absences.add_argument(
+        "--to", dest="period_to", required=True, metavar="YYYY-MM-DD", help="last day (included)"
+    )
+    absences.add_argument(
+        "--employees", type=_employee_numbers, metavar="12,40", help="only these employees"
+    )
+    absences.add_argument(
+        "--codes",
+        type=_absence_codes,
+        metavar="01,04",
+        help="only these 24SevenOffice absence codes (default: the integration's setting)",
+    )
+    _add_run_options(absences)
 
     commands.add_parser("check-config", help="test both connections of every integration")
 
@@ -90,18 +151,7 @@ def run_worker(args: argparse.Namespace) -> int:
 async def run_sync(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
     env = config.environment()
     settings = config.load_settings(env.config_path)
-    try:
-        request = msgspec.convert(
-            {
-                "integration": args.integration,
-                "kind": args.kind,
-                "employees": args.employees,
-                "dry_run": args.dry_run,
-            },
-            SyncRequest,
-        )
-    except msgspec.ValidationError as error:
-        raise RequestRefused(f"invalid request: {error}") from None
+    request = request_from_args(args)
     redis = aioredis.Redis.from_url(env.redis_url)
     try:
         store = RunStore(redis, prefix=env.prefix)
@@ -114,8 +164,9 @@ async def run_sync(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int
             if args.json:
                 print(msgspec.json.encode({"run_id": expansion.run_id}).decode(), file=out)
             else:
+                noun = "leaves" if request.kind == "absences" else "employees"
                 print(
-                    f"run {expansion.run_id}: {expansion.enqueued} employees queued{note}",
+                    f"run {expansion.run_id}: {expansion.enqueued} {noun} queued{note}",
                     file=out,
                 )
             return EXIT_OK
@@ -159,20 +210,29 @@ def run_json(run: Run, outcomes: Sequence[RecordOutcome]) -> str:
 
 def run_summary(run: Run, outcomes: Sequence[RecordOutcome]) -> str:
     seconds = (run.finished_at or time.time()) - run.created_at
+    noun = "leaves" if run.kind == "absences" else "employees"
+    period = f"  period {run.period}" if run.period else ""
     lines = [
-        f"run {run.id}  integration {run.integration}  {run.status}"
-        f"{'  (dry run)' if run.dry_run else ''}  {run.total} employees in {seconds:.1f} s",
+        f"run {run.id}  integration {run.integration}  {run.kind}{period}  {run.status}"
+        f"{'  (dry run)' if run.dry_run else ''}  {run.total} {noun} in {seconds:.1f} s",
         "",
-        format_table(["outcome", "employees"], [[n, str(run.counts.get(n, 0))] for n in OUTCOMES]),
+        format_table(["outcome", noun], [[n, str(run.counts.get(n, 0))] for n in OUTCOMES]),
     ]
     needs_attention = [item for item in outcomes if item.outcome in ("failed", "skipped")]
     if needs_attention:
+        leave = ["leave"] if run.kind == "absences" else []
         lines += [
             "",
             format_table(
-                ["employee", "outcome", "field", "reason"],
+                ["employee", *leave, "outcome", "field", "reason"],
                 [
-                    [item.employee_number, item.outcome, item.field or "-", item.reason]
+                    [
+                        item.employee_number,
+                        *([item.leave_id] if leave else []),
+                        item.outcome,
+                        item.field or "-",
+                        item.reason,
+                    ]
                     for item in needs_attention
                 ],
             ),

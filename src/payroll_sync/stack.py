@@ -25,7 +25,7 @@ from payroll_sync.producer.submit import submit_sync
 from payroll_sync.runs.store import RunStore, delete_keys
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome, Run
-from payroll_sync.schemas.settings import Integration, Scope, Settings, Worker
+from payroll_sync.schemas.settings import Absences, Integration, Scope, Settings, Worker
 from payroll_sync.simulators.serve import RunningSimulators
 from payroll_sync.worker import broker as broker_setup
 from payroll_sync.worker.context import WorkerContext
@@ -42,6 +42,7 @@ def simulator_settings(
     rate_limit_burst: int | None = None,
     scope: Scope | None = None,
     worker: Worker | None = None,
+    absences: Absences | None = None,
 ) -> tuple[Settings, dict[str, str]]:
     """Settings for one integration against the simulators, and the environment with tokens."""
     settings = Settings(
@@ -54,6 +55,7 @@ def simulator_settings(
                 rate_limit_per_second=rate_limit_per_second,
                 rate_limit_burst=rate_limit_burst,
                 scope=scope or Scope(),
+                absences=absences or Absences(),
             )
         },
         worker=worker or Worker(),

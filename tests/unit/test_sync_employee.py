@@ -13,9 +13,10 @@ from typing import Any, Final
 import msgspec
 import pytest
 
-from payroll_sync.connectors.errors import Conflict, Retryable
+from payroll_sync.connectors.errors import Conflict, Permanent, Retryable
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import EmployeeTask
+from payroll_sync.schemas.outcomes import FieldChange
 from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.simulators import payroll_store
@@ -63,6 +64,8 @@ class FakePayroll:
         self.calls: list[tuple[str, Any]] = []
         self.conflict_on_create = False
         self.lose: set[str] = set()
+        # Calls answered with a 400 (a Permanent naming the field).
+        self.refuse: set[str] = set()
 
     def _answer_lost(self, name: str) -> None:
         if name in self.lose:
@@ -88,6 +91,8 @@ class FakePayroll:
 
     async def update_employee(self, emp_id: int, body: EmployeeWrite) -> payroll.Employee:
         self.calls.append(("update_employee", body))
+        if "update_employee" in self.refuse:
+            raise Permanent("24SevenOffice refused the employee: salary is invalid", field="salary")
         updated = self.store.update_employee(emp_id, body)
         self._answer_lost("update_employee")
         return updated
@@ -129,17 +134,22 @@ class World:
         self.hr = FakeHr(BUNDLES)
         self.payroll = FakePayroll()
         self.links = FakeLinks()
+        # The last result's diff; `sync` returns results without it, so the outcome tests
+        # compare outcomes, and the diff tests look here.
+        self.diff: list[FieldChange] = []
 
     async def sync(
         self, number: str = NUMBER, *, snapshot: EmployeeSnapshot | None = None, **task: Any
     ) -> SyncResult:
-        return await sync_employee(
+        result = await sync_employee(
             _task(number, **task),
             snapshot=snapshot,
             hr=self.hr,
             payroll_api=self.payroll,
             links=self.links,
         )
+        self.diff = result.diff
+        return msgspec.structs.replace(result, diff=[])
 
     async def synced(self, number: str = NUMBER) -> None:
         """The employee as a first sync leaves it; the call log starts afresh."""
@@ -261,10 +271,37 @@ async def test_updated_writes_only_the_changed_employee_fields(world: World) -> 
     result = await world.sync()
 
     assert result == SyncResult(outcome="updated", changed=["lastname"])
+    old = _mapped_lastname(NUMBER)
+    assert world.diff == [FieldChange(field="lastname", old=old, new="Ny-Etternavn")]
     ((name, body),) = world.payroll.writes()
     assert name == "update_employee"
     assert msgspec.to_builtins(body) == {"lastname": "Ny-Etternavn"}
     assert world.payroll.store.employees[_emp_id()].lastname == "Ny-Etternavn"
+
+
+def _mapped_lastname(number: str) -> str:
+    return map_employee(BUNDLES[number]).employee.lastname or ""
+
+
+async def test_a_refused_update_keeps_what_we_tried_to_write(world: World) -> None:
+    await world.synced()
+    world.hr.replace(NUMBER, _with_employee(NUMBER, last_name="Ny-Etternavn"))
+    world.payroll.refuse.add("update_employee")
+
+    result = await world.sync()
+
+    assert (result.outcome, result.field) == ("failed", "salary")
+    old = _mapped_lastname(NUMBER)
+    assert world.diff == [FieldChange(field="lastname", old=old, new="Ny-Etternavn")]
+
+
+async def test_a_created_employee_shows_every_field_it_got(world: World) -> None:
+    await world.sync(new_in_payroll=True)
+    fields = [change.field for change in world.diff]
+    assert fields == _all_fields()
+    assert all(change.old == "" for change in world.diff)
+    by_name = {change.field: change.new for change in world.diff}
+    assert by_name["lastname"] == _mapped_lastname(NUMBER)
 
 
 async def test_updated_employment_writes_only_its_changed_fields(world: World) -> None:

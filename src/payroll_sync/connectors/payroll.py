@@ -21,7 +21,7 @@ from payroll_sync.assumptions import PAYROLL_AUTH_HEADER, PAYROLL_UNKNOWN_EMPLOY
 from payroll_sync.connectors.errors import Permanent, classify, unexpected_answer
 from payroll_sync.connectors.http import DEFAULT_TIMEOUT, Answer, BeforeRequest, send
 from payroll_sync.schemas import payroll
-from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite
+from payroll_sync.schemas.payroll import AbsenceWrite, ChildWrite, EmployeeWrite, EmploymentWrite
 
 T = TypeVar("T")
 
@@ -29,6 +29,8 @@ _auth_decoder = msgspec.json.Decoder(payroll.AuthToken)
 _employees_decoder = msgspec.json.Decoder(list[payroll.Employee])
 _employments_decoder = msgspec.json.Decoder(list[payroll.Employment])
 _absence_types_decoder = msgspec.json.Decoder(list[payroll.AbsenceType])
+_absences_decoder = msgspec.json.Decoder(list[payroll.Absence])
+_children_decoder = msgspec.json.Decoder(list[payroll.Child])
 _encoder = msgspec.json.Encoder()
 
 
@@ -225,9 +227,50 @@ class PayrollClient:
         assert raw is not None
         return _decode(_employments_decoder, raw, what)
 
-    async def check(self) -> None:
-        """Prove the token works (exchange and one bearer call); `ConfigError` if it does not."""
+    async def absence_types(self) -> list[payroll.AbsenceType]:
         what = "read absence types"
         raw = await self._call("GET", "/absencetypes/v2", what)
         assert raw is not None
-        _decode(_absence_types_decoder, raw, what)
+        return _decode(_absence_types_decoder, raw, what)
+
+    async def list_all_absences(self) -> list[payroll.Absence]:
+        """Every absence of the company, of every date: the producer's one bulk read."""
+        what = "list absences"
+        raw = await self._call("GET", "/absence/v2", what)
+        assert raw is not None
+        return _decode(_absences_decoder, raw, what)
+
+    async def list_absences(self, emp_id: int) -> list[payroll.Absence] | None:
+        """Every absence of one employee (no date filter: a leave may have moved); None when
+        24SevenOffice does not know the employee."""
+        what = "read absences"
+        raw = await self._call("GET", f"/absence/v2/{emp_id}", what, missing_ok=True)
+        return None if raw is None else _decode(_absences_decoder, raw, what)
+
+    async def post_absence(self, body: AbsenceWrite) -> payroll.Absence:
+        """Create an absence, or update the one whose `serialNo` the body gives."""
+        what = "write absence"
+        raw = await self._call("POST", "/absence/v2", what, body=body)
+        assert raw is not None
+        rows = _decode(_absences_decoder, raw, what)
+        if len(rows) != 1:
+            raise Permanent(f"24SevenOffice answered {what} with {len(rows)} absences, not 1")
+        return rows[0]
+
+    async def list_children(self, emp_id: int) -> list[payroll.Child]:
+        what = "read children"
+        raw = await self._call("GET", f"/child/v2/{emp_id}", what, missing_ok=True)
+        return [] if raw is None else _decode(_children_decoder, raw, what)
+
+    async def create_child(self, body: ChildWrite) -> payroll.Child:
+        what = "write child"
+        raw = await self._call("POST", "/child/v2", what, body=body)
+        assert raw is not None
+        rows = _decode(_children_decoder, raw, what)
+        if len(rows) != 1:
+            raise Permanent(f"24SevenOffice answered {what} with {len(rows)} children, not 1")
+        return rows[0]
+
+    async def check(self) -> None:
+        """Prove the token works (exchange and one bearer call); `ConfigError` if it does not."""
+        await self.absence_types()

@@ -8,6 +8,7 @@ payroll sync without anyone noticing.
 
 from __future__ import annotations
 
+import datetime
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, TypeVar
 from urllib.parse import quote
@@ -24,7 +25,7 @@ from payroll_sync.connectors.errors import (
 )
 from payroll_sync.connectors.http import DEFAULT_TIMEOUT, Answer, BeforeRequest, send
 from payroll_sync.schemas import simployer
-from payroll_sync.schemas.simployer import EmployeeBundle
+from payroll_sync.schemas.simployer import EmployeeBundle, LeaveTypeWithCode
 
 Row = dict[str, object]
 S = TypeVar("S", bound=simployer.Resource)
@@ -218,6 +219,69 @@ class SimployerClient:
         body = _decode(_one_decoder, answer.body, what)
         (row,) = decode_rows("employment-type", [body.data], simployer.EmploymentType)
         return row
+
+    async def employees(self) -> list[simployer.Employee]:
+        """Every employee, without relations (the absence sync's scope needs no more)."""
+        rows, _ = await self.list_all("employee")
+        return decode_rows("employee", rows, simployer.Employee)
+
+    async def leaves(self, start: datetime.date, end: datetime.date) -> list[simployer.Leave]:
+        """Leaves overlapping [start, end], every status.
+
+        The filter is a day wider on each side: the dates are date-times, and a leave stored as
+        `2026-03-31T22:00:00.000Z` may be 1 April to the person who entered it. The caller
+        narrows by calendar date.
+        """
+        filters = {
+            "startDate[$lt]": (end + datetime.timedelta(days=2)).isoformat(),
+            "endDate[$gte]": (start - datetime.timedelta(days=1)).isoformat(),
+        }
+        rows, _ = await self.list_all("leave", filters=filters)
+        return decode_rows("leave", rows, simployer.Leave)
+
+    async def leave(self, leave_id: str) -> simployer.Leave | None:
+        """One leave read afresh, None when Simployer One no longer has it."""
+        row = await self._one("leave", leave_id, "read leave")
+        return None if row is None else decode_rows("leave", [row], simployer.Leave)[0]
+
+    async def leave_types(self) -> list[LeaveTypeWithCode]:
+        """Every leave type with the payroll code the customer set on it, if any."""
+        rows, related = await self.list_all("leave-type", relations=("leaveTypeCode",))
+        types = decode_rows("leave-type", rows, simployer.LeaveType)
+        codes = decode_rows(
+            "leave-type-code", related.get("leaveTypeCode", []), simployer.LeaveTypeCode
+        )
+        code_of = {row.leave_type_id: row.code for row in codes}
+        return [LeaveTypeWithCode(type=row, code=code_of.get(row.id)) for row in types]
+
+    async def leave_type(self, type_id: str) -> LeaveTypeWithCode | None:
+        what = "read leave type"
+        answer = await self._get(
+            f"/leave-type/{quote(type_id, safe='')}",
+            [("relations[]", "leaveTypeCode")],
+            what,
+            missing_ok=True,
+        )
+        if answer is None:
+            return None
+        body = _decode(_one_decoder, answer.body, what)
+        (row,) = decode_rows("leave-type", [body.data], simployer.LeaveType)
+        codes = decode_rows(
+            "leave-type-code", body.relations.get("leaveTypeCode", []), simployer.LeaveTypeCode
+        )
+        return LeaveTypeWithCode(type=row, code=codes[0].code if codes else None)
+
+    async def children(self) -> list[simployer.Child]:
+        rows, _ = await self.list_all("child")
+        return decode_rows("child", rows, simployer.Child)
+
+    async def child(self, child_id: str) -> simployer.Child | None:
+        row = await self._one("child", child_id, "read child")
+        return None if row is None else decode_rows("child", [row], simployer.Child)[0]
+
+    async def _one(self, resource: str, row_id: str, what: str) -> Row | None:
+        answer = await self._get(f"/{resource}/{quote(row_id, safe='')}", [], what, missing_ok=True)
+        return None if answer is None else _decode(_one_decoder, answer.body, what).data
 
     async def departments(self) -> list[simployer.Department]:
         rows, _ = await self.list_all("department")

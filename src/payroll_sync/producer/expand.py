@@ -80,8 +80,8 @@ async def expand_employee_sync(
         )
         snapshot = EmployeeSnapshot(
             bundle=by_id[employee.id],
-            payroll=current.get(_payroll_key(number) or ""),
-            payroll_known=_payroll_key(number) is not None,
+            payroll=current.get(payroll_key(number) or ""),
+            payroll_known=payroll_key(number) is not None,
         )
         task.new_in_payroll = snapshot.payroll_known and snapshot.payroll is None
         entries.append((task, snapshot))
@@ -94,7 +94,7 @@ async def expand_employee_sync(
     return await enrol_and_enqueue(spec, entries, store=store, enqueue=enqueue, now=now)
 
 
-def _payroll_key(employee_number: str) -> str | None:
+def payroll_key(employee_number: str) -> str | None:
     """The empId 24SevenOffice shows for an employee number, None when it is not numeric."""
     number = employee_number.strip()
     return str(int(number)) if number.isdigit() else None

@@ -20,6 +20,7 @@ from payroll_sync.connectors.clients import integration_clients
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.expand import expand_employee_sync
+from payroll_sync.producer.expand_absences import expand_absence_sync
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import EmployeeTask, SyncRequest, Task
 from payroll_sync.schemas.settings import Settings
@@ -72,7 +73,8 @@ async def submit_sync(
             limiter=limiter,
             limiter_key=request.integration,
         )
-        expansion = await expand_employee_sync(
+        expand = expand_absence_sync if request.kind == "absences" else expand_employee_sync
+        expansion = await expand(
             request,
             integration=chosen,
             hr=clients.simployer,

@@ -210,3 +210,10 @@ class EmployeeBundle(msgspec.Struct, kw_only=True):
     employment: Employment | None = None
     employment_type: EmploymentType | None = None
     compensations: list[Compensation] = field(default_factory=list)
+
+
+class LeaveTypeWithCode(msgspec.Struct, kw_only=True):
+    """A leave type and the payroll code set on it (relation `leaveTypeCode`), if any."""
+
+    type: LeaveType
+    code: str | None = None

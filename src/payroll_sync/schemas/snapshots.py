@@ -18,3 +18,17 @@ class EmployeeSnapshot(msgspec.Struct, kw_only=True):
     # False when the bulk read of 24SevenOffice was not possible (the employee number is not
     # numeric, say): the worker then reads it itself.
     payroll_known: bool = True
+
+
+class AbsenceSnapshot(msgspec.Struct, kw_only=True):
+    """What the producer read for one leave: the first attempt needs no read of its own.
+
+    `existing` is the absence 24SevenOffice holds for this leave (by `externalId`), None when it
+    has none; `in_payroll` says whether 24SevenOffice knows the employee at all.
+    """
+
+    leave: simployer.Leave
+    leave_type: simployer.LeaveTypeWithCode | None
+    child: simployer.Child | None = None
+    existing: payroll.Absence | None = None
+    in_payroll: bool = True

@@ -24,6 +24,7 @@ import msgspec
 
 from payroll_sync.assumptions import PAYROLL_DECIMAL_FIELDS
 from payroll_sync.schemas import payroll
+from payroll_sync.schemas.outcomes import FieldChange
 from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite
 
 __all__ = [
@@ -144,6 +145,36 @@ def employee_changes(target: EmployeeWrite, current: payroll.Employee) -> list[s
 def employment_changes(target: EmploymentWrite, current: payroll.Employment) -> list[str]:
     """Names of the employment fields `target` sets that differ in `current`, sorted."""
     return _differs(target, current)
+
+
+def field_changes(
+    target: msgspec.Struct,
+    current: msgspec.Struct | None,
+    names: Iterable[str] | None = None,
+    *,
+    prefix: str = "",
+) -> list[FieldChange]:
+    """Old and new text of the fields `names` (API names; default every field `target` sets).
+
+    For the record's outcome, which the dashboard shows masked; never for logs.
+    """
+    wanted = None if names is None else set(names)
+    out = []
+    for info in msgspec.structs.fields(target):
+        value = getattr(target, info.name)
+        if value is None or (wanted is not None and info.encode_name not in wanted):
+            continue
+        old = getattr(current, info.name, None) if current is not None else None
+        out.append(FieldChange(field=prefix + info.encode_name, old=_shown(old), new=_shown(value)))
+    return sorted(out, key=lambda change: change.field)
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, msgspec.Struct):
+        return msgspec.json.encode(value).decode()
+    return str(value)
 
 
 def only_fields(body: T, names: Iterable[str]) -> T:

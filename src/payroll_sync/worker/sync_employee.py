@@ -15,12 +15,13 @@ import msgspec
 from payroll_sync.connectors.errors import Conflict, Permanent, RecordSkipped, Retryable
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import EmployeeTask
-from payroll_sync.schemas.outcomes import Outcome
+from payroll_sync.schemas.outcomes import FieldChange, Outcome
 from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.worker.compare import (
     employee_changes,
     employment_changes,
+    field_changes,
     identity_conflict,
     match_employment,
     only_fields,
@@ -61,12 +62,23 @@ async def sync_employee(
     links: LinkPort,
 ) -> SyncResult:
     """The record's final outcome. Raises `Retryable` or `Deferred` when it should run again."""
+    # What we decided to write, kept for the outcome even when the write is refused.
+    attempted: list[FieldChange] = []
     try:
-        return await _sync(task, snapshot=snapshot, hr=hr, payroll_api=payroll_api, links=links)
+        return await _sync(
+            task,
+            snapshot=snapshot,
+            hr=hr,
+            payroll_api=payroll_api,
+            links=links,
+            attempted=attempted,
+        )
     except RecordSkipped as skipped:
         return SyncResult(outcome="skipped", reason=skipped.reason, field=skipped.field)
     except Permanent as failed:
-        return SyncResult(outcome="failed", reason=failed.reason, field=failed.field)
+        return SyncResult(
+            outcome="failed", reason=failed.reason, field=failed.field, diff=attempted
+        )
 
 
 async def _sync(
@@ -76,6 +88,7 @@ async def _sync(
     hr: HrPort,
     payroll_api: PayrollPort,
     links: LinkPort,
+    attempted: list[FieldChange],
 ) -> SyncResult:
     fresh = snapshot is None or task.refetch
     if fresh:
@@ -96,9 +109,11 @@ async def _sync(
     created = False
     if current is None:
         changed = _set_fields(mapped.employee)
+        attempted += field_changes(mapped.employee, None)
         if task.dry_run:
+            attempted += field_changes(mapped.employment, None, prefix=EMPLOYMENT_PREFIX)
             changed += [EMPLOYMENT_PREFIX + name for name in _set_fields(mapped.employment)]
-            return SyncResult(outcome="created", changed=changed, reason="dry run")
+            return SyncResult(outcome="created", changed=changed, reason="dry run", diff=attempted)
         try:
             await payroll_api.create_employee(mapped.employee)
             created = True
@@ -108,6 +123,7 @@ async def _sync(
             if current is None:
                 raise Retryable("24SevenOffice answered 409 but has no such employee") from None
             changed = []
+            attempted.clear()
     if current is not None:
         if identity_conflict(mapped.employee, current):
             raise Permanent(
@@ -116,6 +132,7 @@ async def _sync(
                 field="employeeNumber",
             )
         changed = employee_changes(mapped.employee, current)
+        attempted += field_changes(mapped.employee, current, changed)
         if changed and not task.dry_run:
             await payroll_api.update_employee(emp_id, only_fields(mapped.employee, changed))
 
@@ -128,6 +145,7 @@ async def _sync(
         payroll_api=payroll_api,
         links=links,
         dry_run=task.dry_run,
+        attempted=attempted,
     )
     changed += [EMPLOYMENT_PREFIX + name for name in employment_changed]
     if not created and task.new_in_payroll:
@@ -137,9 +155,15 @@ async def _sync(
         changed = _set_fields(mapped.employee) + [
             EMPLOYMENT_PREFIX + name for name in _set_fields(mapped.employment)
         ]
+        attempted[:] = field_changes(mapped.employee, None) + field_changes(
+            mapped.employment, None, prefix=EMPLOYMENT_PREFIX
+        )
     outcome: Outcome = "created" if created else ("updated" if changed else "unchanged")
     return SyncResult(
-        outcome=outcome, changed=changed, reason="dry run" if task.dry_run and changed else ""
+        outcome=outcome,
+        changed=changed,
+        reason="dry run" if task.dry_run and changed else "",
+        diff=attempted,
     )
 
 
@@ -151,10 +175,12 @@ async def _sync_employment(
     payroll_api: PayrollPort,
     links: LinkPort,
     dry_run: bool,
+    attempted: list[FieldChange],
 ) -> list[str]:
     linked = await links.get(emp_id)
     match = match_employment(employments, linked_id=linked, startdate=target.startdate or "")
     if match is None:
+        attempted += field_changes(target, None, prefix=EMPLOYMENT_PREFIX)
         if not dry_run:
             # The API picks the new id; if this answer is lost, the retry finds the employment
             # by its start date instead of creating a second one.
@@ -167,6 +193,7 @@ async def _sync_employment(
                 await links.set(emp_id, new_id)
         return _set_fields(target)
     changed = employment_changes(target, match)
+    attempted += field_changes(target, match, changed, prefix=EMPLOYMENT_PREFIX)
     if changed and not dry_run:
         body = msgspec.structs.replace(
             only_fields(target, changed), employment_id=match.employment_id

@@ -1,0 +1,284 @@
+"""One Simployer One leave through fetch → map → compare → push, against ports.
+
+Idempotent like the employee sync: every write is decided from what 24SevenOffice holds now,
+matched by `externalId` = the leave id, so a retry after a lost answer updates (or leaves
+alone) the absence the first attempt created instead of creating a second one. Children are
+found by first name and birth date under a per-employee lock before one is created.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Protocol
+
+import msgspec
+
+from payroll_sync.connectors.errors import Permanent, RecordSkipped
+from payroll_sync.producer.expand import payroll_key
+from payroll_sync.producer.expand_absences import (
+    EXPORTED_STATUSES,
+    REJECTED,
+    WITHDRAWN_STATUSES,
+    leave_day,
+)
+from payroll_sync.schemas import payroll, simployer
+from payroll_sync.schemas.messages import AbsenceTask
+from payroll_sync.schemas.outcomes import FieldChange
+from payroll_sync.schemas.payroll import AbsenceWrite, ChildWrite
+from payroll_sync.schemas.snapshots import AbsenceSnapshot
+from payroll_sync.worker.mapping.absence import (
+    absence_changes,
+    child_first_name,
+    child_write,
+    choose_code,
+    find_child,
+    map_absence,
+    withdrawal,
+)
+from payroll_sync.worker.result import SyncResult
+
+#: The child id a dry run shows for a child it would create.
+DRY_RUN_CHILD = "(new child)"
+
+
+class HrPort(Protocol):
+    async def leave(self, leave_id: str) -> simployer.Leave | None: ...
+    async def leave_type(self, type_id: str) -> simployer.LeaveTypeWithCode | None: ...
+    async def child(self, child_id: str) -> simployer.Child | None: ...
+
+
+class PayrollPort(Protocol):
+    async def list_absences(self, emp_id: int) -> list[payroll.Absence] | None: ...
+    async def post_absence(self, body: AbsenceWrite) -> payroll.Absence: ...
+    async def list_children(self, emp_id: int) -> list[payroll.Child]: ...
+    async def create_child(self, body: ChildWrite) -> payroll.Child: ...
+
+
+class ChildLock(Protocol):
+    """Serialises finding-or-creating one employee's children across workers."""
+
+    def __call__(self, emp_id: int) -> AbstractAsyncContextManager[None]: ...
+
+
+class AbsenceRules(msgspec.Struct, kw_only=True, frozen=True):
+    """What the integration's settings and the run decide for every leave."""
+
+    overrides: dict[str, str]
+    # The codes the run exports (empty = all) and the company's absence types by code.
+    codes: tuple[str, ...]
+    absence_types: dict[str, payroll.AbsenceType]
+
+
+class _Sources(msgspec.Struct, kw_only=True):
+    leave: simployer.Leave
+    leave_type: simployer.LeaveTypeWithCode | None
+    child: simployer.Child | None
+    existing: payroll.Absence | None
+
+
+async def sync_absence(
+    task: AbsenceTask,
+    *,
+    snapshot: AbsenceSnapshot | None,
+    rules: AbsenceRules,
+    hr: HrPort,
+    payroll_api: PayrollPort,
+    child_lock: ChildLock,
+) -> SyncResult:
+    """The leave's final outcome. Raises `Retryable` or `Deferred` when it should run again."""
+    try:
+        return await _sync(
+            task,
+            snapshot=snapshot,
+            rules=rules,
+            hr=hr,
+            payroll_api=payroll_api,
+            child_lock=child_lock,
+        )
+    except RecordSkipped as skipped:
+        return SyncResult(outcome="skipped", reason=skipped.reason, field=skipped.field)
+    except Permanent as failed:
+        return SyncResult(outcome="failed", reason=failed.reason, field=failed.field)
+
+
+async def _sync(
+    task: AbsenceTask,
+    *,
+    snapshot: AbsenceSnapshot | None,
+    rules: AbsenceRules,
+    hr: HrPort,
+    payroll_api: PayrollPort,
+    child_lock: ChildLock,
+) -> SyncResult:
+    number = payroll_key(task.employee_number)
+    if number is None:
+        raise Permanent(
+            f"employee number {task.employee_number!r} is not numeric; 24SevenOffice needs a "
+            "numeric employee number",
+            field="employeeNumber",
+        )
+    emp_id = int(number)
+    fresh = snapshot is None or task.refetch
+    sources = await _read(
+        task, emp_id, snapshot=None if fresh else snapshot, hr=hr, payroll_api=payroll_api
+    )
+    if sources is None:
+        # The leave was deleted in Simployer One: nothing to export (an exported one stays).
+        raise RecordSkipped("the leave no longer exists in Simployer One")
+    leave, existing = sources.leave, sources.existing
+
+    if leave.status in WITHDRAWN_STATUSES:
+        return await _withdraw(task, existing, payroll_api=payroll_api)
+    if leave.status not in EXPORTED_STATUSES:
+        raise RecordSkipped("awaiting approval in Simployer One", field="status")
+    if sources.leave_type is None:
+        raise Permanent(f"leave type {leave.type_id} is not in Simployer One", field="typeId")
+    choice = choose_code(sources.leave_type.type, sources.leave_type.code, rules.overrides)
+    if choice.code is None:
+        raise RecordSkipped(choice.reason, field="typeId")
+    if rules.codes and choice.code not in rules.codes:
+        raise RecordSkipped(
+            f"absence code {choice.code} is not exported by this run", field="typeId"
+        )
+    absence_type = rules.absence_types.get(choice.code)
+    if absence_type is None:
+        raise Permanent(
+            f"absence type {choice.code} is not set up in 24SevenOffice", field="typeId"
+        )
+    child_id: str | None = None
+    if absence_type.category == "sick_child":
+        child_id = await _child_id(
+            emp_id,
+            sources.child,
+            payroll_api=payroll_api,
+            child_lock=child_lock,
+            dry_run=task.dry_run,
+        )
+    target = map_absence(
+        leave, emp_id=emp_id, code=choice.code, absence_type=absence_type, child_id=child_id
+    )
+    if existing is None:
+        diff = _created(target)
+        if not task.dry_run:
+            await payroll_api.post_absence(target)
+        return SyncResult(
+            outcome="created",
+            changed=[change.field for change in diff],
+            diff=diff,
+            reason="dry run" if task.dry_run else "",
+        )
+    diff = absence_changes(target, existing)
+    if diff and not task.dry_run:
+        await payroll_api.post_absence(
+            msgspec.structs.replace(target, serial_no=existing.serial_no)
+        )
+    if task.new_in_payroll:
+        # Absent when the run began: an earlier attempt of this run created it.
+        created = _created(target)
+        return SyncResult(outcome="created", changed=[c.field for c in created], diff=created)
+    return SyncResult(
+        outcome="updated" if diff else "unchanged",
+        changed=[change.field for change in diff],
+        diff=diff,
+        reason="dry run" if task.dry_run and diff else "",
+    )
+
+
+async def _read(
+    task: AbsenceTask,
+    emp_id: int,
+    *,
+    snapshot: AbsenceSnapshot | None,
+    hr: HrPort,
+    payroll_api: PayrollPort,
+) -> _Sources | None:
+    """The leave and what belongs to it: from the producer's snapshot, or read afresh."""
+    if snapshot is not None:
+        if not snapshot.in_payroll:
+            raise _not_in_payroll(task)
+        return _Sources(
+            leave=snapshot.leave,
+            leave_type=snapshot.leave_type,
+            child=snapshot.child,
+            existing=snapshot.existing,
+        )
+    leave = await hr.leave(task.leave_id)
+    absences = await payroll_api.list_absences(emp_id)
+    if absences is None:
+        raise _not_in_payroll(task)
+    existing = next((row for row in absences if row.external_id == task.leave_id), None)
+    if leave is None:
+        return None
+    leave_type = await hr.leave_type(leave.type_id)
+    child = await hr.child(leave.child_id) if leave.child_id else None
+    return _Sources(leave=leave, leave_type=leave_type, child=child, existing=existing)
+
+
+def _not_in_payroll(task: AbsenceTask) -> Permanent:
+    return Permanent(
+        f"employee {task.employee_number} is not in 24SevenOffice yet; sync employees first",
+        field="employeeNumber",
+    )
+
+
+async def _withdraw(
+    task: AbsenceTask, existing: payroll.Absence | None, *, payroll_api: PayrollPort
+) -> SyncResult:
+    """A cancelled or denied leave: reject the absence exported for it (the API cannot delete)."""
+    if existing is None:
+        raise RecordSkipped("cancelled or denied in Simployer One, and never exported")
+    if existing.approved == REJECTED:
+        return SyncResult(outcome="unchanged")
+    if not task.dry_run:
+        await payroll_api.post_absence(withdrawal(existing))
+    return SyncResult(
+        outcome="withdrawn",
+        changed=["approved"],
+        diff=[FieldChange(field="approved", old=existing.approved, new=REJECTED)],
+        reason="dry run" if task.dry_run else "",
+    )
+
+
+async def _child_id(
+    emp_id: int,
+    child: simployer.Child | None,
+    *,
+    payroll_api: PayrollPort,
+    child_lock: ChildLock,
+    dry_run: bool,
+) -> str:
+    """The 24SevenOffice child of a sick-child leave, created when missing (never twice)."""
+    if child is None:
+        raise Permanent(
+            "the child of this sick-child leave cannot be determined: register the child on "
+            "the leave in Simployer One",
+            field="childId",
+        )
+    birthdate = leave_day(child.birthdate)
+    if birthdate is None:
+        raise Permanent("the child's birth date is missing or invalid", field="child.birthdate")
+    first_name = child_first_name(child.name)
+    async with child_lock(emp_id):
+        found = find_child(
+            await payroll_api.list_children(emp_id), first_name=first_name, birthdate=birthdate
+        )
+        if found is not None:
+            return found.child_id
+        if dry_run:
+            return DRY_RUN_CHILD
+        created = await payroll_api.create_child(child_write(emp_id, child))
+        return created.child_id
+
+
+def _created(target: AbsenceWrite) -> list[FieldChange]:
+    """The fields a new absence gets, as a diff from nothing."""
+    fields = msgspec.to_builtins(target)
+    return [
+        FieldChange(field=name, old="", new=str(value))
+        for name, value in sorted(fields.items())
+        if name not in _IDENTIFYING
+    ]
+
+
+_IDENTIFYING: Sequence[str] = ("empId", "serialNo", "externalId")
