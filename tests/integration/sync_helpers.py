@@ -69,6 +69,10 @@ async def simployer_state(sims: RunningSimulators) -> simployer.Dataset:
     return msgspec.json.decode(raw, type=simployer.Dataset)
 
 
+async def put_simployer_state(sims: RunningSimulators, state: simployer.Dataset) -> None:
+    await _admin("PUT", f"{sims.simployer_admin}/state", msgspec.to_builtins(state))
+
+
 async def payroll_requests(sims: RunningSimulators, *, log: bool = False) -> dict[str, Any]:
     suffix = "?log=1" if log else ""
     report: dict[str, Any] = msgspec.json.decode(

@@ -100,3 +100,12 @@ async def sync_employee_task(body: str) -> None:
 async def sync_absence_task(body: str) -> None:
     ctx = await _current_context()
     await process_task(body, kind="absences", ctx=ctx, send_again=_send_again)
+
+
+# Sync requests published to the `requests` queue (upstream systems); see requests_actor.py.
+from payroll_sync.producer import requests_actor  # noqa: E402
+
+
+@dramatiq.actor(broker=broker, **requests_actor.ACTOR_OPTIONS)
+async def submit_sync_request(body: str) -> None:
+    await requests_actor.handle_sync_request(body, ctx=await _current_context())

@@ -20,7 +20,6 @@ from payroll_sync.producer.expand_absences import (
     EXPORTED_STATUSES,
     REJECTED,
     WITHDRAWN_STATUSES,
-    leave_day,
 )
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import AbsenceTask
@@ -28,7 +27,9 @@ from payroll_sync.schemas.outcomes import FieldChange
 from payroll_sync.schemas.payroll import AbsenceWrite, ChildWrite
 from payroll_sync.schemas.snapshots import AbsenceSnapshot
 from payroll_sync.worker.mapping.absence import (
+    UNKNOWN_CHILD,
     absence_changes,
+    child_birthdate,
     child_first_name,
     child_write,
     choose_code,
@@ -251,13 +252,9 @@ async def _child_id(
     """The 24SevenOffice child of a sick-child leave, created when missing (never twice)."""
     if child is None:
         raise Permanent(
-            "the child of this sick-child leave cannot be determined: register the child on "
-            "the leave in Simployer One",
-            field="childId",
+            f"{UNKNOWN_CHILD}: set the child on the leave in Simployer One", field="childId"
         )
-    birthdate = leave_day(child.birthdate)
-    if birthdate is None:
-        raise Permanent("the child's birth date is missing or invalid", field="child.birthdate")
+    birthdate = child_birthdate(child)
     first_name = child_first_name(child.name)
     async with child_lock(emp_id):
         found = find_child(
@@ -277,7 +274,7 @@ def _created(target: AbsenceWrite) -> list[FieldChange]:
     return [
         FieldChange(field=name, old="", new=str(value))
         for name, value in sorted(fields.items())
-        if name not in _IDENTIFYING
+        if name not in _IDENTIFYING and value not in ("", None)
     ]
 
 

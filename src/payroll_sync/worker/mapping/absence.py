@@ -26,7 +26,6 @@ Decisions:
 from __future__ import annotations
 
 import datetime
-import re
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Final
 
@@ -44,7 +43,7 @@ from payroll_sync.worker.mapping.absence_children import (
     find_child,
 )
 from payroll_sync.worker.mapping.absence_code import CodeChoice, choose_code, normalise_code
-from payroll_sync.worker.mapping.employee import calendar_date, text
+from payroll_sync.worker.mapping.employee import ISO_DATE, calendar_date, text
 from payroll_sync.worker.mapping.working_days import working_days
 
 __all__ = [
@@ -69,7 +68,6 @@ REJECTED: Final = "2"
 DEFAULT_PERCENT: Final = Decimal(100)
 PARENTAL_BENEFIT: Final = "permisjonMedForeldrepenger"
 CENT: Final = Decimal("0.01")
-_ISO_DATE: Final = re.compile(r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T ].*)?", re.DOTALL)
 # Identify the record rather than describe it: never compared.
 _KEYS: Final = frozenset({"emp_id", "serial_no", "external_id"})
 
@@ -119,7 +117,7 @@ def map_absence(
         emp_id=str(emp_id),
         start_date=start,
         end_date=end,
-        absence_type=code,
+        absence_type=absence_type.code,
         percent=_percent(leave.grade_percentage, absence_type),
         approved=APPROVED,
         comment=comment,
@@ -188,7 +186,7 @@ def _date(value: object) -> str:
     raw = _text(value)
     if raw.startswith("0000-00-00"):  # how some date columns say "no date"
         return ""
-    match = _ISO_DATE.fullmatch(raw)
+    match = ISO_DATE.fullmatch(raw)
     if match is not None:
         try:
             return datetime.date.fromisoformat(match["date"]).isoformat()

@@ -21,7 +21,9 @@ _WORKDAYS_PER_WEEK = 5
 @functools.lru_cache(maxsize=256)
 def norwegian_weekday_holidays(year: int) -> frozenset[datetime.date]:
     """Norway's public holidays of `year` that fall on Monday–Friday."""
-    return frozenset(day for day in holidays.country_holidays("NO", years=year) if day.weekday() < 5)
+    return frozenset(
+        day for day in holidays.country_holidays("NO", years=year) if day.weekday() < 5
+    )
 
 
 def _weekdays(start: datetime.date, end: datetime.date) -> int:

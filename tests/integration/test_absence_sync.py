@@ -1,0 +1,308 @@
+"""Absence sync end to end: real Redis, a real Dramatiq worker, both simulators over HTTP."""
+
+from __future__ import annotations
+
+import datetime
+from collections import Counter
+from collections.abc import AsyncIterator
+from typing import Any
+
+import msgspec
+import pytest
+
+from payroll_sync.schemas import payroll, simployer
+from payroll_sync.schemas.absence_codes import ABSENCE_CODES, KNOWN_CODES
+from payroll_sync.schemas.messages import Period, SyncRequest
+from payroll_sync.schemas.outcomes import RecordOutcome
+from payroll_sync.simulators.serve import RunningSimulators
+from payroll_sync.stack import Stack
+from payroll_sync.worker.mapping.absence import working_days
+from tests.integration.conftest import StartSimulators
+from tests.integration.sync_helpers import (
+    INTEGRATION,
+    patch_simployer,
+    payroll_requests,
+    payroll_state,
+    put_simployer_state,
+    reset_payroll_requests,
+    set_payroll_faults,
+    simployer_state,
+    sync_stack,
+)
+
+pytestmark = pytest.mark.integration
+
+YEAR = Period(start=datetime.date(2026, 1, 1), end=datetime.date(2026, 12, 31))
+CODE_BY_NAME = {row.leave_type.casefold(): row.code for row in ABSENCE_CODES}
+EXPORTED = {"APPROVED", "CONFIRMED"}
+
+
+def absences(**fields: Any) -> SyncRequest:
+    fields.setdefault("period", YEAR)
+    return SyncRequest(integration=INTEGRATION, kind="absences", **fields)
+
+
+def _day(text: str) -> str:
+    return text[:10]
+
+
+def _in_year(leave: simployer.Leave) -> bool:
+    return _day(leave.start_date) <= str(YEAR.end) and _day(leave.end_date) >= str(YEAR.start)
+
+
+def _expected_code(data: simployer.Dataset, type_id: str) -> str | None:
+    """SPEC's precedence without overrides: the type's own 24SevenOffice code, else the table."""
+    own = {row.leave_type_id: row.code for row in data.leave_type_code}.get(type_id)
+    if own in KNOWN_CODES:
+        return own
+    name = next(row.name for row in data.leave_type if row.id == type_id)
+    return CODE_BY_NAME.get(name.casefold())
+
+
+def _by_leave(outcomes: list[RecordOutcome]) -> dict[str, RecordOutcome]:
+    found = {item.leave_id: item for item in outcomes}
+    assert len(found) == len(outcomes), "one outcome per leave"
+    return found
+
+
+def _exported(state: payroll.Dataset) -> dict[str, payroll.Absence]:
+    rows = [row for row in state.absence if row.external_id]
+    counts = Counter(row.external_id for row in rows)
+    assert max(counts.values(), default=1) == 1, "never two absences for one leave"
+    return {row.external_id: row for row in rows}
+
+
+@pytest.fixture
+async def synced(
+    start_simulators: StartSimulators,
+) -> AsyncIterator[tuple[RunningSimulators, Stack]]:
+    """A company of 40 whose employees are already in 24SevenOffice."""
+    sims = start_simulators(
+        employees=40, rate_limit_per_second=0, simployer_rate_limit_per_second=0
+    )
+    async with sync_stack(sims) as stack:
+        run, _ = await stack.sync(SyncRequest(integration=INTEGRATION))
+        assert run.counts["created"] > 30
+        yield sims, stack
+
+
+async def test_a_year_is_exported_with_the_right_codes_and_fields_and_again_writes_nothing(
+    synced: tuple[RunningSimulators, Stack],
+) -> None:
+    sims, stack = synced
+    hr = await simployer_state(sims)
+    in_payroll = {row.emp_id for row in (await payroll_state(sims)).employee}
+    number_of = {row.id: row.employee_number for row in hr.employee}
+    types = {row.id: row for row in hr.leave_type}
+
+    run, outcomes = await stack.sync(absences())
+
+    found = _by_leave(outcomes)
+    exported = _exported(await payroll_state(sims))
+    expected_created = [
+        leave
+        for leave in hr.leave
+        if _in_year(leave)
+        and leave.status in EXPORTED
+        and number_of[leave.employee_id] in in_payroll
+        and _expected_code(hr, leave.type_id) is not None
+    ]
+    assert len(expected_created) > 20, "the generated year has leaves to export"
+    assert run.counts["created"] == len(expected_created) == len(exported)
+    for leave in expected_created:
+        assert found[leave.id].outcome == "created"
+        absence = exported[leave.id]
+        code = _expected_code(hr, leave.type_id)
+        assert absence.absence_type == code, types[leave.type_id].name
+        assert absence.emp_id == number_of[leave.employee_id]
+        assert _day(absence.start_date) == _day(leave.start_date)
+        assert _day(absence.end_date) == _day(leave.end_date)
+        assert float(absence.percent) == (leave.grade_percentage or 100.0)
+        assert absence.approved == "1"
+        assert absence.comment == (leave.description or "")
+        if code == "04":
+            days = working_days(
+                datetime.date.fromisoformat(_day(leave.start_date)),
+                datetime.date.fromisoformat(_day(leave.end_date)),
+            )
+            assert absence.number_of_days == str(days)
+        else:
+            assert absence.number_of_days == ""
+        parental = code in ("06", "19")
+        assert absence.startdate_parental == (_day(leave.start_date) if parental else "")
+        assert bool(absence.child_id) == (code in ("02", "16"))
+    # Pending leaves wait; a leave whose type has no 24SevenOffice code is reported, not guessed.
+    for leave in hr.leave:
+        if not _in_year(leave) or number_of[leave.employee_id] not in in_payroll:
+            continue
+        if leave.status == "PENDING":
+            assert found[leave.id].outcome == "skipped"
+            assert found[leave.id].reason == "awaiting approval in Simployer One"
+        elif leave.status in EXPORTED and _expected_code(hr, leave.type_id) is None:
+            assert found[leave.id].outcome == "skipped"
+            assert types[leave.type_id].name in found[leave.id].reason
+            assert leave.id not in exported
+        elif leave.status not in EXPORTED:
+            assert leave.id not in found, "a cancelled leave never exported has nothing to do"
+
+    await reset_payroll_requests(sims)
+    again, outcomes = await stack.sync(absences())
+    assert (again.counts["created"], again.counts["updated"]) == (0, 0)
+    assert again.counts["unchanged"] == len(expected_created)
+    assert (await payroll_requests(sims))["writes"] == 0
+
+
+async def test_an_edited_leave_updates_that_absence_only_and_a_cancelled_one_is_rejected(
+    synced: tuple[RunningSimulators, Stack],
+) -> None:
+    sims, stack = synced
+    _first, outcomes = await stack.sync(absences())
+    created = [item.leave_id for item in outcomes if item.outcome == "created"]
+    edited, cancelled = created[0], created[1]
+    hr = {row.id: row for row in (await simployer_state(sims)).leave}
+    start = datetime.date.fromisoformat(_day(hr[edited].start_date)) + datetime.timedelta(days=1)
+    end = datetime.date.fromisoformat(_day(hr[edited].end_date)) + datetime.timedelta(days=2)
+    await patch_simployer(
+        sims,
+        "leave",
+        edited,
+        {"startDate": f"{start}T00:00:00.000Z", "endDate": f"{end}T00:00:00.000Z"},
+    )
+    await patch_simployer(sims, "leave", cancelled, {"status": "CANCELLED"})
+    before = _exported(await payroll_state(sims))
+    await reset_payroll_requests(sims)
+
+    _run, outcomes = await stack.sync(absences())
+
+    found = _by_leave(outcomes)
+    assert found[edited].outcome == "updated"
+    assert set(found[edited].changed) >= {"startDate", "endDate"}
+    assert found[cancelled].outcome == "withdrawn"
+    assert Counter(item.outcome for item in outcomes)["unchanged"] == len(created) - 2
+    assert (await payroll_requests(sims))["writes"] == 2
+    after = _exported(await payroll_state(sims))
+    assert set(after) == set(before), "updated in place, nothing created"
+    assert (_day(after[edited].start_date), _day(after[edited].end_date)) == (str(start), str(end))
+    assert after[edited].serial_no == before[edited].serial_no
+    assert after[cancelled].approved == "2"
+    changed = {key for key in after if after[key] != before[key]}
+    assert changed == {edited, cancelled}
+
+    # Rejected once is done: the next export leaves it alone.
+    await reset_payroll_requests(sims)
+    _last, outcomes = await stack.sync(absences())
+    assert cancelled not in _by_leave(outcomes)
+    assert (await payroll_requests(sims))["writes"] == 0
+
+
+async def test_narrowing_by_codes_and_employees_exports_only_those(
+    synced: tuple[RunningSimulators, Stack],
+) -> None:
+    sims, stack = synced
+    hr = await simployer_state(sims)
+    in_payroll = {row.emp_id for row in (await payroll_state(sims)).employee}
+    number_of = {row.id: row.employee_number for row in hr.employee}
+    vacations = [
+        leave
+        for leave in hr.leave
+        if _in_year(leave)
+        and leave.status in EXPORTED
+        and _expected_code(hr, leave.type_id) == "04"
+        and number_of[leave.employee_id] in in_payroll
+    ]
+    chosen = sorted({number_of[leave.employee_id] for leave in vacations})[:3]
+    assert chosen, "the generated company has vacations"
+
+    run, outcomes = await stack.sync(absences(codes=["04"], employees=chosen))
+
+    expected = {leave.id for leave in vacations if number_of[leave.employee_id] in chosen}
+    assert {item.leave_id for item in outcomes} == expected
+    assert {item.outcome for item in outcomes} == {"created"}
+    assert set(_exported(await payroll_state(sims))) == expected
+    assert run.codes == ["04"]
+    assert run.period == str(YEAR)
+
+
+async def test_a_sick_child_twice_for_the_same_child_creates_the_child_once(
+    synced: tuple[RunningSimulators, Stack],
+) -> None:
+    sims, stack = synced
+    hr = await simployer_state(sims)
+    in_payroll = {row.emp_id for row in (await payroll_state(sims)).employee}
+    parents = {row.id: row for row in hr.employee if row.employee_number in in_payroll}
+    child = next(row for row in hr.child if row.employee_id in parents)
+    sick_child = next(row for row in hr.leave_type if row.name == "Care of sick child")
+    # Two new approved leaves for that child, a week apart (sent in one run, so two workers
+    # may handle them at once).
+    template = hr.leave[0]
+    new = [
+        msgspec.structs.replace(
+            template,
+            id=f"sickchild{i}",
+            employee_id=child.employee_id,
+            type_id=sick_child.id,
+            status="APPROVED",
+            start_date=f"2026-0{3 + i}-02T00:00:00.000Z",
+            end_date=f"2026-0{3 + i}-03T00:00:00.000Z",
+            child_id=child.id,
+            grade_percentage=None,
+            description=None,
+        )
+        for i in range(2)
+    ]
+    await put_simployer_state(sims, msgspec.structs.replace(hr, leave=[*hr.leave, *new]))
+    number = parents[child.employee_id].employee_number
+
+    _run, outcomes = await stack.sync(absences(employees=[number]))
+
+    found = _by_leave(outcomes)
+    assert [found[row.id].outcome for row in new] == ["created", "created"]
+    state = await payroll_state(sims)
+    first_name = child.name.split()[0]
+    matching = [
+        row
+        for row in state.child
+        if row.emp_id == number
+        and row.firstname == first_name
+        and row.birthdate[:10] == child.birthdate[:10]
+    ]
+    assert len(matching) == 1, "the child is created once"
+    exported = _exported(state)
+    assert {exported[row.id].child_id for row in new} == {matching[0].child_id}
+
+
+async def test_with_faults_nothing_is_duplicated_or_lost(start_simulators: StartSimulators) -> None:
+    sims = start_simulators(employees=40, simployer_rate_limit_per_second=0)
+    async with sync_stack(sims, rate_limit_per_second=200) as stack:
+        await stack.sync(SyncRequest(integration=INTEGRATION))
+        clean_hr = await simployer_state(sims)
+        # 20% of payroll calls answer 503; some writes are done but their answers are lost.
+        await set_payroll_faults(
+            sims,
+            error_rate=0.2,
+            error_statuses=[503],
+            drop_rate=0.05,
+            lost_after_handling_share=1.0,
+        )
+        run, outcomes = await stack.sync(absences(), max_seconds=240)
+        await set_payroll_faults(sims, error_rate=0.0, drop_rate=0.0)
+        report = await payroll_requests(sims)
+        assert report["by_status"].get("503", 0) > 0, "faults were injected"
+        assert run.finished == run.total == len(outcomes)
+        assert run.counts["failed"] == sum(
+            1 for item in outcomes if "not in 24SevenOffice" in item.reason
+        ), Counter(item.reason for item in outcomes if item.outcome == "failed")
+        assert any(item.attempt > 1 for item in outcomes), "some leaves needed a retry"
+        exported = _exported(await payroll_state(sims))
+        created = {item.leave_id for item in outcomes if item.outcome == "created"}
+        assert set(exported) == created
+        children = Counter(
+            (row.emp_id, row.firstname, row.birthdate[:10])
+            for row in (await payroll_state(sims)).child
+        )
+        assert max(children.values()) == 1, "no child twice"
+
+        # Without faults, the next export finds everything in place.
+        again, _ = await stack.sync(absences())
+        assert (again.counts["created"], again.counts["updated"]) == (0, 0)
+        assert clean_hr == await simployer_state(sims)
