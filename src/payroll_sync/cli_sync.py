@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import os
 import sys
 import time
@@ -48,6 +49,14 @@ def _employee_numbers(text: str) -> list[str]:
     if not numbers:
         raise argparse.ArgumentTypeError("give employee numbers separated by commas, e.g. 12,40")
     return numbers
+
+
+def _date(text: str) -> str:
+    try:
+        datetime.date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
+    return text
 
 
 def _absence_codes(text: str) -> list[str]:
@@ -111,11 +120,13 @@ def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     )
     absences.add_argument("--integration", required=True, metavar="ID")
     absences.add_argument(
-        "--from", dest="period_from", required=True, metavar="YYYY-MM-DD", help="first day"
-    )
+        "--from", dest="period_from", type=_date, required=True, metavar="YYYY-MM-DD",
+        help="first day",
+    )  # fmt: skip
     absences.add_argument(
-        "--to", dest="period_to", required=True, metavar="YYYY-MM-DD", help="last day (included)"
-    )
+        "--to", dest="period_to", type=_date, required=True, metavar="YYYY-MM-DD",
+        help="last day (included)",
+    )  # fmt: skip
     absences.add_argument(
         "--employees", type=_employee_numbers, metavar="12,40", help="only these employees"
     )

@@ -250,3 +250,45 @@ def test_worker_refuses_a_bad_config(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "integrations.demo" in result.stderr
+
+
+async def test_the_absence_commands_outputs_and_refusals(
+    start_simulators: StartSimulators, deploy: Deploy
+) -> None:
+    sims = start_simulators(
+        employees=30, rate_limit_per_second=0, simployer_rate_limit_per_second=0
+    )
+    deployment = deploy(sims)
+    deployment.start_worker()
+    assert deployment.cli("sync", "employees", "--integration", "demo", "--wait").returncode == 1
+    year = ("--from", "2026-01-01", "--to", "2026-12-31")
+
+    done = deployment.cli("sync", "absences", "--integration", "demo", *year, "--wait", "--json")
+    body = json.loads(done.stdout)
+    assert (body["kind"], body["status"], body["period"]) == (
+        "absences",
+        "done",
+        "2026-01-01..2026-12-31",
+    )
+    assert body["counts"]["created"] > 10
+    # Leaves of employees the employee sync could not create fail, so the exit code says so.
+    assert done.returncode == (1 if body["counts"]["failed"] else 0)
+    for record in body["records"]:
+        assert {"employee_number", "leave_id", "outcome", "changed", "reason"} <= set(record)
+    exported = {row.external_id for row in (await payroll_state(sims)).absence}
+    created = {r["leave_id"] for r in body["records"] if r["outcome"] == "created"}
+    assert created == exported
+
+    table = deployment.cli("sync", "absences", "--integration", "demo", *year, "--codes", "04")
+    assert table.returncode == 0, table.stderr
+    assert "leaves queued" in table.stdout
+
+    refusals = {
+        "after": (("--from", "2026-02-01", "--to", "2026-01-01"), "'from' 2026-02-01 is after"),
+        "malformed": (("--from", "2026-13-01", "--to", "2026-12-31"), "--from"),
+        "code": ((*year, "--codes", "01,08"), "unknown absence code '08'"),
+    }
+    for name, (args, message) in refusals.items():
+        refused = deployment.cli("sync", "absences", "--integration", "demo", *args)
+        assert refused.returncode == 2, name
+        assert message in refused.stderr, (name, refused.stderr)

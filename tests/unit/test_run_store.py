@@ -6,6 +6,7 @@ FLUSHALL/FLUSHDB: the server may be shared).
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import AsyncIterator
 from typing import Final
@@ -15,7 +16,7 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from payroll_sync.runs.store import RunStore
+from payroll_sync.runs.store import RUN_RETENTION_SECONDS, RunStore, parse_failure_id
 from payroll_sync.schemas import simployer
 from payroll_sync.schemas.messages import EmployeeTask
 from payroll_sync.schemas.outcomes import Outcome, RecordOutcome
@@ -432,3 +433,93 @@ async def test_delete_everything_removes_only_its_prefix(
         assert await store.delete_everything() == 0
     finally:
         await neighbour.delete_everything()
+
+
+# ------------------------------------------------------------------ failures
+
+
+async def _failed_run(
+    store: RunStore, *numbers: str, dry_run: bool = False, at: float | None = None
+) -> str:
+    """A run whose employees all failed, recorded `at` (default: just now)."""
+    when = time.time() if at is None else at
+    run_id = await _new_run(store, dry_run=dry_run, now=when)
+    await _enrol(store, run_id, *numbers)
+    for number in numbers:
+        failed = RecordOutcome(
+            employee_number=number,
+            outcome="failed",
+            reason="bank account fails its check digit",
+            field="bankAccount.number",
+            attempt=2,
+            finished_at=when,
+        )
+        assert await store.record(run_id, INTEGRATION, "employees", failed)
+    return run_id
+
+
+async def test_a_failed_record_is_listed_until_a_later_run_succeeds(store: RunStore) -> None:
+    first = await _failed_run(store, "1001", "1002")
+
+    failures = await store.failures()
+    assert sorted(f.key for f in failures) == ["1001", "1002"]
+    listed = {f.key: f for f in failures}["1001"]
+    assert (listed.id, listed.integration, listed.kind, listed.run_id) == (
+        f"{INTEGRATION}:employees:1001",
+        INTEGRATION,
+        "employees",
+        first,
+    )
+    assert (listed.outcome.reason, listed.outcome.attempt) == (
+        "bank account fails its check digit",
+        2,
+    )
+
+    retry = await _new_run(store, now=time.time())
+    await _enrol(store, retry, "1001")
+    assert await _record(store, retry, "1001", "updated")
+    assert [f.key for f in await store.failures()] == ["1002"]
+    assert await store.failure(f"{INTEGRATION}:employees:1001") is None
+
+
+async def test_a_dry_run_leaves_the_failures_alone(store: RunStore) -> None:
+    await _failed_run(store, "1001")
+    await _failed_run(store, "1002", dry_run=True)
+    dry = await _new_run(store, dry_run=True, now=time.time())
+    await _enrol(store, dry, "1001")
+    assert await _record(store, dry, "1001", "updated")
+    assert [f.key for f in await store.failures()] == ["1001"]
+
+
+async def test_discard_takes_one_failure_off_the_list(store: RunStore) -> None:
+    await _failed_run(store, "1001", "1002")
+    assert await store.discard(f"{INTEGRATION}:employees:1001")
+    assert not await store.discard(f"{INTEGRATION}:employees:1001")
+    assert [f.key for f in await store.failures()] == ["1002"]
+    # Failing again lists it again.
+    await _failed_run(store, "1001")
+    assert sorted(f.key for f in await store.failures()) == ["1001", "1002"]
+
+
+async def test_failures_older_than_the_retention_are_forgotten(store: RunStore) -> None:
+    await _failed_run(store, "1001", at=time.time() - RUN_RETENTION_SECONDS - 60)
+    await _failed_run(store, "1002")
+    assert [f.key for f in await store.failures()] == ["1002"]
+
+
+@pytest.mark.parametrize(
+    "ident",
+    ["", "acme", "acme:employees", "acme:payslips:1001", ":employees:1001", "acme:absences:"],
+)
+async def test_malformed_failure_ids_find_nothing(store: RunStore, ident: str) -> None:
+    await _failed_run(store, "1001")
+    assert parse_failure_id(ident) is None
+    assert await store.failure(ident) is None
+
+
+def test_failure_ids_keep_keys_with_colons() -> None:
+    assert parse_failure_id("acme:absences:leave:with:colons") == (
+        "acme",
+        "absences",
+        "leave:with:colons",
+    )
