@@ -1,13 +1,14 @@
-"""`payroll-sync demo`: the real employee sync against the simulators, twice.
+"""`payroll-sync demo`: the real employee sync against the simulators, twice, then absences.
 
 Starts both simulators with a generated company, a Dramatiq worker in this process and an
 employee sync; prints the outcomes; changes a few employees in Simployer One and syncs again to
-show `updated` next to `unchanged`. Uses Redis at REDIS_URL when it answers, else runs
+show `updated` next to `unchanged`; then exports this year's absences. Uses Redis at REDIS_URL when it answers, else runs
 everything in this process (Dramatiq's StubBroker, fakeredis).
 """
 
 from __future__ import annotations
 
+import datetime
 import logging
 
 import aiohttp
@@ -15,7 +16,7 @@ import aiohttp
 from payroll_sync import config
 from payroll_sync.cli_sync import run_summary
 from payroll_sync.logs import configure_logging
-from payroll_sync.schemas.messages import SyncRequest
+from payroll_sync.schemas.messages import Period, SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, start_simulators
 from payroll_sync.stack import Stack, local_stack, redis_answers, simulator_settings
@@ -63,6 +64,13 @@ async def run_demo(employees: int = 200) -> int:
             for item in second:
                 if item.outcome == "updated":
                     print(f"   {item.employee_number}: updated {', '.join(item.changed)}")
+            year = datetime.date.today().year
+            period = Period(start=datetime.date(year, 1, 1), end=datetime.date(year, 12, 31))
+            print(f"\n3. Export the absences of {period} (leaves of failed employees fail too)")
+            run, outcomes = await stack.sync(
+                SyncRequest(integration="demo", kind="absences", period=period)
+            )
+            print(run_summary(run, outcomes))
     finally:
         await sims.close()
     return 0

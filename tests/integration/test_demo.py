@@ -1,0 +1,41 @@
+"""`payroll-sync demo`, the newcomer's first command, runs through on both of its backends."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.integration.sync_helpers import REDIS_URL
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.mark.parametrize(
+    ("redis_url", "says"),
+    [
+        (REDIS_URL, "answers; using it"),
+        # Nothing listens on port 9 of loopback: the demo falls back to fakeredis.
+        ("redis://127.0.0.1:9/0", "running everything in this process"),
+    ],
+    ids=["redis", "no-server"],
+)
+def test_the_demo_syncs_employees_twice_then_absences(redis_url: str, says: str) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "payroll_sync.cli", "demo", "--employees", "30"],
+        env={**os.environ, "REDIS_URL": redis_url},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    out = result.stdout
+    assert says in out
+    assert "1. First sync of 30 generated employees" in out
+    assert ": updated " in out
+    assert "3. Export the absences of" in out
+    assert " absences  period " in out
+    sections = out.split("3. Export the absences of")
+    assert "created" in sections[1]
