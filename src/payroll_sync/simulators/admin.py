@@ -14,6 +14,9 @@ from aiohttp import web
 
 from payroll_sync.simulators.controls import Controls, SettingsPatch
 
+#: Largest request body the simulators accept: a whole company's state for `PUT /_admin/state`.
+ADMIN_STATE_MAX_BYTES = 64 * 1024 * 1024
+
 _encoder = msgspec.json.Encoder()
 _patch_decoder = msgspec.json.Decoder(SettingsPatch)
 

@@ -25,7 +25,7 @@ from payroll_sync.assumptions import (
     PAYROLL_UNKNOWN_EMPLOYEE_STATUS,
 )
 from payroll_sync.schemas import payroll
-from payroll_sync.simulators.admin import add_admin_routes, json_response
+from payroll_sync.simulators.admin import ADMIN_STATE_MAX_BYTES, add_admin_routes, json_response
 from payroll_sync.simulators.controls import Controls, Settings, control_middleware
 from payroll_sync.simulators.payroll_store import (
     OSLO,
@@ -236,6 +236,8 @@ def create_app(
 
     app = web.Application(
         middlewares=[control_middleware(controls, rate_key, _error)],  # type: ignore[list-item]
+        # `PUT /_admin/state` takes a whole company (thousands of rows), beyond aiohttp's 1 MiB.
+        client_max_size=ADMIN_STATE_MAX_BYTES,
     )
     app[_CONTROLS], app[_STORE], app[_SESSIONS] = controls, store, sessions
     routes: list[tuple[str, str, Api]] = [

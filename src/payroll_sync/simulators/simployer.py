@@ -17,7 +17,7 @@ from aiohttp import web
 
 from payroll_sync.assumptions import SIMPLOYER_RATE_LIMIT_BURST, SIMPLOYER_RATE_LIMIT_PER_SECOND
 from payroll_sync.schemas import simployer
-from payroll_sync.simulators.admin import add_admin_routes, json_response
+from payroll_sync.simulators.admin import ADMIN_STATE_MAX_BYTES, add_admin_routes, json_response
 from payroll_sync.simulators.controls import Controls, Settings, control_middleware
 from payroll_sync.simulators.simployer_query import (
     QueryError,
@@ -186,6 +186,8 @@ def create_app(
 
     app = web.Application(
         middlewares=[control_middleware(controls, rate_key, _error)],  # type: ignore[list-item]
+        # `PUT /_admin/state` takes a whole company (thousands of rows), beyond aiohttp's 1 MiB.
+        client_max_size=ADMIN_STATE_MAX_BYTES,
     )
     app[_CONTROLS] = controls
     app[_STORE] = store
