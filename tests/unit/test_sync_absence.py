@@ -308,7 +308,7 @@ async def test_an_employee_missing_in_payroll_fails_with_what_to_do(
 ) -> None:
     result = await world.sync(_leave(), fresh=fresh, in_payroll=False, employee_number="77")
     assert result.outcome == "failed"
-    assert result.reason == "employee 77 is not in 24SevenOffice yet; sync employees first"
+    assert result.reason == "the employee is not in 24SevenOffice yet; sync employees first"
 
 
 async def test_a_refetch_reads_both_systems_and_a_deleted_leave_is_skipped(world: World) -> None:

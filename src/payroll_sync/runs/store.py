@@ -371,19 +371,49 @@ class RunStore:
     async def failures(self, limit: int = 10_000) -> list[Failure]:
         """Records whose latest outcome is `failed`, newest first (discarded ones excluded).
 
-        A failure whose run has expired is dropped from the index as it is met.
+        Three round trips whatever the number: the ids, then each one's latest run, then each
+        outcome. A failure whose run has expired is dropped from the index as it is met.
         """
         await self._redis.zremrangebyscore(
             self._failures_key, "-inf", time.time() - RUN_RETENTION_SECONDS
         )
         ids = [_text(v) for v in await self._redis.zrevrange(self._failures_key, 0, limit - 1)]
+        parsed = [(ident, parse_failure_id(ident)) for ident in ids]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for _, where in parsed:
+                if where is not None:
+                    pipe.hget(self._last_key(where[0], where[1]), where[2])
+            last_runs = iter(await pipe.execute())
+        located = [
+            (ident, where, _text(run_id) if run_id else "")
+            for ident, where in parsed
+            if where is not None
+            for run_id in [next(last_runs)]
+        ]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for _, where, run_id in located:
+                pipe.hget(self._run_key(run_id, "outcome"), where[2])
+            raw_outcomes = await pipe.execute()
         found: list[Failure] = []
-        for ident in ids:
-            failure = await self.failure(ident)
-            if failure is None:
-                await self._redis.zrem(self._failures_key, ident)
-            else:
-                found.append(failure)
+        stale: list[str] = [ident for ident, where in parsed if where is None]
+        for (ident, where, run_id), raw in zip(located, raw_outcomes, strict=True):
+            outcome = _OUTCOME_DECODER.decode(raw) if raw and run_id else None
+            if outcome is None or outcome.outcome != "failed":
+                stale.append(ident)
+                continue
+            integration, kind, key = where
+            found.append(
+                Failure(
+                    id=ident,
+                    integration=integration,
+                    kind=kind,
+                    key=key,
+                    run_id=run_id,
+                    outcome=outcome,
+                )
+            )
+        if stale:
+            await self._redis.zrem(self._failures_key, *stale)
         return found
 
     async def failure(self, ident: str) -> Failure | None:

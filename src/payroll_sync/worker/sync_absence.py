@@ -218,7 +218,8 @@ async def _read(
 
 def _not_in_payroll(task: AbsenceTask) -> Permanent:
     return Permanent(
-        f"employee {task.employee_number} is not in 24SevenOffice yet; sync employees first",
+        # No employee number in the text: the record names it, and one wording groups them.
+        "the employee is not in 24SevenOffice yet; sync employees first",
         field="employeeNumber",
     )
 

@@ -1,0 +1,155 @@
+"""The JSON API under /api/v1/: the pages' data and actions, for scripts and other systems.
+
+Authenticated by `Authorization: Bearer <operator token>` (see guard.py). Runs and records use
+the shapes of `runs.public`; failures those of `views.failure_json` (diff values masked, hidden
+ones left out).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any, Final
+
+import msgspec
+import structlog
+from aiohttp import web
+
+from payroll_sync.dashboard.filters import (
+    FILTER_FIELDS,
+    FailureFilter,
+    FilterError,
+    group_by_reason,
+    parse_filter,
+    select,
+)
+from payroll_sync.dashboard.loading import failure_rows
+from payroll_sync.dashboard.state import dashboard_of
+from payroll_sync.dashboard.views import failure_json
+from payroll_sync.runs.public import run_view, run_with_records
+from payroll_sync.runs.retry import RetryResult, retry_failures
+
+log = structlog.get_logger("payroll_sync.dashboard")
+
+PREFIX: Final = "/api/v1"
+DEFAULT_RUNS: Final = 50
+MAX_RUNS: Final = 500
+MAX_BODY_BYTES: Final = 16 * 1024
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get(f"{PREFIX}/runs", list_runs)
+    app.router.add_get(f"{PREFIX}/runs/{{run_id}}", get_run)
+    app.router.add_get(f"{PREFIX}/failures", list_failures)
+    app.router.add_post(f"{PREFIX}/failures/retry", retry_matching)
+    app.router.add_post(f"{PREFIX}/failures/{{id:.+}}/retry", retry_one)
+    app.router.add_post(f"{PREFIX}/failures/{{id:.+}}/discard", discard_one)
+
+
+def _json(payload: object, status: int = 200) -> web.Response:
+    return web.Response(
+        body=msgspec.json.encode(payload), status=status, content_type="application/json"
+    )
+
+
+def _problem(status: int, error: str, message: str) -> web.Response:
+    return _json({"error": error, "message": message}, status=status)
+
+
+async def list_runs(request: web.Request) -> web.Response:
+    text = request.query.get("limit", str(DEFAULT_RUNS))
+    if not text.isdigit() or not 1 <= int(text) <= MAX_RUNS:
+        return _problem(400, "Bad Request", f"limit: expected a whole number 1–{MAX_RUNS}")
+    runs = await dashboard_of(request).store.list_runs(int(text))
+    return _json({"runs": [run_view(run) for run in runs]})
+
+
+async def get_run(request: web.Request) -> web.Response:
+    store = dashboard_of(request).store
+    run = await store.get_run(request.match_info["run_id"])
+    if run is None:
+        return _problem(404, "Not Found", "no run with this id (runs are kept 30 days)")
+    return _json(run_with_records(run, await store.outcomes(run.id)))
+
+
+async def list_failures(request: web.Request) -> web.Response:
+    try:
+        chosen = parse_filter(request.query)
+    except FilterError as error:
+        return _problem(400, "Bad Request", str(error))
+    shown = select(await failure_rows(dashboard_of(request).store), chosen)
+    return _json(
+        {
+            "count": len(shown),
+            "reasons": [
+                {"reason": group.reason, "count": group.count} for group in group_by_reason(shown)
+            ],
+            "failures": [failure_json(row) for row in shown],
+        }
+    )
+
+
+def _results(results: Sequence[RetryResult]) -> list[dict[str, Any]]:
+    return [msgspec.to_builtins(item) for item in results]
+
+
+async def _retry(request: web.Request, ids: Sequence[str]) -> list[RetryResult]:
+    dashboard = dashboard_of(request)
+    return await retry_failures(
+        ids, store=dashboard.store, enqueue=dashboard.enqueue, now=dashboard.clock()
+    )
+
+
+async def retry_one(request: web.Request) -> web.Response:
+    (result,) = await _retry(request, [request.match_info["id"]])
+    if result.status == "not_failing":
+        return _problem(404, "Not Found", "no such failure (retried successfully, or discarded)")
+    if result.status == "task_gone":
+        return _problem(
+            409, "Conflict", "its run has expired, so there is no task to retry; sync instead"
+        )
+    return _json(msgspec.to_builtins(result), status=202)
+
+
+async def _filter_body(request: web.Request) -> FailureFilter:
+    raw = await request.content.read(MAX_BODY_BYTES + 1)
+    if len(raw) > MAX_BODY_BYTES:
+        raise FilterError(f"body: at most {MAX_BODY_BYTES} bytes")
+    try:
+        body = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        raise FilterError(
+            'body: expected a JSON object, the filter ({} for all failures), e.g. {"reason": "ssn"}'
+        ) from None
+    if not isinstance(body, dict):
+        raise FilterError("body: expected a JSON object, the filter ({} for all failures)")
+    unknown = sorted(str(key) for key in body if key not in FILTER_FIELDS)
+    if unknown:
+        raise FilterError(
+            f"body: unknown field {', '.join(unknown)} (known: {', '.join(FILTER_FIELDS)})"
+        )
+    return parse_filter(body)
+
+
+async def retry_matching(request: web.Request) -> web.Response:
+    try:
+        chosen = await _filter_body(request)
+    except FilterError as error:
+        return _problem(400, "Bad Request", str(error))
+    shown = select(await failure_rows(dashboard_of(request).store), chosen)
+    results = await _retry(request, [row.id for row in shown])
+    return _json(
+        {
+            "matched": len(shown),
+            "queued": sum(1 for item in results if item.status == "queued"),
+            "results": _results(results),
+        },
+        status=202,
+    )
+
+
+async def discard_one(request: web.Request) -> web.Response:
+    ident = request.match_info["id"]
+    if not await dashboard_of(request).store.discard(ident):
+        return _problem(404, "Not Found", "no such failure (retried successfully, or discarded)")
+    log.info("failure.discarded", failure_id=ident, discarded=True)
+    return _json({"id": ident, "discarded": True})

@@ -1,0 +1,63 @@
+"""The dashboard's aiohttp application: shared state, templates, routes and response headers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Final
+
+from aiohttp import web
+
+from payroll_sync.dashboard import api, pages
+from payroll_sync.dashboard.guard import guard
+from payroll_sync.dashboard.session import new_secret
+from payroll_sync.dashboard.state import DASHBOARD, Dashboard, template_environment
+from payroll_sync.producer.enrol import Enqueue
+from payroll_sync.runs.store import RunStore
+
+STATIC_DIR: Final = Path(__file__).parent / "static"
+
+# Scripts and styles only from this site (no inline code, no CDN); Pico's icons are data: URIs.
+CONTENT_SECURITY_POLICY: Final = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+)
+
+
+def create_app(
+    *,
+    store: RunStore,
+    enqueue: Enqueue,
+    operator_token: str,
+    secret: bytes | None = None,
+    clock: Callable[[], float] = time.time,
+    login_delay: float = 1.0,
+) -> web.Application:
+    if not operator_token:
+        raise ValueError("operator_token: the dashboard needs one")
+    app = web.Application(middlewares=[guard])
+    app[DASHBOARD] = Dashboard(
+        store=store,
+        enqueue=enqueue,
+        operator_token=operator_token,
+        # Per process: a restart invalidates every session.
+        secret=secret or new_secret(),
+        templates=template_environment(),
+        clock=clock,
+        login_delay=login_delay,
+    )
+    pages.add_routes(app)
+    api.add_routes(app)
+    app.router.add_static("/static", STATIC_DIR)
+    app.on_response_prepare.append(_headers)
+    return app
+
+
+async def _headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.path.startswith("/static/"):
+        # Pages and API answers may hold personal data: never kept by a browser or proxy.
+        response.headers["Cache-Control"] = "no-store"

@@ -1,0 +1,91 @@
+"""Who may do what: the operator's session for pages, the bearer token for the API, CSRF.
+
+- `/static/…` is public (a stylesheet and a script).
+- `/api/…` needs `Authorization: Bearer <operator token>`, else 401 (JSON). No cookies there,
+  so the API cannot be driven by another site through a logged-in browser.
+- every other path but `/login` needs a logged-in session; a GET is redirected to the login
+  page (which brings the operator back afterwards), anything else gets 303 to it.
+- every POST outside the API (login included) must carry the session's CSRF token in the form
+  field `csrf`, else 403.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Final
+from urllib.parse import urlencode
+
+import structlog
+from aiohttp import web
+
+from payroll_sync.dashboard.session import COOKIE_NAME, Session, csrf_ok, decode_session
+from payroll_sync.dashboard.session import tokens_equal as _tokens_equal
+from payroll_sync.dashboard.state import SESSION, dashboard_of, render
+
+log = structlog.get_logger("payroll_sync.dashboard")
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+LOGIN_PATH: Final = "/login"
+CSRF_FIELD: Final = "csrf"
+
+
+def read_session(request: web.Request) -> Session | None:
+    dashboard = dashboard_of(request)
+    session = decode_session(
+        request.cookies.get(COOKIE_NAME), dashboard.secret, now=dashboard.clock()
+    )
+    if session is None or session.sid in dashboard.revoked:
+        return None
+    return session
+
+
+def bearer_ok(request: web.Request) -> bool:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return False
+    return _tokens_equal(token.strip(), dashboard_of(request).operator_token)
+
+
+def api_unauthorized() -> web.Response:
+    return web.json_response(
+        {"error": "Unauthorized", "message": "send Authorization: Bearer <operator token>"},
+        status=401,
+        headers={"WWW-Authenticate": 'Bearer realm="payroll-sync"'},
+    )
+
+
+@web.middleware
+async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
+    path = request.path
+    if path.startswith("/static/"):
+        return await handler(request)
+    if path.startswith("/api/"):
+        if not bearer_ok(request):
+            log.info("dashboard.api_refused", path=path, method=request.method)
+            return api_unauthorized()
+        return await handler(request)
+
+    session = read_session(request)
+    if session is not None:
+        request[SESSION] = session
+    logged_in = session is not None and session.authenticated
+    if path != LOGIN_PATH and not logged_in:
+        if request.method in ("GET", "HEAD"):
+            raise web.HTTPFound(f"{LOGIN_PATH}?{urlencode({'next': request.path_qs})}")
+        raise web.HTTPSeeOther(LOGIN_PATH)
+    if request.method == "POST":
+        form = await request.post()
+        if not csrf_ok(session, form.get(CSRF_FIELD)):
+            log.info("dashboard.csrf_refused", path=path)
+            return render(
+                request,
+                "error.html",
+                status=403,
+                title="Form refused",
+                message=(
+                    "This form was not sent from a page of this dashboard, or it has expired. "
+                    "Go back, reload the page and try again."
+                ),
+            )
+    return await handler(request)

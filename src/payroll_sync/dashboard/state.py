@@ -1,0 +1,87 @@
+"""What the dashboard's handlers share: the store, the enqueuer, the secrets, the templates."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Final
+from urllib.parse import quote
+
+import jinja2
+from aiohttp import web
+
+from payroll_sync.dashboard.filters import FailureFilter, filter_query
+from payroll_sync.dashboard.session import Session
+from payroll_sync.dashboard.views import local_time
+from payroll_sync.producer.enrol import Enqueue
+from payroll_sync.runs.public import iso_time
+from payroll_sync.runs.store import RunStore
+
+
+@dataclass
+class Dashboard:
+    """Everything the handlers share; one per application."""
+
+    store: RunStore
+    enqueue: Enqueue
+    operator_token: str
+    secret: bytes
+    templates: jinja2.Environment
+    clock: Callable[[], float] = time.time
+    # Seconds a wrong login waits before it is answered: guessing the token stays slow.
+    login_delay: float = 1.0
+    # Logged-out session ids -> when they would have expired (a signed cookie stays valid).
+    revoked: dict[str, float] = field(default_factory=dict)
+
+    def revoke(self, sid: str, expires: float) -> None:
+        now = self.clock()
+        for old in [key for key, until in self.revoked.items() if until <= now]:
+            del self.revoked[old]
+        self.revoked[sid] = expires
+
+
+DASHBOARD: Final = web.AppKey("dashboard", Dashboard)
+SESSION: Final = web.RequestKey("session", Session)
+
+
+def template_environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.PackageLoader("payroll_sync.dashboard", "templates"),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["local_time"] = local_time
+    env.filters["iso"] = lambda unix: iso_time(unix) or ""
+    env.globals["filter_query"] = lambda **parts: filter_query(FailureFilter(**parts))
+    # Failure ids hold ':' and a key of any shape: one path segment, always.
+    env.filters["segment"] = lambda value: quote(str(value), safe="")
+    return env
+
+
+def dashboard_of(request: web.Request) -> Dashboard:
+    return request.app[DASHBOARD]
+
+
+def request_session(request: web.Request) -> Session | None:
+    return request.get(SESSION)
+
+
+def render(
+    request: web.Request, template: str, *, status: int = 200, **context: Any
+) -> web.Response:
+    """A page; the session (for the CSRF field and the menu) comes from the request."""
+    session = request_session(request)
+    context.setdefault("refresh", 0)
+    html = (
+        dashboard_of(request)
+        .templates.get_template(template)
+        .render(
+            authenticated=bool(session and session.authenticated),
+            csrf=session.csrf if session else "",
+            **context,
+        )
+    )
+    return web.Response(text=html, status=status, content_type="text/html", charset="utf-8")
