@@ -1,0 +1,94 @@
+"""Listing failures (the dashboard's Failures page): batched reads versus one failure at a time.
+
+    .venv/bin/python -m bench.failures_listing [--failures 100 1000] [--repeat 7]
+
+Seeds failed runs on the real Redis under a prefix of its own (removed at the end), then times
+`RunStore.failures()` (three round trips in all) against reading each listed failure with
+`RunStore.failure(id)` (three per failure), side by side. Prints medians; asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import secrets
+import statistics
+import time
+
+import redis.asyncio as aioredis
+
+from payroll_sync.runs.store import RunStore
+from payroll_sync.schemas.messages import EmployeeTask
+from payroll_sync.schemas.outcomes import FieldChange, RecordOutcome
+
+INTEGRATION = "bench"
+
+
+async def seed(store: RunStore, count: int) -> None:
+    now = time.time()
+    run_id = await store.create_run(
+        integration=INTEGRATION, kind="employees", trigger="manual", dry_run=False, now=now
+    )
+    numbers = [str(10_000 + i) for i in range(count)]
+    tasks = [
+        EmployeeTask(
+            run_id=run_id, integration=INTEGRATION, employee_number=n, employee_id=f"id-{n}"
+        )
+        for n in numbers
+    ]
+    await store.enrol(run_id, [(task, None) for task in tasks])
+    for number in numbers:
+        await store.record(
+            run_id,
+            INTEGRATION,
+            "employees",
+            RecordOutcome(
+                employee_number=number,
+                outcome="failed",
+                reason="bankAccount.number is not a valid Norwegian account number",
+                field="bankAccount.number",
+                finished_at=now,
+                diff=[FieldChange(field="lastname", old="Hansen", new="Hansen-Berg")],
+            ),
+        )
+
+
+async def one_at_a_time(store: RunStore, redis: aioredis.Redis) -> int:
+    ids = await redis.zrevrange(f"{store.prefix}:failures", 0, -1)
+    found = [await store.failure(i.decode() if isinstance(i, bytes) else str(i)) for i in ids]
+    return sum(1 for item in found if item is not None)
+
+
+async def batched(store: RunStore, redis: aioredis.Redis) -> int:
+    return len(await store.failures())
+
+
+async def main(args: argparse.Namespace) -> None:
+    redis = aioredis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    print(f"{'failures':>8} {'batched ms':>11} {'one by one ms':>14} {'ratio':>6}")
+    try:
+        for count in args.failures:
+            store = RunStore(redis, prefix=f"payroll-sync-bench-{secrets.token_hex(4)}")
+            try:
+                await seed(store, count)
+                timings: dict[str, list[float]] = {"batched": [], "one": []}
+                for _ in range(args.repeat):
+                    for name, read in (("batched", batched), ("one", one_at_a_time)):
+                        start = time.perf_counter()
+                        assert await read(store, redis) == count
+                        timings[name].append(1000 * (time.perf_counter() - start))
+                fast = statistics.median(timings["batched"])
+                slow = statistics.median(timings["one"])
+                print(f"{count:>8} {fast:>11.1f} {slow:>14.1f} {slow / fast:>5.1f}x")
+            finally:
+                await store.delete_everything()
+    finally:
+        await redis.aclose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--failures", type=int, nargs="+", default=[100, 1000])
+    parser.add_argument("--repeat", type=int, default=7)
+    asyncio.run(main(parser.parse_args()))
