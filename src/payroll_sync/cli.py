@@ -15,7 +15,7 @@ from pathlib import Path
 import msgspec
 import redis
 
-from payroll_sync import cli_sync
+from payroll_sync import cli_dashboard, cli_intake, cli_schedule, cli_sync
 from payroll_sync.assumptions import PAYROLL_RATE_LIMIT_PER_SECOND
 from payroll_sync.connectors.errors import SyncError
 from payroll_sync.logs import configure_logging
@@ -86,6 +86,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--employees", type=int, default=200)
     cli_sync.add_commands(commands)
+    cli_intake.add_command(commands)
+    cli_schedule.add_commands(commands)
+    cli_dashboard.add_commands(commands)
     return parser
 
 
@@ -149,6 +152,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(cli_sync.run_sync(args))
         if args.command == "check-config":
             return asyncio.run(cli_sync.run_check_config())
+        if args.command == "intake":
+            configure_logging()
+            return asyncio.run(cli_intake.run_intake(args))
+        if args.command == "scheduler":
+            return cli_schedule.run_scheduler_command(args)
+        if args.command == "schedule":
+            return cli_schedule.run_schedule_command(args)
+        if args.command == "dashboard":
+            return asyncio.run(cli_dashboard.run_dashboard(args))
     except SyncError as exc:
         # Configuration and credential problems: the reason names the setting to fix.
         print(f"payroll-sync: {exc.reason}", file=sys.stderr)

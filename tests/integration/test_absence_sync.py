@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -306,3 +307,18 @@ async def test_with_faults_nothing_is_duplicated_or_lost(start_simulators: Start
         again, _ = await stack.sync(absences())
         assert (again.counts["created"], again.counts["updated"]) == (0, 0)
         assert clean_hr == await simployer_state(sims)
+
+
+async def test_the_producer_retries_its_bulk_reads(
+    synced: tuple[RunningSimulators, Stack],
+) -> None:
+    sims, stack = synced
+    await set_payroll_faults(sims, error_rate=1.0, error_statuses=[503])
+    submitted = asyncio.create_task(stack.submit(absences()))
+    await asyncio.sleep(0.3)  # the first attempts meet 503s
+    assert not submitted.done()
+    await set_payroll_faults(sims, error_rate=0.0)
+    expansion = await asyncio.wait_for(submitted, timeout=30)
+    run = await stack.wait(expansion.run_id)
+    assert run.counts["created"] > 0
+    assert (await payroll_requests(sims))["by_status"].get("503", 0) > 0

@@ -112,7 +112,9 @@ async def _start_run(ctx: WorkerContext, **fields: Any) -> EmployeeTask:
         first_attempt_at=T0,
     )
     task = msgspec.structs.replace(task, **fields)
-    assert await ctx.store.enrol(run_id, [(task, None)]) == [NUMBER]
+    enrolled = await ctx.store.enrol(run_id, [(task, None)])
+    assert enrolled is not None
+    assert enrolled.enqueue == [NUMBER]
     return task
 
 

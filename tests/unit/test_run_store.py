@@ -16,7 +16,12 @@ import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
-from payroll_sync.runs.store import RUN_RETENTION_SECONDS, RunStore, parse_failure_id
+from payroll_sync.runs.store import (
+    RUN_RETENTION_SECONDS,
+    Enrolled,
+    RunStore,
+    parse_failure_id,
+)
 from payroll_sync.schemas import simployer
 from payroll_sync.schemas.messages import EmployeeTask
 from payroll_sync.schemas.outcomes import Outcome, RecordOutcome
@@ -98,7 +103,9 @@ async def _new_run(store: RunStore, *, dry_run: bool = False, now: float = NOW) 
 
 
 async def _enrol(store: RunStore, run_id: str, *numbers: str) -> list[str] | None:
-    return await store.enrol(run_id, [(_task(run_id, n), _snapshot(n)) for n in numbers])
+    entries = [(_task(run_id, n), _snapshot(n)) for n in numbers]
+    enrolled = await store.enrol(run_id, entries, read_at=time.time())
+    return None if enrolled is None else enrolled.enqueue
 
 
 async def _record(store: RunStore, run_id: str, number: str, outcome: Outcome = "created") -> bool:
@@ -215,7 +222,7 @@ async def test_enrolling_a_pending_employee_again_only_refreshes_its_snapshot(
         [(_task(run_id, "1001", dry_run=True), _snapshot("1001", last_name="Nordmann"))],
     )
 
-    assert again == []  # not enqueued a second time
+    assert again == Enrolled(enqueue=[], stale=[])  # not enqueued a second time
     assert await store.snapshot(run_id, "1001", EmployeeSnapshot) == _snapshot(
         "1001", last_name="Nordmann"
     )
@@ -232,7 +239,7 @@ async def test_enrolling_a_finished_employee_takes_it_back(store: RunStore) -> N
 
     again = await store.enrol(run_id, [(_task(run_id, "1001", attempt=1, refetch=True), None)])
 
-    assert again == ["1001"]
+    assert again == Enrolled(enqueue=["1001"], stale=[])
     run = await store.get_run(run_id)
     assert run is not None
     assert (run.status, run.total, run.counts["failed"], run.finished) == ("running", 2, 0, 0)
@@ -522,4 +529,25 @@ def test_failure_ids_keep_keys_with_colons() -> None:
         "acme",
         "absences",
         "leave:with:colons",
+    )
+
+
+async def test_a_snapshot_read_before_the_latest_outcome_is_not_kept(store: RunStore) -> None:
+    read_at = time.time()
+    first = await _new_run(store, now=read_at)
+    await _enrol(store, first, "1001", "1002")
+    # 1001 is written and recorded after the second request read its snapshot at `read_at`.
+    assert await store.record(
+        first, INTEGRATION, "employees", _outcome("1001", "updated", at=read_at + 1)
+    )
+    assert await _record(store, first, "1002", "unchanged")  # recorded at NOW: long before
+
+    second = await _new_run(store, now=read_at + 2)
+    entries = [(_task(second, n), _snapshot(n, last_name="Stale")) for n in ("1001", "1002")]
+    enrolled = await store.enrol(second, entries, read_at=read_at)
+
+    assert enrolled == Enrolled(enqueue=["1001", "1002"], stale=["1001"])
+    assert await store.snapshot(second, "1001", EmployeeSnapshot) is None
+    assert await store.snapshot(second, "1002", EmployeeSnapshot) == _snapshot(
+        "1002", last_name="Stale"
     )

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 import msgspec
 
-from payroll_sync.runs.store import RunStore
+from payroll_sync.runs.store import Enrolled, RunStore
 from payroll_sync.schemas.messages import Period, SyncKind, Task, Trigger, record_key
 
 Enqueue = Callable[[Sequence[Task]], Awaitable[None]]
@@ -51,38 +51,83 @@ async def enrol_and_enqueue(
     work; a record still pending gets the newer snapshot, a finished one is queued again.
     `on_new_run` runs for a newly created run before anything is enqueued.
     """
-    joined = False
-    to_enqueue: list[str] | None = None
-    stamped: list[Entry] = []
-    run_id = ""
-    if not spec.dry_run and entries:
-        active = await store.active_run(spec.integration, spec.kind)
-        if active is not None:
-            run_id, stamped = active, with_run(entries, active)
-            to_enqueue = await store.enrol(active, stamped)
-            joined = to_enqueue is not None
-    if to_enqueue is None:
-        run_id = await store.create_run(
-            integration=spec.integration,
-            kind=spec.kind,
-            trigger=spec.trigger,
-            dry_run=spec.dry_run,
-            now=now,
-            # An empty run ends at once: it must not displace the run others should join.
-            joinable=bool(entries),
-            period=spec.period,
-            codes=spec.codes,
+    if spec.dry_run or not entries:
+        # A dry run never joins and is never joined; an empty run ends at once.
+        expansion, tasks = await _start_run(
+            spec, entries, store=store, now=now, on_new_run=on_new_run
         )
-        if on_new_run is not None:
-            await on_new_run(run_id)
-        stamped = with_run(entries, run_id)
-        to_enqueue = await store.enrol(run_id, stamped) or []
-        if not entries:
-            await store.finish_empty(run_id, now=now)
-    wanted = set(to_enqueue)
-    tasks = [task for task, _ in stamped if record_key(task) in wanted]
+    else:
+        async with store.enrol_lock(spec.integration, spec.kind):
+            joined = await _join_active(spec, entries, store=store, now=now)
+            if joined is None:
+                joined = await _start_run(
+                    spec, entries, store=store, now=now, on_new_run=on_new_run
+                )
+        expansion, tasks = joined
+    # Sent once the lock is released: a big run's messages take a while to send.
     await enqueue(tasks)
-    return Expansion(run_id=run_id, joined=joined, in_scope=len(entries), enqueued=len(tasks))
+    return expansion
+
+
+async def _join_active(
+    spec: RunSpec, entries: Sequence[Entry], *, store: RunStore, now: float
+) -> tuple[Expansion, list[Task]] | None:
+    active = await store.active_run(spec.integration, spec.kind)
+    if active is None:
+        return None
+    stamped = with_run(entries, active)
+    enrolled = await store.enrol(active, stamped, read_at=now)
+    if enrolled is None:  # it finished meanwhile
+        return None
+    expansion = Expansion(
+        run_id=active, joined=True, in_scope=len(entries), enqueued=len(enrolled.enqueue)
+    )
+    return expansion, _to_enqueue(stamped, enrolled)
+
+
+async def _start_run(
+    spec: RunSpec,
+    entries: Sequence[Entry],
+    *,
+    store: RunStore,
+    now: float,
+    on_new_run: Callable[[str], Awaitable[None]] | None,
+) -> tuple[Expansion, list[Task]]:
+    run_id = await store.create_run(
+        integration=spec.integration,
+        kind=spec.kind,
+        trigger=spec.trigger,
+        dry_run=spec.dry_run,
+        now=now,
+        # An empty run ends at once: it must not displace the run others should join.
+        joinable=bool(entries),
+        period=spec.period,
+        codes=spec.codes,
+    )
+    if on_new_run is not None:
+        await on_new_run(run_id)
+    stamped = with_run(entries, run_id)
+    enrolled = await store.enrol(run_id, stamped, read_at=now) or Enrolled(enqueue=[], stale=[])
+    if not entries:
+        await store.finish_empty(run_id, now=now)
+    expansion = Expansion(
+        run_id=run_id, joined=False, in_scope=len(entries), enqueued=len(enrolled.enqueue)
+    )
+    return expansion, _to_enqueue(stamped, enrolled)
+
+
+def _to_enqueue(stamped: Sequence[Entry], enrolled: Enrolled) -> list[Task]:
+    """The tasks to send; a stale one reads both systems afresh instead of its snapshot."""
+    wanted, stale = set(enrolled.enqueue), set(enrolled.stale)
+    tasks = []
+    for task, _ in stamped:
+        key = record_key(task)
+        if key not in wanted:
+            continue
+        if key in stale:
+            task = msgspec.structs.replace(task, refetch=True, new_in_payroll=False)
+        tasks.append(task)
+    return tasks
 
 
 def with_run(entries: Sequence[Entry], run_id: str) -> list[Entry]:

@@ -17,6 +17,7 @@ import structlog
 
 from payroll_sync.config import credentials, integration
 from payroll_sync.connectors.clients import integration_clients
+from payroll_sync.connectors.errors import Retryable
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.expand import expand_employee_sync
@@ -26,6 +27,10 @@ from payroll_sync.schemas.messages import EmployeeTask, SyncRequest, Task
 from payroll_sync.schemas.settings import Settings
 
 OSLO: Final = ZoneInfo("Europe/Oslo")
+#: The producer's bulk reads are retried this often on network errors and 5xx, waiting at most
+#: BULK_READ_MAX_DELAY seconds in between, before the request fails with the last reason.
+BULK_READ_ATTEMPTS: Final = 5
+BULK_READ_MAX_DELAY: Final = 10.0
 
 log = structlog.get_logger("payroll_sync.producer")
 
@@ -74,16 +79,39 @@ async def submit_sync(
             limiter_key=request.integration,
         )
         expand = expand_absence_sync if request.kind == "absences" else expand_employee_sync
-        expansion = await expand(
-            request,
-            integration=chosen,
-            hr=clients.simployer,
-            payroll_api=clients.payroll,
-            store=store,
-            enqueue=enqueue_tasks,
-            today=oslo_today(started),
-            now=started,
-        )
+        begun = time.monotonic()
+        for attempt in range(1, BULK_READ_ATTEMPTS + 1):
+            try:
+                expansion = await expand(
+                    request,
+                    integration=chosen,
+                    hr=clients.simployer,
+                    payroll_api=clients.payroll,
+                    store=store,
+                    enqueue=enqueue_tasks,
+                    today=oslo_today(started),
+                    # When this attempt's reads begin: snapshots are judged by it.
+                    now=started + (time.monotonic() - begun),
+                )
+                break
+            except Retryable as error:
+                # A 503 or a timeout in one of the bulk reads: nothing was enrolled yet.
+                if attempt == BULK_READ_ATTEMPTS:
+                    raise
+                delay = error.delay or min(
+                    settings.worker.first_retry_seconds * 2 ** (attempt - 1),
+                    settings.worker.max_retry_delay_seconds,
+                    BULK_READ_MAX_DELAY,
+                )
+                log.info(
+                    "sync.read_retrying",
+                    integration=request.integration,
+                    kind=request.kind,
+                    attempt=attempt,
+                    delay_s=round(delay, 2),
+                    reason=error.reason,
+                )
+                await asyncio.sleep(delay)
     log.info(
         "sync.requested",
         integration=request.integration,

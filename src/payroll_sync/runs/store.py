@@ -19,6 +19,8 @@ Keys (P = prefix, R = run id):
   P:active:I:K               the id of integration I's run of kind K in progress
   P:links:I                  hash: 24SevenOffice empId -> employment_id last written to
   P:last:I:K                 hash: key -> id of the run that holds the key's latest outcome
+  P:lastat:I:K               hash: key -> when that outcome was recorded (unix seconds)
+  P:lock:enrol:I:K           held while a request joins or starts integration I's run of kind K
   P:failures                 sorted set of failure ids "I:K:key" whose latest outcome is
                              `failed`, by time (dry runs leave both of these alone)
 """
@@ -33,6 +35,7 @@ from typing import Final, TypeVar
 
 import msgspec
 import redis.asyncio as aioredis
+from redis.asyncio.lock import Lock
 from redis.typing import EncodableT, FieldT
 
 from payroll_sync.schemas.messages import (
@@ -49,6 +52,8 @@ from payroll_sync.schemas.payroll import AbsenceType
 
 #: Bulk snapshots are only a shortcut for the first attempt; a retry reads afresh.
 SNAPSHOT_TTL_SECONDS: Final = 6 * 3600
+#: The longest a request may hold (or wait for) an integration's enrol lock.
+ENROL_LOCK_SECONDS: Final = 30.0
 #: A finished run (counters, outcomes, tasks for retrying) is kept this long.
 RUN_RETENTION_SECONDS: Final = 30 * 24 * 3600
 
@@ -64,19 +69,28 @@ _TASK_DECODERS: Final[
 }
 _ABSENCE_TYPES_DECODER: Final = msgspec.json.Decoder(list[AbsenceType])
 
-# Adds records to a run that is not done. KEYS: run, pending, name, task, snapshot.
-# ARGV: snapshot ttl, then triples (key, task json, snapshot json or "").
-# A record still pending only gets the newer snapshot (the latest data wins); one that already
-# finished is taken back (its old outcome uncounted) and must be enqueued again; a new one is
-# added to the total. Returns {status, keys to enqueue...}, or {"done"} when the run
-# finished meanwhile and nothing was changed.
+# Adds records to a run that is not done. KEYS: run, pending, name, task, snapshot, lastat.
+# ARGV: snapshot ttl, when the snapshots were read, then triples (key, task json, snapshot json
+# or ""). A record still pending only gets the newer snapshot (the latest data wins); one that
+# already finished is taken back (its old outcome uncounted) and must be enqueued again; a new
+# one is added to the total. A snapshot read before the record's latest outcome was recorded
+# may miss what that run wrote: it is not kept (any older one goes too), and the record is
+# listed as stale so its task reads both systems afresh. Returns {status, {keys to enqueue},
+# {stale keys}}, or {"done"} when the run finished meanwhile and nothing was changed.
 _ENROL: Final = """
 local status = redis.call('HGET', KEYS[1], 'status')
 if (not status) or status == 'done' then return {'done'} end
-local out = {status}
-for i = 2, #ARGV, 3 do
+local enqueue, stale = {}, {}
+local read_at = tonumber(ARGV[2])
+for i = 3, #ARGV, 3 do
   local emp, task, snap = ARGV[i], ARGV[i + 1], ARGV[i + 2]
-  if snap ~= '' then redis.call('HSET', KEYS[5], emp, snap) end
+  local last = tonumber(redis.call('HGET', KEYS[6], emp) or '-1')
+  if snap ~= '' and last >= read_at then
+    redis.call('HDEL', KEYS[5], emp)
+    table.insert(stale, emp)
+  elseif snap ~= '' then
+    redis.call('HSET', KEYS[5], emp, snap)
+  end
   if redis.call('SADD', KEYS[2], emp) == 1 then
     local old = redis.call('HGET', KEYS[3], emp)
     if old then
@@ -86,15 +100,15 @@ for i = 2, #ARGV, 3 do
       redis.call('HINCRBY', KEYS[1], 'total', 1)
     end
     redis.call('HSET', KEYS[4], emp, task)
-    table.insert(out, emp)
+    table.insert(enqueue, emp)
   end
 end
 redis.call('EXPIRE', KEYS[5], ARGV[1])
-return out
+return {status, enqueue, stale}
 """
 
 # Records one final outcome. KEYS: run, pending, name, outcome, active, task, snapshot, last,
-# failures. ARGV: key, outcome name, outcome json, now, run id, seconds to keep a done run,
+# failures, lastat. ARGV: key, outcome name, outcome json, now, run id, seconds to keep a done run,
 # failure id. Only a pending record is recorded: a message delivered twice (a worker killed after
 # recording, before acknowledging) keeps the first outcome. Unless the run is a dry run, the
 # record's latest outcome moves to this run, and it joins or leaves the failures. When the last
@@ -107,6 +121,7 @@ redis.call('HSET', KEYS[4], ARGV[1], ARGV[3])
 redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
 if redis.call('HGET', KEYS[1], 'dry_run') ~= '1' then
   redis.call('HSET', KEYS[8], ARGV[1], ARGV[5])
+  redis.call('HSET', KEYS[10], ARGV[1], ARGV[4])
   if ARGV[2] == 'failed' then
     redis.call('ZADD', KEYS[9], ARGV[4], ARGV[7])
   else
@@ -172,6 +187,9 @@ class RunStore:
     def _last_key(self, integration: str, kind: SyncKind) -> str:
         return f"{self.prefix}:last:{integration}:{kind}"
 
+    def _last_at_key(self, integration: str, kind: SyncKind) -> str:
+        return f"{self.prefix}:lastat:{integration}:{kind}"
+
     @property
     def _failures_key(self) -> str:
         return f"{self.prefix}:failures"
@@ -222,23 +240,46 @@ class RunStore:
             await pipe.execute()
         return run_id
 
+    def enrol_lock(self, integration: str, kind: SyncKind) -> Lock:
+        """Held while a request finds the run in progress and joins it, or starts one: two
+        requests at once must not both see none and start a run each."""
+        return self._redis.lock(
+            f"{self.prefix}:lock:enrol:{integration}:{kind}",
+            timeout=ENROL_LOCK_SECONDS,
+            blocking_timeout=ENROL_LOCK_SECONDS,
+        )
+
     async def enrol(
         self,
         run_id: str,
         entries: Sequence[tuple[Task, msgspec.Struct | None]],
-    ) -> list[str] | None:
-        """Add records to a run; the keys to enqueue, or None if the run is already done."""
-        argv: list[str | int | float] = [SNAPSHOT_TTL_SECONDS]
+        *,
+        read_at: float = 0.0,
+    ) -> Enrolled | None:
+        """Add records to a run; None if the run is already done.
+
+        `read_at`: when the entries' snapshots were read (see `_ENROL` for what is stale).
+        """
+        if not entries:
+            run = await self.get_run(run_id)
+            return None if run is None or run.status == "done" else Enrolled(enqueue=[], stale=[])
+        kind: SyncKind = "absences" if isinstance(entries[0][0], AbsenceTask) else "employees"
+        argv: list[str | int | float] = [SNAPSHOT_TTL_SECONDS, read_at]
         for task, snapshot in entries:
             argv += [
                 record_key(task),
                 _ENCODER.encode(task).decode(),
                 _ENCODER.encode(snapshot).decode() if snapshot is not None else "",
             ]
-        result = await self._enrol(keys=self._run_keys(run_id), args=argv)
+        integration = entries[0][0].integration
+        keys = [*self._run_keys(run_id), self._last_at_key(integration, kind)]
+        result = await self._enrol(keys=keys, args=argv)
         if _text(result[0]) == "done":
             return None
-        return [_text(value) for value in result[1:]]
+        return Enrolled(
+            enqueue=[_text(value) for value in result[1]],
+            stale=[_text(value) for value in result[2]],
+        )
 
     async def finish_empty(self, run_id: str, *, now: float, error: str = "") -> None:
         """Close a run that has nothing to do (empty scope, or it could not be expanded)."""
@@ -268,6 +309,7 @@ class RunStore:
             self._run_key(run_id, "snapshot"),
             self._last_key(integration, kind),
             self._failures_key,
+            self._last_at_key(integration, kind),
         ]
         args: list[str | float] = [
             outcome.key,
@@ -463,6 +505,13 @@ async def delete_keys(redis: aioredis.Redis, pattern: str) -> int:
     async for key in redis.scan_iter(match=pattern, count=500):
         removed += await redis.delete(key)
     return removed
+
+
+class Enrolled(msgspec.Struct, kw_only=True, frozen=True):
+    # The keys to enqueue (new to the run, or finished and taken back).
+    enqueue: list[str]
+    # The keys whose snapshot was older than their latest outcome: their tasks must refetch.
+    stale: list[str]
 
 
 class Failure(msgspec.Struct, kw_only=True, frozen=True):

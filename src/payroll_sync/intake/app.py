@@ -1,0 +1,247 @@
+"""The intake's HTTP API: upstream systems ask for a sync and follow the run it joined.
+
+- `POST /api/v1/sync-requests`  a JSON sync request -> 202 {run_id, status, joined, enqueued}
+- `GET /api/v1/runs/{run_id}`  the run's status and counters (`runs.public.run_view`)
+
+Every route needs `Authorization: Bearer <token>` of a caller named in `[intake.callers]`.
+Submits go through `Lanes`: one at a time per integration and kind, identical waiting requests
+sharing one. Everything the app talks to is handed in (`make_app`), so tests drive it with real
+parts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Final, Protocol
+
+import msgspec
+import redis.asyncio as aioredis
+import structlog
+from aiohttp import web
+
+from payroll_sync.connectors.errors import Deferred, Retryable, SyncError
+from payroll_sync.connectors.ratelimit import SharedRateLimiter
+from payroll_sync.intake.auth import caller_for
+from payroll_sync.intake.body import MAX_BODY_BYTES, BadBody, decode_sync_request
+from payroll_sync.intake.lanes import Lanes
+from payroll_sync.producer.enrol import Expansion
+from payroll_sync.producer.expand import RequestRefused
+from payroll_sync.producer.submit import submit_sync
+from payroll_sync.runs.public import run_view
+from payroll_sync.runs.store import RunStore
+from payroll_sync.schemas.messages import SyncRequest
+from payroll_sync.schemas.settings import Settings
+
+log = structlog.get_logger("payroll_sync.intake")
+
+SYNC_REQUESTS_PATH: Final = "/api/v1/sync-requests"
+RUNS_PATH: Final = "/api/v1/runs"
+# Run ids are letters, digits and dashes: anything else (a ':' reaching into the store's other
+# keys) is simply not a run.
+_RUN_ID: Final = re.compile(r"[0-9A-Za-z_-]{1,64}")
+_ENCODER: Final = msgspec.json.Encoder()
+# Who is asking, once known (for `intake.refused`).
+CALLER: Final = web.RequestKey("caller", str)
+
+
+class Submit(Protocol):
+    """`producer.submit.submit_sync`, or a stand-in with its signature."""
+
+    def __call__(
+        self,
+        request: SyncRequest,
+        *,
+        settings: Settings,
+        store: RunStore,
+        limiter: SharedRateLimiter,
+        env: Mapping[str, str] | None = None,
+        now: float | None = None,
+    ) -> Awaitable[Expansion]: ...
+
+
+class Refusal(Exception):
+    """Answer with this status and a JSON error; `reason` is safe to show and log."""
+
+    def __init__(self, status: int, reason: str, *, headers: Mapping[str, str] | None = None):
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+        self.headers = dict(headers or {})
+
+
+def json_response(
+    payload: object, *, status: int = 200, headers: Mapping[str, str] | None = None
+) -> web.Response:
+    return web.Response(
+        body=_ENCODER.encode(payload),
+        status=status,
+        content_type="application/json",
+        headers=headers,
+    )
+
+
+class IntakeApi:
+    """The handlers, with what they need."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        store: RunStore,
+        limiter: SharedRateLimiter,
+        tokens: Mapping[str, str],
+        submit: Submit,
+        env: Mapping[str, str] | None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.limiter = limiter
+        self.tokens = dict(tokens)
+        self.submit = submit
+        self.env = env
+        self.lanes = Lanes(self._submit_one)
+
+    def caller(self, request: web.Request) -> str:
+        header = request.headers.get("Authorization")
+        caller = caller_for(header, self.tokens)
+        if caller is None:
+            reason = "missing bearer token" if not header else "unknown or malformed bearer token"
+            raise Refusal(401, reason, headers={"WWW-Authenticate": 'Bearer realm="intake"'})
+        return caller
+
+    async def post_sync_request(self, request: web.Request) -> web.Response:
+        caller = self.caller(request)
+        request[CALLER] = caller
+        sync_request = await self._read_request(request)
+        if sync_request.integration not in self.settings.integrations:
+            raise Refusal(404, f"unknown integration {sync_request.integration!r}")
+        expansion = await self._submit(sync_request)
+        run = await self.store.get_run(expansion.run_id)
+        log.info(
+            "intake.accepted",
+            caller=caller,
+            integration=sync_request.integration,
+            kind=sync_request.kind,
+            run_id=expansion.run_id,
+            # How many were named (None: the integration's whole scope); never the list.
+            employees=len(sync_request.employees) if sync_request.employees else None,
+            dry_run=sync_request.dry_run,
+            joined=expansion.joined,
+            enqueued=expansion.enqueued,
+        )
+        return json_response(
+            {
+                "run_id": expansion.run_id,
+                "status": run.status if run is not None else "queued",
+                "joined": expansion.joined,
+                "in_scope": expansion.in_scope,
+                "enqueued": expansion.enqueued,
+            },
+            status=202,
+            headers={"Location": f"{RUNS_PATH}/{expansion.run_id}"},
+        )
+
+    async def get_run(self, request: web.Request) -> web.Response:
+        request[CALLER] = self.caller(request)
+        run_id = request.match_info["run_id"]
+        run = await self.store.get_run(run_id) if _RUN_ID.fullmatch(run_id) else None
+        if run is None:
+            raise Refusal(404, "unknown run (or expired)")
+        return json_response(run_view(run))
+
+    async def _read_request(self, request: web.Request) -> SyncRequest:
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            raise Refusal(413, _too_large())
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise Refusal(413, _too_large()) from None
+        try:
+            return decode_sync_request(raw)
+        except BadBody as bad:
+            raise Refusal(400, str(bad)) from None
+
+    async def _submit_one(self, sync_request: SyncRequest) -> Expansion:
+        return await self.submit(
+            sync_request,
+            settings=self.settings,
+            store=self.store,
+            limiter=self.limiter,
+            env=self.env,
+        )
+
+    async def _submit(self, sync_request: SyncRequest) -> Expansion:
+        try:
+            return await self.lanes.submit(sync_request)
+        except RequestRefused as refused:
+            raise Refusal(422, str(refused)) from None
+        except (Retryable, Deferred) as busy:
+            delay = busy.delay
+            headers = {"Retry-After": str(max(1, math.ceil(delay)))} if delay else None
+            raise Refusal(503, busy.reason, headers=headers) from None
+        except SyncError as failed:
+            # The source refused us (bad credentials, an unexpected answer): not the caller's
+            # fault, and retrying will not help until someone fixes it.
+            raise Refusal(502, failed.reason) from None
+
+
+def _too_large() -> str:
+    return f"body: larger than {MAX_BODY_BYTES // 1024} KiB"
+
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def answer_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every refusal as JSON with one `intake.refused` event; a bug as a bare 500."""
+    try:
+        return await handler(request)
+    except Refusal as refusal:
+        status, reason, headers = refusal.status, refusal.reason, refusal.headers
+    except web.HTTPException as http:  # no such route, wrong method
+        status, reason = http.status, http.reason
+        headers = {name: value for name, value in http.headers.items() if name == "Allow"}
+    except aioredis.RedisError as error:
+        status, reason, headers = 503, "the run store (Redis) is not answering", {}
+        log.error("intake.redis_unavailable", error_type=type(error).__name__)
+    except Exception as error:
+        log.error("intake.crashed", error_type=type(error).__name__, route=request.path)
+        status, reason, headers = 500, "internal error", {}
+    log.warning(
+        "intake.refused",
+        caller=request.get(CALLER, "anonymous"),
+        method=request.method,
+        route=_route_of(request),
+        status=status,
+        reason=reason,
+    )
+    return json_response({"error": reason}, status=status, headers=headers)
+
+
+def _route_of(request: web.Request) -> str:
+    # The route's pattern, not the path: a path is caller input.
+    info = request.match_info.route.resource
+    return info.canonical if info is not None else "(no route)"
+
+
+def make_app(
+    *,
+    settings: Settings,
+    store: RunStore,
+    limiter: SharedRateLimiter,
+    tokens: Mapping[str, str],
+    submit: Submit = submit_sync,
+    env: Mapping[str, str] | None = None,
+) -> web.Application:
+    """The intake app. `tokens`: bearer token -> caller name (`config.intake_tokens`); `env`:
+    where the integrations' credentials are read (None: the process environment)."""
+    api = IntakeApi(
+        settings=settings, store=store, limiter=limiter, tokens=tokens, submit=submit, env=env
+    )
+    app = web.Application(middlewares=[answer_errors], client_max_size=MAX_BODY_BYTES)
+    app.router.add_post(SYNC_REQUESTS_PATH, api.post_sync_request)
+    app.router.add_get(RUNS_PATH + "/{run_id}", api.get_run)
+    return app
