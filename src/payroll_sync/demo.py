@@ -2,8 +2,8 @@
 
 Starts both simulators with a generated company, a Dramatiq worker in this process and an
 employee sync; prints the outcomes; changes a few employees in Simployer One and syncs again to
-show `updated` next to `unchanged`; then exports this year's absences. Uses Redis at REDIS_URL when it answers, else runs
-everything in this process (Dramatiq's StubBroker, fakeredis).
+show `updated` next to `unchanged`; then exports this year's absences. Uses Redis at REDIS_URL
+when it answers, else runs everything in this process (Dramatiq's StubBroker, fakeredis).
 """
 
 from __future__ import annotations
