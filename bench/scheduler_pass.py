@@ -1,0 +1,101 @@
+"""One scheduler pass when nothing is due, for 10, 100 and 1,000 scheduled integrations.
+
+    .venv/bin/python -m bench.scheduler_pass [--integrations 10 100 1000] [--passes 20]
+
+Writes a settings file with that many integrations (schedules of three times a day), runs a
+`Scheduler` against the real Redis under a prefix of its own (removed at the end) with a clock
+fixed between slots, and prints the median time of one `tick()`. Asserts nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime
+import logging
+import os
+import secrets
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import redis.asyncio as aioredis
+
+from payroll_sync.logs import configure_logging
+from payroll_sync.runs.store import delete_keys
+from payroll_sync.scheduler.process import Scheduler
+from payroll_sync.scheduler.state import ScheduleState
+from payroll_sync.scheduler.watch import SettingsWatcher
+from payroll_sync.schemas.messages import SyncRequest
+from payroll_sync.schemas.settings import Settings
+
+# A Tuesday, 10:00 Oslo time: between the 06:00, 12:00 and 18:00 slots.
+NOW = datetime.datetime(2026, 3, 10, 9, 0, tzinfo=datetime.UTC)
+
+
+def settings_text(count: int) -> str:
+    tables = []
+    for index in range(count):
+        tables.append(
+            f"""
+[integrations.company-{index}]
+simployer_url = "http://127.0.0.1:9/v1"
+simployer_token_env = "SIMPLOYER_TOKEN_{index}"
+payroll_url = "http://127.0.0.1:9/api"
+payroll_token_env = "PAYROLL_TOKEN_{index}"
+
+[integrations.company-{index}.schedule]
+enabled = true
+times = ["06:00", "12:00", "18:00"]
+"""
+        )
+    return "".join(tables)
+
+
+async def never(request: SyncRequest, settings: Settings) -> str:
+    raise AssertionError("nothing is due between slots")
+
+
+async def measure(redis: aioredis.Redis, count: int, passes: int, folder: Path) -> float:
+    path = folder / f"integrations-{count}.toml"
+    path.write_text(settings_text(count))
+    prefix = f"payroll-sync-bench-{secrets.token_hex(4)}"
+    scheduler = Scheduler(
+        watcher=SettingsWatcher(str(path)),
+        state=ScheduleState(redis, prefix=prefix),
+        submit=never,
+        clock=lambda: NOW,
+    )
+    try:
+        await scheduler.tick()  # the first pass records every schedule as seen on
+        timings = []
+        for _ in range(passes):
+            start = time.perf_counter()
+            await scheduler.tick()
+            timings.append(1000 * (time.perf_counter() - start))
+        return statistics.median(timings)
+    finally:
+        await delete_keys(redis, f"{prefix}:*")
+
+
+async def main(args: argparse.Namespace) -> None:
+    redis = aioredis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    print(f"{'integrations':>12} {'ms per pass':>12}")
+    try:
+        with tempfile.TemporaryDirectory() as folder:
+            for count in args.integrations:
+                median = await measure(redis, count, args.passes, Path(folder))
+                print(f"{count:>12} {median:>12.1f}")
+    finally:
+        await redis.aclose()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--integrations", type=int, nargs="+", default=[10, 100, 1000])
+    parser.add_argument("--passes", type=int, default=20)
+    with open(os.devnull, "w") as devnull:
+        # One `schedule.enabled` event per integration on the first pass: not the figure.
+        configure_logging(stream=devnull, level=logging.INFO)
+        asyncio.run(main(parser.parse_args()))
