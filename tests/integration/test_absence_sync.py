@@ -10,6 +10,7 @@ from typing import Any
 
 import msgspec
 import pytest
+import structlog
 
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.absence_codes import ABSENCE_CODES, KNOWN_CODES
@@ -322,3 +323,22 @@ async def test_the_producer_retries_its_bulk_reads(
     run = await stack.wait(expansion.run_id)
     assert run.counts["created"] > 0
     assert (await payroll_requests(sims))["by_status"].get("503", 0) > 0
+
+
+async def test_no_personal_data_reaches_the_log_events(
+    synced: tuple[RunningSimulators, Stack],
+) -> None:
+    sims, stack = synced
+    hr = await simployer_state(sims)
+    with structlog.testing.capture_logs() as events:
+        run, _ = await stack.sync(absences())
+    assert run.counts["created"] > 0
+    synced_events = [event for event in events if event["event"] == "record.synced"]
+    assert len(synced_events) == run.total, "one event per leave"
+    text = repr(events)
+    secrets = [row.description for row in hr.leave if row.description]
+    secrets += [row.name for row in hr.child] + [row.birthdate[:10] for row in hr.child]
+    secrets += [row.ssn for row in hr.employee if row.ssn]
+    assert secrets
+    leaked = [value for value in secrets if value in text]
+    assert leaked == []
