@@ -8,6 +8,7 @@ two. What it read is kept per employee as the run's snapshot; a worker that retr
 from __future__ import annotations
 
 import datetime
+from collections.abc import Sequence
 from typing import Protocol
 
 from payroll_sync.producer.enrol import Enqueue, Entry, Expansion, RunSpec, enrol_and_enqueue
@@ -47,24 +48,13 @@ async def expand_employee_sync(
         raise RequestRefused(f"kind {request.kind!r}: this expands employee syncs only")
     bundles = await hr.employee_bundles()
     departments = await hr.departments()
-    employees = [bundle.employee for bundle in bundles]
-    if request.employees:
-        missing = unknown_numbers(request.employees, employees)
-        if missing:
-            raise RequestRefused(
-                "employees: not found in Simployer One: " + ", ".join(sorted(missing))
-            )
-    selected = in_scope(
-        employees,
-        integration.scope,
+    selected = requested_employees(
+        request,
+        [bundle.employee for bundle in bundles],
+        integration=integration,
         departments=departments,
         today=today,
-        only=request.employees,
     )
-    if request.employees and not selected:
-        raise RequestRefused(
-            "employees: none of the listed employees is in this integration's scope"
-        )
     current = {row.emp_id: row for row in await payroll_api.list_employees()}
     by_id = {bundle.employee.id: bundle for bundle in bundles}
     entries: list[Entry] = []
@@ -92,6 +82,36 @@ async def expand_employee_sync(
         dry_run=request.dry_run,
     )
     return await enrol_and_enqueue(spec, entries, store=store, enqueue=enqueue, now=now)
+
+
+def requested_employees(
+    request: SyncRequest,
+    employees: Sequence[simployer.Employee],
+    *,
+    integration: Integration,
+    departments: Sequence[simployer.Department],
+    today: datetime.date,
+) -> list[simployer.Employee]:
+    """The in-scope employees the request asks for; `RequestRefused` naming unknown numbers,
+    or when none of the listed ones is in scope."""
+    if request.employees:
+        missing = unknown_numbers(request.employees, employees)
+        if missing:
+            raise RequestRefused(
+                "employees: not found in Simployer One: " + ", ".join(sorted(missing))
+            )
+    selected = in_scope(
+        employees,
+        integration.scope,
+        departments=departments,
+        today=today,
+        only=request.employees,
+    )
+    if request.employees and not selected:
+        raise RequestRefused(
+            "employees: none of the listed employees is in this integration's scope"
+        )
+    return selected
 
 
 def payroll_key(employee_number: str) -> str | None:

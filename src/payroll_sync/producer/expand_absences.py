@@ -13,8 +13,7 @@ from collections.abc import Collection, Mapping
 from typing import Protocol
 
 from payroll_sync.producer.enrol import Enqueue, Entry, Expansion, RunSpec, enrol_and_enqueue
-from payroll_sync.producer.expand import RequestRefused, payroll_key
-from payroll_sync.producer.scope import in_scope, unknown_numbers
+from payroll_sync.producer.expand import RequestRefused, payroll_key, requested_employees
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import AbsenceTask, Period, SyncRequest
@@ -100,24 +99,13 @@ async def expand_absence_sync(
     if request.kind != "absences" or request.period is None:
         raise RequestRefused("an absence sync needs kind 'absences' and a period")
     period = request.period
-    employees = await hr.employees()
-    if request.employees:
-        missing = unknown_numbers(request.employees, employees)
-        if missing:
-            raise RequestRefused(
-                "employees: not found in Simployer One: " + ", ".join(sorted(missing))
-            )
-    selected = in_scope(
-        employees,
-        integration.scope,
+    selected = requested_employees(
+        request,
+        await hr.employees(),
+        integration=integration,
         departments=await hr.departments(),
         today=today,
-        only=request.employees,
     )
-    if request.employees and not selected:
-        raise RequestRefused(
-            "employees: none of the listed employees is in this integration's scope"
-        )
     by_id = {employee.id: employee for employee in selected}
     leaves = [
         leave for leave in await hr.leaves(period.start, period.end) if leave.employee_id in by_id

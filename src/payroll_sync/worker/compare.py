@@ -43,12 +43,12 @@ _SEPARATORS: Final = re.compile(r"[\s.\-]")
 _ISO_DATE: Final = re.compile(r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T ].*)?", re.DOTALL)
 
 
-def _text(value: object) -> str:
+def plain_text(value: object) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _number(value: object) -> object:
-    raw = _text(value)
+def decimal_or_text(value: object) -> object:
+    raw = plain_text(value)
     try:
         number = Decimal(raw)
     except InvalidOperation:
@@ -57,12 +57,12 @@ def _number(value: object) -> object:
 
 
 def _two_decimals(value: object) -> object:
-    number = _number(value)
+    number = decimal_or_text(value)
     return number.quantize(CENT, ROUND_HALF_UP) if isinstance(number, Decimal) else number
 
 
-def _date(value: object) -> str:
-    raw = _text(value)
+def date_text(value: object) -> str:
+    raw = plain_text(value)
     if raw.startswith("0000-00-00"):  # how some date columns say "no date"
         return ""
     match = _ISO_DATE.fullmatch(raw)
@@ -75,24 +75,24 @@ def _date(value: object) -> str:
 
 
 def _caseless(value: object) -> str:
-    return _text(value).casefold()
+    return plain_text(value).casefold()
 
 
 def _code(value: object) -> str:
-    return _text(value).upper()
+    return plain_text(value).upper()
 
 
 def _compact(value: object) -> str:
-    return _SEPARATORS.sub("", _text(value)).upper()
+    return _SEPARATORS.sub("", plain_text(value)).upper()
 
 
 #: Attribute name (read and write Structs share them) -> normaliser; anything else is text.
 NORMALISERS: Final[dict[str, Callable[[object], object]]] = {
     **dict.fromkeys(PAYROLL_DECIMAL_FIELDS, _two_decimals),
-    "emp_id": _number,
-    "vacation_days": _number,
-    "primary_employment": _number,
-    "hidden": _number,
+    "emp_id": decimal_or_text,
+    "vacation_days": decimal_or_text,
+    "primary_employment": decimal_or_text,
+    "hidden": decimal_or_text,
     **dict.fromkeys(
         (
             "employee_date",
@@ -103,7 +103,7 @@ NORMALISERS: Final[dict[str, Callable[[object], object]]] = {
             "startdate",
             "enddate",
         ),
-        _date,
+        date_text,
     ),
     "email": _caseless,
     "email_copy": _caseless,
@@ -118,7 +118,7 @@ NORMALISERS: Final[dict[str, Callable[[object], object]]] = {
 
 def normalise(name: str, value: object) -> object:
     """The comparable form of one value of attribute `name` (write or read Struct)."""
-    return NORMALISERS.get(name, _text)(value)
+    return NORMALISERS.get(name, plain_text)(value)
 
 
 def _differs(target: msgspec.Struct, current: msgspec.Struct) -> list[str]:

@@ -34,6 +34,7 @@ import msgspec
 from payroll_sync.connectors.errors import Permanent
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.outcomes import FieldChange
+from payroll_sync.worker.compare import date_text, decimal_or_text, plain_text
 from payroll_sync.worker.mapping.absence_children import (
     UNKNOWN_CHILD,
     child_birthdate,
@@ -43,7 +44,7 @@ from payroll_sync.worker.mapping.absence_children import (
     find_child,
 )
 from payroll_sync.worker.mapping.absence_code import CodeChoice, choose_code, normalise_code
-from payroll_sync.worker.mapping.employee import ISO_DATE, calendar_date, text
+from payroll_sync.worker.mapping.employee import calendar_date, text
 from payroll_sync.worker.mapping.working_days import working_days
 
 __all__ = [
@@ -178,40 +179,19 @@ def withdrawal(existing: payroll.Absence) -> payroll.AbsenceWrite:
 # ---------------------------------------------------------------- comparing
 
 
-def _text(value: object) -> str:
-    return "" if value is None else str(value).strip()
-
-
-def _date(value: object) -> str:
-    raw = _text(value)
-    if raw.startswith("0000-00-00"):  # how some date columns say "no date"
-        return ""
-    match = ISO_DATE.fullmatch(raw)
-    if match is not None:
-        try:
-            return datetime.date.fromisoformat(match["date"]).isoformat()
-        except ValueError:
-            pass
-    return raw
-
-
 def _number(value: object) -> str:
-    raw = _text(value)
-    try:
-        number = Decimal(raw)
-    except InvalidOperation:
-        return raw  # not a number (or empty): compare the text
-    return _plain(number) if number.is_finite() else raw
+    number = decimal_or_text(value)
+    return _plain(number) if isinstance(number, Decimal) else str(number)
 
 
 def _code(value: object) -> str:
-    return normalise_code(_text(value))
+    return normalise_code(plain_text(value))
 
 
 _NORMALISERS: Final = {
-    "start_date": _date,
-    "end_date": _date,
-    "startdate_parental": _date,
+    "start_date": date_text,
+    "end_date": date_text,
+    "startdate_parental": date_text,
     "percent": _number,
     "number_of_days": _number,
     "child_id": _number,
@@ -222,7 +202,7 @@ _NORMALISERS: Final = {
 
 def normalise_absence_value(name: str, value: object) -> str:
     """The comparable text of one value of absence attribute `name` (write or read Struct)."""
-    return _NORMALISERS.get(name, _text)(value)
+    return _NORMALISERS.get(name, plain_text)(value)
 
 
 def absence_changes(target: payroll.AbsenceWrite, current: payroll.Absence) -> list[FieldChange]:
