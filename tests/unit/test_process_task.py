@@ -6,6 +6,7 @@ answers or raises, so no HTTP is spoken.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Final
@@ -124,6 +125,7 @@ def _stub(monkeypatch: pytest.MonkeyPatch, outcome: SyncResult | BaseException) 
 
     async def fake_run(task: EmployeeTask, ctx: WorkerContext) -> SyncResult:
         seen.append(task)
+        await asyncio.sleep(0.01)  # as a request would: lets two deliveries overlap
         if isinstance(outcome, BaseException):
             raise outcome
         return outcome
@@ -186,23 +188,51 @@ async def test_a_finished_record_is_stored_and_logged_once(
     )
 
 
-async def test_a_second_delivery_is_logged_as_a_duplicate_and_not_counted(
+async def test_a_second_delivery_of_a_finished_record_is_dropped_unrun(
     ctx: WorkerContext, send_again: SendAgain, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     task = await _start_run(ctx)
     await ctx.store.enrol(task.run_id, [(msgspec.structs.replace(task, employee_number="2"), None)])
     _stub(monkeypatch, SyncResult(outcome="created"))
     await _process(task, ctx, send_again)
-    _stub(monkeypatch, SyncResult(outcome="failed", reason="late"))
+    calls = _stub(monkeypatch, SyncResult(outcome="failed", reason="late"))
 
     with capture_logs() as logs:
-        await _process(task, ctx, send_again)
+        assert await _process(task, ctx, send_again) is None
 
+    assert calls == [], "neither system is read again"
     assert [o.outcome for o in await ctx.store.outcomes(task.run_id)] == ["created"]
     run = await ctx.store.get_run(task.run_id)
     assert run is not None
     assert (run.counts["created"], run.counts["failed"]) == (1, 0)
-    assert [entry["duplicate"] for entry in logs] == [True]
+    assert [entry["event"] for entry in logs] == ["record.already_finished"]
+
+
+async def test_two_deliveries_at_once_record_one_outcome(
+    ctx: WorkerContext, send_again: SendAgain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    task = await _start_run(ctx)
+    _stub(monkeypatch, SyncResult(outcome="created"))
+
+    with capture_logs() as logs:
+        await asyncio.gather(_process(task, ctx, send_again), _process(task, ctx, send_again))
+
+    assert [o.outcome for o in await ctx.store.outcomes(task.run_id)] == ["created"]
+    synced = [entry["duplicate"] for entry in logs if entry["event"] == "record.synced"]
+    assert sorted(synced) == [False, True]
+
+
+async def test_taking_up_a_record_says_when_it_should_next_be_heard_of(
+    ctx: WorkerContext, send_again: SendAgain, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    task = await _start_run(ctx)
+    _stub(monkeypatch, Deferred(30.0))
+
+    await _process(task, ctx, send_again, now=T0 + 10.0)
+
+    # Due again after the deferral's delay and some slack, not yet overdue before that.
+    assert await ctx.store.overdue(task.run_id, before=T0 + 10.0 + 30.0) == []
+    assert await ctx.store.overdue(task.run_id, before=T0 + 10.0 + 30.0 + 61.0) == [NUMBER]
 
 
 # ------------------------------------------------------------------ put back on the queue

@@ -16,6 +16,8 @@ Keys (P = prefix, R = run id):
   P:run:R:task               hash: key -> EmployeeTask or AbsenceTask (JSON), to retry it later
   P:run:R:snapshot           hash: key -> the producer's snapshot (JSON); expires
   P:run:R:absencetypes       the company's 24SevenOffice absence types, read once per run
+  P:run:R:due                hash: pending key -> when its message should next be handled
+                             (a key overdue in a run gone quiet has lost its message)
   P:active:I:K               the id of integration I's run of kind K in progress
   P:links:I                  hash: 24SevenOffice empId -> employment_id last written to
   P:last:I:K                 hash: key -> id of the run that holds the key's latest outcome
@@ -70,8 +72,8 @@ _TASK_DECODERS: Final[
 _ABSENCE_TYPES_DECODER: Final = msgspec.json.Decoder(list[AbsenceType])
 
 # Adds records to a run that is not done. KEYS: run, pending, name, task, snapshot, lastat.
-# ARGV: snapshot ttl, when the snapshots were read, then triples (key, task json, snapshot json
-# or ""). A record still pending only gets the newer snapshot (the latest data wins); one that
+# ARGV: snapshot ttl, when the snapshots were read, now, then triples (key, task json, snapshot
+# json or ""). A record still pending only gets the newer snapshot (the latest data wins); one that
 # already finished is taken back (its old outcome uncounted) and must be enqueued again; a new
 # one is added to the total. A snapshot read before the record's latest outcome was recorded
 # may miss what that run wrote: it is not kept (any older one goes too), and the record is
@@ -82,7 +84,7 @@ local status = redis.call('HGET', KEYS[1], 'status')
 if (not status) or status == 'done' then return {'done'} end
 local enqueue, stale = {}, {}
 local read_at = tonumber(ARGV[2])
-for i = 3, #ARGV, 3 do
+for i = 4, #ARGV, 3 do
   local emp, task, snap = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local last = tonumber(redis.call('HGET', KEYS[6], emp) or '-1')
   if snap ~= '' and last >= read_at then
@@ -100,6 +102,7 @@ for i = 3, #ARGV, 3 do
       redis.call('HINCRBY', KEYS[1], 'total', 1)
     end
     redis.call('HSET', KEYS[4], emp, task)
+    redis.call('HSET', KEYS[7], emp, ARGV[3])
     table.insert(enqueue, emp)
   end
 end
@@ -108,14 +111,17 @@ return {status, enqueue, stale}
 """
 
 # Records one final outcome. KEYS: run, pending, name, outcome, active, task, snapshot, last,
-# failures, lastat. ARGV: key, outcome name, outcome json, now, run id, seconds to keep a done run,
-# failure id. Only a pending record is recorded: a message delivered twice (a worker killed after
-# recording, before acknowledging) keeps the first outcome. Unless the run is a dry run, the
-# record's latest outcome moves to this run, and it joins or leaves the failures. When the last
-# one is in, the run is done: its snapshot (personal data, needed only by first attempts) goes
-# at once, the rest expires after the retention time. Returns 1 when recorded, 0 when ignored.
+# failures, lastat, due. ARGV: key, outcome name, outcome json, now, run id, seconds to keep a
+# done run, failure id. Only a pending record is recorded: a message delivered twice (a worker
+# killed after recording, before acknowledging) keeps the first outcome. Unless the run is a dry
+# run, the record's latest outcome moves to this run, and it joins or leaves the failures. When
+# the last one is in, the run is done: its snapshot (personal data, needed only by first
+# attempts) goes at once, the rest expires after the retention time. Returns 1 when recorded,
+# 0 when ignored.
 _RECORD: Final = """
 if redis.call('SREM', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('HDEL', KEYS[11], ARGV[1])
+redis.call('HSET', KEYS[1], 'active_at', ARGV[4])
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
 redis.call('HSET', KEYS[4], ARGV[1], ARGV[3])
 redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
@@ -134,11 +140,22 @@ end
 if redis.call('SCARD', KEYS[2]) == 0 then
   redis.call('HSET', KEYS[1], 'status', 'done', 'finished_at', ARGV[4])
   if redis.call('GET', KEYS[5]) == ARGV[5] then redis.call('DEL', KEYS[5]) end
-  redis.call('DEL', KEYS[7])
+  redis.call('DEL', KEYS[7], KEYS[11])
   for _, key in ipairs({KEYS[1], KEYS[3], KEYS[4], KEYS[6]}) do
     redis.call('EXPIRE', key, ARGV[6])
   end
 end
+return 1
+"""
+
+
+# A worker takes up a record's message. KEYS: run, pending, due. ARGV: key, now, due.
+# Returns 0 when the record is no longer pending (a copy of a message whose record finished:
+# drop it), else 1, noting when the record should next be heard of and that the run is alive.
+_BEGIN: Final = """
+if redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
+redis.call('HSET', KEYS[1], 'active_at', ARGV[2])
 return 1
 """
 
@@ -172,6 +189,7 @@ class RunStore:
         self._enrol = redis.register_script(_ENROL)
         self._record = redis.register_script(_RECORD)
         self._release = redis.register_script(_RELEASE)
+        self._begin = redis.register_script(_BEGIN)
 
     # ------------------------------------------------------------------ keys
 
@@ -195,7 +213,8 @@ class RunStore:
         return f"{self.prefix}:failures"
 
     def _run_keys(self, run_id: str) -> list[str]:
-        return [self._run_key(run_id, part) for part in ("", "pending", "name", "task", "snapshot")]
+        parts = ("", "pending", "name", "task", "snapshot")
+        return [self._run_key(run_id, part) for part in parts]
 
     # ------------------------------------------------------------------ runs
 
@@ -264,7 +283,7 @@ class RunStore:
             run = await self.get_run(run_id)
             return None if run is None or run.status == "done" else Enrolled(enqueue=[], stale=[])
         kind: SyncKind = "absences" if isinstance(entries[0][0], AbsenceTask) else "employees"
-        argv: list[str | int | float] = [SNAPSHOT_TTL_SECONDS, read_at]
+        argv: list[str | int | float] = [SNAPSHOT_TTL_SECONDS, read_at, time.time()]
         for task, snapshot in entries:
             argv += [
                 record_key(task),
@@ -272,7 +291,11 @@ class RunStore:
                 _ENCODER.encode(snapshot).decode() if snapshot is not None else "",
             ]
         integration = entries[0][0].integration
-        keys = [*self._run_keys(run_id), self._last_at_key(integration, kind)]
+        keys = [
+            *self._run_keys(run_id),
+            self._last_at_key(integration, kind),
+            self._run_key(run_id, "due"),
+        ]
         result = await self._enrol(keys=keys, args=argv)
         if _text(result[0]) == "done":
             return None
@@ -310,6 +333,7 @@ class RunStore:
             self._last_key(integration, kind),
             self._failures_key,
             self._last_at_key(integration, kind),
+            self._run_key(run_id, "due"),
         ]
         args: list[str | float] = [
             outcome.key,
@@ -341,6 +365,7 @@ class RunStore:
             started_at=float(fields.get("started_at", 0)),
             finished_at=float(fields.get("finished_at", 0)),
             error=fields.get("error", ""),
+            active_at=float(fields.get("active_at", 0)),
             period=fields.get("period", ""),
             codes=[code for code in fields.get("codes", "").split(",") if code],
         )
@@ -387,6 +412,40 @@ class RunStore:
     async def pending(self, run_id: str) -> list[str]:
         members = await self._redis.smembers(self._run_key(run_id, "pending"))
         return sorted((_text(member) for member in members), key=_numeric_first)
+
+    async def begin(self, run_id: str, key: str, *, now: float, due: float) -> bool:
+        """A worker takes up the record's message; False when the record already finished."""
+        keys = [
+            self._run_key(run_id),
+            self._run_key(run_id, "pending"),
+            self._run_key(run_id, "due"),
+        ]
+        return bool(await self._begin(keys=keys, args=[key, now, due]))
+
+    async def expect(self, run_id: str, key: str, *, due: float) -> None:
+        """The record's message is on its way again (a retry, a deferral, a requeue)."""
+        await self._redis.hset(self._run_key(run_id, "due"), key, due)
+
+    async def overdue(self, run_id: str, *, before: float) -> list[str]:
+        """Pending keys whose message should have been handled before `before`."""
+        keys = await self.pending(run_id)
+        if not keys:
+            return []
+        dues = await self._redis.hmget(self._run_key(run_id, "due"), keys)
+        return [key for key, due in zip(keys, dues, strict=True) if not due or float(due) < before]
+
+    async def unfinished_runs(self) -> list[Run]:
+        """Runs not done (the index covers the retention time)."""
+        ids = [_text(v) for v in await self._redis.zrange(f"{self.prefix}:runs", 0, -1)]
+        async with self._redis.pipeline(transaction=False) as pipe:
+            for run_id in ids:
+                pipe.hget(self._run_key(run_id), "status")
+            statuses = await pipe.execute()
+        open_ids = [
+            i for i, status in zip(ids, statuses, strict=True) if status and _text(status) != "done"
+        ]
+        runs = [await self.get_run(run_id) for run_id in open_ids]
+        return [run for run in runs if run is not None]
 
     async def task(self, run_id: str, key: str, kind: SyncKind = "employees") -> Task | None:
         raw = await self._redis.hget(self._run_key(run_id, "task"), key)

@@ -22,6 +22,7 @@ import contextlib
 import datetime
 import os
 import socket
+import time
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Final
@@ -32,7 +33,8 @@ import structlog
 from payroll_sync.connectors.errors import SyncError
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.producer.expand import RequestRefused
-from payroll_sync.producer.submit import submit_sync
+from payroll_sync.producer.submit import enqueue_tasks, submit_sync
+from payroll_sync.runs.recovery import recovery_loop
 from payroll_sync.runs.store import RunStore
 from payroll_sync.scheduler.requests import slot_requests
 from payroll_sync.scheduler.slots import MAX_LATE, Due, due_slots, first_run
@@ -254,6 +256,10 @@ async def run_scheduler(
             state=ScheduleState(redis, prefix=prefix),
             submit=make_submit(store, limiter),
         )
-        await scheduler.run(stop, interval=interval)
+        # The scheduler also watches for records whose message was lost (runs/recovery.py).
+        await asyncio.gather(
+            scheduler.run(stop, interval=interval),
+            recovery_loop(store, redis, enqueue=enqueue_tasks, stop=stop, clock=time.time),
+        )
     finally:
         await redis.aclose()

@@ -74,6 +74,8 @@ class Run(msgspec.Struct, kw_only=True):
     counts: dict[str, int] = msgspec.field(default_factory=dict)
     started_at: float = 0.0
     finished_at: float = 0.0
+    # When a worker last took up or finished one of its records (0: never).
+    active_at: float = 0.0
     # A run that could not be expanded (bad credentials, source unreachable) says why here.
     error: str = ""
     # Absence runs: the period and the codes exported ("" / [] = all the integration's codes).

@@ -16,7 +16,7 @@ import msgspec
 import structlog
 
 from payroll_sync.connectors.errors import ConfigError, Deferred, RateLimited, Retryable
-from payroll_sync.schemas.messages import AbsenceTask, EmployeeTask, SyncKind, Task
+from payroll_sync.schemas.messages import AbsenceTask, EmployeeTask, SyncKind, Task, record_key
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.worker.context import WorkerContext
@@ -34,6 +34,11 @@ TASK_DECODERS: Final[
     "absences": msgspec.json.Decoder(AbsenceTask),
 }
 TASK_ENCODER: Final = msgspec.json.Encoder()
+#: How long a record may take once a worker has taken it up (beyond the actor's time limit):
+#: after that, with nothing heard of it, its message counts as lost (see runs/recovery.py).
+PROCESSING_DEADLINE_SECONDS: Final = 15 * 60
+#: Beyond a retry's or deferral's delay, how late its message may be handled (a busy queue).
+REQUEUE_SLACK_SECONDS: Final = 60.0
 #: Seconds to wait after a 429 that did not say how long (no Retry-After).
 RATE_LIMITED_DEFAULT_WAIT: Final = 1.0
 
@@ -85,6 +90,21 @@ async def process_task(
         log.error("task.malformed", error=str(error))
         return None
     started = clock()
+    key = record_key(task)
+    if not await ctx.store.begin(
+        task.run_id, key, now=started, due=started + PROCESSING_DEADLINE_SECONDS
+    ):
+        # A copy of a message whose record already has its outcome (a requeue, a redelivery).
+        log.info(
+            "record.already_finished", integration=task.integration, run_id=task.run_id, key=key
+        )
+        return None
+
+    async def again(copy: Task, delay: float) -> None:
+        # Say when this record should next be heard of, so a lost message can be told apart.
+        await ctx.store.expect(task.run_id, key, due=clock() + delay + REQUEUE_SLACK_SECONDS)
+        await send_again(copy, delay)
+
     bound = log.bind(
         integration=task.integration,
         run_id=task.run_id,
@@ -97,7 +117,7 @@ async def process_task(
             _run_absence(task, ctx) if isinstance(task, AbsenceTask) else _run(task, ctx)
         )
     except Deferred as deferred:
-        await send_again(_again(task, started, next_attempt=False), deferred.delay)
+        await again(_again(task, started, next_attempt=False), deferred.delay)
         bound.info("record.deferred", delay_s=round(deferred.delay, 2))
         return None
     except Retryable as error:
@@ -106,7 +126,7 @@ async def process_task(
             wait = error.delay or RATE_LIMITED_DEFAULT_WAIT
             if error.api == "payroll":
                 await ctx.limiter.penalise(task.integration, wait)
-            await send_again(_again(task, started, next_attempt=False), wait)
+            await again(_again(task, started, next_attempt=False), wait)
             bound.info("record.deferred", delay_s=round(wait, 2), reason=error.reason)
             return None
         delay = retry_delay(
@@ -118,7 +138,7 @@ async def process_task(
             jitter=jitter(),
         )
         if delay is not None:
-            await send_again(_again(task, started, next_attempt=True), delay)
+            await again(_again(task, started, next_attempt=True), delay)
             bound.info("record.retrying", delay_s=round(delay, 2), reason=error.reason)
             return None
         hours = ctx.settings.worker.retry_for_hours
