@@ -11,7 +11,7 @@ from aiohttp import web
 
 from payroll_sync.dashboard import api, pages
 from payroll_sync.dashboard.guard import guard
-from payroll_sync.dashboard.session import new_secret
+from payroll_sync.dashboard.session import secret_for
 from payroll_sync.dashboard.state import DASHBOARD, Dashboard, template_environment
 from payroll_sync.producer.enrol import Enqueue
 from payroll_sync.runs.store import RunStore
@@ -41,8 +41,7 @@ def create_app(
         store=store,
         enqueue=enqueue,
         operator_token=operator_token,
-        # Per process: a restart invalidates every session.
-        secret=secret or new_secret(),
+        secret=secret or secret_for(operator_token),
         templates=template_environment(),
         clock=clock,
         login_delay=login_delay,

@@ -30,12 +30,12 @@ LOGIN_PATH: Final = "/login"
 CSRF_FIELD: Final = "csrf"
 
 
-def read_session(request: web.Request) -> Session | None:
+async def read_session(request: web.Request) -> Session | None:
     dashboard = dashboard_of(request)
     session = decode_session(
         request.cookies.get(COOKIE_NAME), dashboard.secret, now=dashboard.clock()
     )
-    if session is None or session.sid in dashboard.revoked:
+    if session is None or await dashboard.revoked(session.sid):
         return None
     return session
 
@@ -66,7 +66,7 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
             return api_unauthorized()
         return await handler(request)
 
-    session = read_session(request)
+    session = await read_session(request)
     if session is not None:
         request[SESSION] = session
     logged_in = session is not None and session.authenticated

@@ -134,7 +134,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 async def logout(request: web.Request) -> web.StreamResponse:
     session = request_session(request)
     if session is not None:
-        dashboard_of(request).revoke(session.sid, session.expires)
+        await dashboard_of(request).revoke(session.sid, session.expires)
     log.info("dashboard.logout")
     response = web.HTTPSeeOther(LOGIN_PATH)
     response.del_cookie(COOKIE_NAME, path="/")

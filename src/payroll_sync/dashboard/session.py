@@ -1,7 +1,7 @@
 """Signed session cookies, CSRF tokens and constant-time token checks. Pure (stdlib + msgspec).
 
-A session is a small JSON object signed with HMAC-SHA256 under a secret the dashboard process
-draws at start (so a restart logs everyone out). The cookie holds no personal data and not the
+A session is a small JSON object signed with HMAC-SHA256 under a key derived from the operator
+token (`secret_for`), so every dashboard process accepts it. The cookie holds no personal data and not the
 operator token: only a random session id, whether it is logged in, its CSRF token and expiry.
 Every form that changes something carries the session's CSRF token in a hidden field.
 """
@@ -33,6 +33,17 @@ class Session(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=T
 
 
 _DECODER: Final = msgspec.json.Decoder(Session)
+
+
+def secret_for(operator_token: str) -> bytes:
+    """The signing key of every dashboard process with this operator token.
+
+    Derived, not drawn: processes behind one address accept each other's sessions, a restart
+    keeps people logged in, and rotating the operator token ends every session.
+    """
+    return hmac.new(
+        operator_token.encode(), b"payroll-sync dashboard sessions v1", hashlib.sha256
+    ).digest()
 
 
 def new_secret() -> bytes:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -31,14 +31,14 @@ class Dashboard:
     clock: Callable[[], float] = time.time
     # Seconds a wrong login waits before it is answered: guessing the token stays slow.
     login_delay: float = 1.0
-    # Logged-out session ids -> when they would have expired (a signed cookie stays valid).
-    revoked: dict[str, float] = field(default_factory=dict)
 
-    def revoke(self, sid: str, expires: float) -> None:
-        now = self.clock()
-        for old in [key for key, until in self.revoked.items() if until <= now]:
-            del self.revoked[old]
-        self.revoked[sid] = expires
+    async def revoke(self, sid: str, expires: float) -> None:
+        """A logged-out session's signed cookie stays valid until it expires: remember it in
+        Redis until then, so every dashboard process refuses it."""
+        await self.store.set_flag(f"dashboard:revoked:{sid}", seconds=expires - self.clock() + 1)
+
+    async def revoked(self, sid: str) -> bool:
+        return await self.store.has_flag(f"dashboard:revoked:{sid}")
 
 
 DASHBOARD: Final = web.AppKey("dashboard", Dashboard)

@@ -551,6 +551,15 @@ class RunStore:
     async def set_employment_link(self, integration: str, emp_id: int, employment_id: str) -> None:
         await self._redis.hset(self._links_key(integration), str(emp_id), employment_id)
 
+    # ------------------------------------------------------------------ flags
+
+    async def set_flag(self, name: str, *, seconds: float) -> None:
+        """A named flag under the prefix that expires (e.g. a logged-out dashboard session)."""
+        await self._redis.set(f"{self.prefix}:flag:{name}", "1", ex=max(1, int(seconds)))
+
+    async def has_flag(self, name: str) -> bool:
+        return bool(await self._redis.exists(f"{self.prefix}:flag:{name}"))
+
     # ------------------------------------------------------------------ housekeeping
 
     async def delete_everything(self) -> int:
