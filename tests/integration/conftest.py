@@ -8,8 +8,11 @@ from typing import Any
 
 import aiohttp
 import pytest
+import redis.asyncio as aioredis
 
+from payroll_sync.runs.store import RunStore
 from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, SimulatorThread
+from tests.integration.sync_helpers import REDIS_URL, unique_prefix
 
 StartSimulators = Callable[..., RunningSimulators]
 
@@ -42,3 +45,13 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
 
 def bearer(token: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture
+async def store() -> AsyncIterator[RunStore]:
+    """A run store on the real Redis under a prefix of this test's own, emptied afterwards."""
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    run_store = RunStore(redis, prefix=unique_prefix())
+    yield run_store
+    await run_store.delete_everything()
+    await redis.aclose()

@@ -16,7 +16,6 @@ from urllib.parse import quote
 
 import msgspec
 import pytest
-import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 from stdnum.no import fodselsnummer
 
@@ -29,11 +28,9 @@ from tests.browser.dashboard_support import OPERATOR_TOKEN, Recorder, Seed, repa
 from tests.integration.conftest import StartSimulators, bearer
 from tests.integration.sync_helpers import (
     INTEGRATION,
-    REDIS_URL,
     patch_simployer,
     simployer_state,
     sync_stack,
-    unique_prefix,
 )
 
 pytestmark = pytest.mark.integration
@@ -48,15 +45,6 @@ PERSONAL_DIFF = [
     FieldChange(field="salary", old="41000.00", new=SALARY),
     FieldChange(field="lastname", old="Hansen", new="Berg"),
 ]
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[RunStore]:
-    redis = aioredis.Redis.from_url(REDIS_URL)
-    store = RunStore(redis, prefix=unique_prefix())
-    yield store
-    await store.delete_everything()
-    await redis.aclose()
 
 
 @pytest.fixture

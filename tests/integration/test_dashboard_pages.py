@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -55,15 +54,6 @@ ACTIONS = [
 ]
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[RunStore]:
-    redis = aioredis.Redis.from_url(REDIS_URL)
-    store = RunStore(redis, prefix=unique_prefix())
-    yield store
-    await store.delete_everything()
-    await redis.aclose()
 
 
 @pytest.fixture

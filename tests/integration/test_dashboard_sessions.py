@@ -2,31 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 
 from payroll_sync.dashboard.app import create_app
 from payroll_sync.dashboard.session import COOKIE_NAME
 from payroll_sync.runs.store import RunStore
 from tests.browser.dashboard_support import OPERATOR_TOKEN, Recorder, csrf_of
-from tests.integration.sync_helpers import REDIS_URL, unique_prefix
 
 pytestmark = pytest.mark.integration
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[RunStore]:
-    redis = aioredis.Redis.from_url(REDIS_URL)
-    store = RunStore(redis, prefix=unique_prefix())
-    yield store
-    await store.delete_everything()
-    await redis.aclose()
 
 
 async def _client(store: RunStore, token: str = OPERATOR_TOKEN) -> Client:

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 
 import aiohttp
 import pytest
-import redis.asyncio as aioredis
 
 from payroll_sync.config import credentials, integration
 from payroll_sync.connectors.clients import integration_clients
@@ -25,25 +24,14 @@ from payroll_sync.schemas.messages import EmployeeTask, SyncRequest, Task
 from payroll_sync.simulators.serve import RunningSimulators
 from tests.integration.sync_helpers import (
     INTEGRATION,
-    REDIS_URL,
     patch_simployer,
     payroll_requests,
     reset_payroll_requests,
     simployer_state,
     sync_stack,
-    unique_prefix,
 )
 
 pytestmark = pytest.mark.integration
-
-
-@pytest.fixture
-async def store() -> AsyncIterator[RunStore]:
-    redis = aioredis.Redis.from_url(REDIS_URL)
-    run_store = RunStore(redis, prefix=unique_prefix())
-    yield run_store
-    await run_store.delete_everything()
-    await redis.aclose()
 
 
 async def test_concurrent_requests_for_one_integration_start_one_run(store: RunStore) -> None:
