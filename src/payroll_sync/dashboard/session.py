@@ -1,8 +1,9 @@
 """Signed session cookies, CSRF tokens and constant-time token checks. Pure (stdlib + msgspec).
 
 A session is a small JSON object signed with HMAC-SHA256 under a key derived from the operator
-token (`secret_for`), so every dashboard process accepts it. The cookie holds no personal data and not the
-operator token: only a random session id, whether it is logged in, its CSRF token and expiry.
+token (`secret_for`), so every dashboard process accepts it. The cookie holds no personal data
+and not the operator token: only a random session id, whether it is logged in, its CSRF token
+and expiry.
 Every form that changes something carries the session's CSRF token in a hidden field.
 """
 
