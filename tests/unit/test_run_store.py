@@ -11,10 +11,8 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Final
 
-import fakeredis
 import pytest
 import redis.asyncio as aioredis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from payroll_sync.runs.store import (
     RUN_RETENTION_SECONDS,
@@ -27,29 +25,8 @@ from payroll_sync.schemas.messages import EmployeeTask
 from payroll_sync.schemas.outcomes import Outcome, RecordOutcome
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 
-REAL_REDIS_URL: Final = "redis://127.0.0.1:6379/0"
 INTEGRATION: Final = "acme"
 NOW: Final = 1_750_000_000.0
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("fakeredis"),
-        pytest.param("redis", marks=pytest.mark.integration),
-    ]
-)
-async def redis(request: pytest.FixtureRequest) -> AsyncIterator[aioredis.Redis]:
-    if request.param == "fakeredis":
-        client: aioredis.Redis = fakeredis.FakeAsyncRedis()
-    else:
-        client = aioredis.Redis.from_url(REAL_REDIS_URL)
-        try:
-            await client.ping()
-        except (RedisConnectionError, OSError):
-            await client.aclose()
-            pytest.skip(f"no Redis at {REAL_REDIS_URL}")
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture

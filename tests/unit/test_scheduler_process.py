@@ -16,7 +16,6 @@ from collections.abc import AsyncIterator, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-import fakeredis
 import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
@@ -32,7 +31,6 @@ from payroll_sync.scheduler.watch import SettingsWatcher
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
 
-REAL_REDIS_URL: Final = "redis://127.0.0.1:6379/0"
 TOKEN: Final = "tok-9f3a-very-secret"
 # Tuesday 2026-11-24, winter time (+01:00).
 TUESDAY_5AM: Final = datetime.datetime.fromisoformat("2026-11-24T05:00:00+01:00")
@@ -95,23 +93,6 @@ class Recorder:
 
     def kinds(self) -> list[str]:
         return [request.kind for request in self.requests]
-
-
-@pytest.fixture(
-    params=[pytest.param("fakeredis"), pytest.param("redis", marks=pytest.mark.integration)]
-)
-async def redis(request: pytest.FixtureRequest) -> AsyncIterator[aioredis.Redis]:
-    if request.param == "fakeredis":
-        client: aioredis.Redis = fakeredis.FakeAsyncRedis()
-    else:
-        client = aioredis.Redis.from_url(REAL_REDIS_URL)
-        try:
-            await client.ping()
-        except (RedisConnectionError, OSError):
-            await client.aclose()
-            pytest.skip(f"no Redis at {REAL_REDIS_URL}")
-    yield client
-    await client.aclose()
 
 
 @pytest.fixture
