@@ -19,9 +19,8 @@ from aiohttp import web
 
 from payroll_sync import config
 from payroll_sync.connectors.errors import ConfigError
-from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.intake import make_app
-from payroll_sync.producer.requests_actor import PRODUCER_MAX_RATE_WAIT
+from payroll_sync.producer.submit import producer_limiter
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.settings import Settings
 
@@ -82,9 +81,7 @@ async def run_intake(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> i
     try:
         await redis.ping()
         store = RunStore(redis, prefix=env.prefix)
-        limiter = SharedRateLimiter(
-            redis, key_prefix=f"{env.prefix}:ratelimit", max_wait=PRODUCER_MAX_RATE_WAIT
-        )
+        limiter = producer_limiter(redis, env.prefix)
         app = make_app(settings=settings, store=store, limiter=limiter, tokens=tokens)
         # No access log: our own intake.accepted / intake.refused events say who asked what.
         runner = web.AppRunner(app, access_log=None)

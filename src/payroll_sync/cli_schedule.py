@@ -18,7 +18,6 @@ from typing import Final, TextIO
 import msgspec
 
 from payroll_sync import config
-from payroll_sync.cli_sync import PRODUCER_MAX_RATE_WAIT
 from payroll_sync.logs import configure_logging
 from payroll_sync.scheduler.process import DEFAULT_INTERVAL, run_scheduler
 from payroll_sync.scheduler.slots import OSLO, next_fire_times, regular_slots
@@ -104,7 +103,6 @@ def run_scheduler_command(args: argparse.Namespace) -> int:
             prefix=env.prefix,
             interval=args.interval,
             stop=stop,
-            producer_max_rate_wait=PRODUCER_MAX_RATE_WAIT,
         )
 
     asyncio.run(main())

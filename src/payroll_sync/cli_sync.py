@@ -23,17 +23,14 @@ from payroll_sync import config
 from payroll_sync.cli_output import format_table
 from payroll_sync.connectors.clients import integration_clients
 from payroll_sync.connectors.errors import SyncError
-from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.producer.expand import RequestRefused
-from payroll_sync.producer.submit import submit_sync
+from payroll_sync.producer.submit import producer_limiter, submit_sync
 from payroll_sync.runs.public import run_with_records
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import OUTCOMES, RecordOutcome, Run
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
-# The producer may wait this long for the shared rate limit (it holds no worker thread).
-PRODUCER_MAX_RATE_WAIT: Final = 120.0
 POLL_SECONDS: Final = 0.5
 
 
@@ -166,9 +163,7 @@ async def run_sync(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int
     redis = aioredis.Redis.from_url(env.redis_url)
     try:
         store = RunStore(redis, prefix=env.prefix)
-        limiter = SharedRateLimiter(
-            redis, key_prefix=f"{env.prefix}:ratelimit", max_wait=PRODUCER_MAX_RATE_WAIT
-        )
+        limiter = producer_limiter(redis, env.prefix)
         expansion = await submit_sync(request, settings=settings, store=store, limiter=limiter)
         if not args.wait:
             note = " (joined the run in progress)" if expansion.joined else ""

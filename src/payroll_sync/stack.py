@@ -21,7 +21,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.producer.enrol import Expansion
-from payroll_sync.producer.submit import submit_sync
+from payroll_sync.producer.submit import producer_limiter, submit_sync
 from payroll_sync.runs.store import RunStore, delete_keys
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome, Run
@@ -137,7 +137,7 @@ async def local_stack(
 
     redis = new_client()
     store = RunStore(redis, prefix=prefix)
-    limiter = SharedRateLimiter(redis, key_prefix=f"{prefix}:ratelimit", max_wait=120.0)
+    limiter = producer_limiter(redis, prefix)
     # The worker's own client: connections belong to the event loop that uses them.
     actors.use_context(WorkerContext(settings=settings, redis=new_client(), prefix=prefix, env=env))
     worker = dramatiq.Worker(broker, worker_threads=worker_threads, worker_timeout=100)

@@ -19,12 +19,12 @@ from payroll_sync.producer.expand import RequestRefused
 from payroll_sync.producer.requests_actor import (
     ACTOR_OPTIONS,
     MAX_REQUEST_RETRIES,
-    PRODUCER_MAX_RATE_WAIT,
     REQUEST_QUEUE,
     encode_request,
     handle_sync_request,
     retry_when,
 )
+from payroll_sync.producer.submit import PRODUCER_MAX_RATE_WAIT
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import Period, SyncRequest
 from payroll_sync.schemas.settings import Integration, Settings

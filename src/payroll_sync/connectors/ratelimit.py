@@ -100,6 +100,11 @@ class SharedRateLimiter:
         self._acquire = redis.register_script(_ACQUIRE)
         self._penalise = redis.register_script(_PENALISE)
 
+    @classmethod
+    def for_deployment(cls, redis: Redis, prefix: str, *, max_wait: float) -> SharedRateLimiter:
+        """The limiter every process of the deployment under `prefix` shares."""
+        return cls(redis, key_prefix=f"{prefix}:ratelimit", max_wait=max_wait)
+
     def key(self, key: str) -> str:
         """The Redis key of a limit named `key`."""
         return f"{self._prefix}:{key}"

@@ -19,13 +19,11 @@ from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import AbsenceTask, Period, SyncRequest
 from payroll_sync.schemas.settings import Integration
 from payroll_sync.schemas.snapshots import AbsenceSnapshot
-from payroll_sync.worker.mapping.absence import choose_code
+from payroll_sync.worker.mapping.absence import REJECTED, choose_code
 
 #: Leaves in these states are exported; PENDING ones are reported as waiting.
 EXPORTED_STATUSES = frozenset({"APPROVED", "CONFIRMED"})
 WITHDRAWN_STATUSES = frozenset({"DENIED", "CANCELLED"})
-#: 24SevenOffice's `approved` for a rejected absence.
-REJECTED = "2"
 
 
 class HrSource(Protocol):

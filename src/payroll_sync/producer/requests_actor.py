@@ -18,19 +18,15 @@ import redis.asyncio as aioredis
 import structlog
 
 from payroll_sync.connectors.errors import Deferred, Retryable, SyncError
-from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.expand import RequestRefused
-from payroll_sync.producer.submit import submit_sync
+from payroll_sync.producer.submit import producer_limiter, submit_sync
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.worker.context import WorkerContext
 
 log = structlog.get_logger("payroll_sync.producer")
 
 REQUEST_QUEUE: Final = "requests"
-#: The producer may wait this long for the shared rate limit (as `payroll-sync sync` does): a
-#: request holds one worker thread, and the bulk read must not be deferred half-way.
-PRODUCER_MAX_RATE_WAIT: Final = 120.0
 #: A request whose source stays unavailable is given up after this many retries (~30 min).
 MAX_REQUEST_RETRIES: Final = 12
 
@@ -92,9 +88,7 @@ async def handle_sync_request(
         log.error("request.malformed", error=str(error))
         return None
     bound = log.bind(integration=request.integration, kind=request.kind, trigger=request.trigger)
-    limiter = SharedRateLimiter(
-        ctx.redis, key_prefix=f"{ctx.store.prefix}:ratelimit", max_wait=PRODUCER_MAX_RATE_WAIT
-    )
+    limiter = producer_limiter(ctx.redis, ctx.store.prefix)
     try:
         expansion = await submit(request, settings=ctx.settings, store=ctx.store, limiter=limiter)
     except RequestRefused as refused:

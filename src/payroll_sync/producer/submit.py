@@ -13,6 +13,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 import aiohttp
+import redis.asyncio as aioredis
 import structlog
 
 from payroll_sync.config import credentials, integration
@@ -27,12 +28,20 @@ from payroll_sync.schemas.messages import EmployeeTask, SyncRequest, Task
 from payroll_sync.schemas.settings import Settings
 
 OSLO: Final = ZoneInfo("Europe/Oslo")
+#: The producer may wait this long for the shared rate limit: its bulk read must not be deferred
+#: half-way (on the `requests` queue it holds one worker thread meanwhile).
+PRODUCER_MAX_RATE_WAIT: Final = 120.0
 #: The producer's bulk reads are retried this often on network errors and 5xx, waiting at most
 #: BULK_READ_MAX_DELAY seconds in between, before the request fails with the last reason.
 BULK_READ_ATTEMPTS: Final = 5
 BULK_READ_MAX_DELAY: Final = 10.0
 
 log = structlog.get_logger("payroll_sync.producer")
+
+
+def producer_limiter(redis: aioredis.Redis, prefix: str) -> SharedRateLimiter:
+    """The shared rate limiter as every producer (CLI, scheduler, intake, queue) uses it."""
+    return SharedRateLimiter.for_deployment(redis, prefix, max_wait=PRODUCER_MAX_RATE_WAIT)
 
 
 def oslo_today(now: float) -> datetime.date:

@@ -33,7 +33,7 @@ import structlog
 from payroll_sync.connectors.errors import SyncError
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.producer.expand import RequestRefused
-from payroll_sync.producer.submit import enqueue_tasks, submit_sync
+from payroll_sync.producer.submit import enqueue_tasks, producer_limiter, submit_sync
 from payroll_sync.runs.recovery import recovery_loop
 from payroll_sync.runs.store import RunStore
 from payroll_sync.scheduler.requests import slot_requests
@@ -240,7 +240,6 @@ async def run_scheduler(
     prefix: str,
     interval: float,
     stop: asyncio.Event,
-    producer_max_rate_wait: float,
 ) -> None:
     """The production wiring: settings file, Redis, `submit_sync`; runs until `stop`."""
     watcher = SettingsWatcher(config_path)
@@ -248,9 +247,7 @@ async def run_scheduler(
     try:
         await redis.ping()
         store = RunStore(redis, prefix=prefix)
-        limiter = SharedRateLimiter(
-            redis, key_prefix=f"{prefix}:ratelimit", max_wait=producer_max_rate_wait
-        )
+        limiter = producer_limiter(redis, prefix)
         scheduler = Scheduler(
             watcher=watcher,
             state=ScheduleState(redis, prefix=prefix),

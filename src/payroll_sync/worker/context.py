@@ -30,10 +30,8 @@ class WorkerContext:
         self.settings = settings
         self.redis = redis
         self.store = RunStore(redis, prefix=prefix)
-        self.limiter = SharedRateLimiter(
-            redis,
-            key_prefix=f"{prefix}:ratelimit",
-            max_wait=settings.worker.max_rate_wait_seconds,
+        self.limiter = SharedRateLimiter.for_deployment(
+            redis, prefix, max_wait=settings.worker.max_rate_wait_seconds
         )
         self._env = env
         self._timeout = aiohttp.ClientTimeout(total=settings.worker.request_timeout_seconds)

@@ -18,7 +18,6 @@ from payroll_sync.connectors.errors import Permanent, RecordSkipped
 from payroll_sync.producer.expand import payroll_key
 from payroll_sync.producer.expand_absences import (
     EXPORTED_STATUSES,
-    REJECTED,
     WITHDRAWN_STATUSES,
 )
 from payroll_sync.schemas import payroll, simployer
@@ -27,6 +26,7 @@ from payroll_sync.schemas.outcomes import FieldChange
 from payroll_sync.schemas.payroll import AbsenceWrite, ChildWrite
 from payroll_sync.schemas.snapshots import AbsenceSnapshot
 from payroll_sync.worker.mapping.absence import (
+    REJECTED,
     UNKNOWN_CHILD,
     absence_changes,
     child_birthdate,
