@@ -19,6 +19,7 @@ from payroll_sync.connectors.errors import ConfigError, Deferred, RateLimited, R
 from payroll_sync.schemas.messages import AbsenceTask, EmployeeTask, SyncKind, Task, record_key
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
+from payroll_sync.worker.absence_runner import run_absence_task
 from payroll_sync.worker.context import WorkerContext
 from payroll_sync.worker.result import SyncResult
 from payroll_sync.worker.retry_policy import retry_delay
@@ -114,7 +115,7 @@ async def process_task(
     )
     try:
         result = await (
-            _run_absence(task, ctx) if isinstance(task, AbsenceTask) else _run(task, ctx)
+            run_absence_task(task, ctx) if isinstance(task, AbsenceTask) else _run(task, ctx)
         )
     except Deferred as deferred:
         await again(_again(task, started, next_attempt=False), deferred.delay)
@@ -197,12 +198,6 @@ async def _run(task: EmployeeTask, ctx: WorkerContext) -> SyncResult:
         payroll_api=clients.payroll,
         links=StoreLinks(ctx, task.integration),
     )
-
-
-async def _run_absence(task: AbsenceTask, ctx: WorkerContext) -> SyncResult:
-    from payroll_sync.worker.absence_runner import run_absence_task
-
-    return await run_absence_task(task, ctx)
 
 
 def _again(task: T, started: float, *, next_attempt: bool) -> T:
