@@ -1,0 +1,132 @@
+"""The golden sync: an employee sync, then an absence sync, of a generated company of 500.
+
+`capture()` runs both syncs against the simulators and returns what a person would check: each
+record's outcome, and the 24SevenOffice state afterwards. Ids the simulator picks (employment
+ids, serial numbers, child ids) and its clock (`lastChanged`, `requestDate`) are left out, and
+every date is written as days from the day the company was generated, so the capture made on one
+day compares with a run on another. `numberOfDays` is left out for the same reason: it counts
+weekdays and holidays, which move with the calendar (the mapping's own tests pin it).
+
+`tests/integration/golden/sync_500.json` was captured with the code as it was before the client
+read the published API (issue 11): `python -m tests.integration.golden_sync` writes it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import re
+import sys
+from pathlib import Path
+from typing import Any
+
+import msgspec
+
+from payroll_sync.schemas.messages import Period, SyncRequest
+from payroll_sync.schemas.outcomes import RecordOutcome
+from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, SimulatorThread
+from tests.integration.sync_helpers import INTEGRATION, sync_stack
+
+EMPLOYEES = 500
+SEED = 1
+GOLDEN = Path(__file__).parent / "golden" / "sync_500.json"
+# Every generated leave lies within these days of the generation day.
+PERIOD_DAYS = (-400, 400)
+_DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(.*)$")
+# Chosen by the simulator, not by the sync: different on every run.
+_VOLATILE = frozenset(
+    {
+        "employment_id",
+        "serialNo",
+        "childId",
+        "permisjonId",
+        "lastChanged",
+        "requestDate",
+        "numberOfDays",
+    }
+)
+
+
+def options(**more: Any) -> SimulatorOptions:
+    return SimulatorOptions(
+        employees=EMPLOYEES,
+        seed=SEED,
+        rate_limit_per_second=0,
+        simployer_rate_limit_per_second=0,
+        **more,
+    )
+
+
+def _relative(value: object, day0: datetime.date) -> object:
+    if isinstance(value, str) and (match := _DATE.match(value)):
+        try:
+            day = datetime.date.fromisoformat(match[1])
+        except ValueError:
+            return value
+        return f"day{(day - day0).days:+d}{match[2]}"
+    if isinstance(value, dict):
+        return {k: _relative(v, day0) for k, v in sorted(value.items()) if k not in _VOLATILE}
+    if isinstance(value, list):
+        return [_relative(v, day0) for v in value]
+    return value
+
+
+def _outcomes(outcomes: list[RecordOutcome]) -> dict[str, list[object]]:
+    return {
+        item.key: [item.outcome, item.field, item.reason, sorted(item.changed)]
+        for item in sorted(outcomes, key=lambda o: o.key)
+    }
+
+
+def _state(raw: dict[str, Any], day0: datetime.date) -> dict[str, Any]:
+    """The payroll company, ordered by what identifies a row to a person, not by its id."""
+    children = {row["childId"]: (row["firstname"], row["birthdate"]) for row in raw["child"]}
+    absences = []
+    for row in raw["absence"]:
+        child = children.get(row.get("childId", ""))
+        absences.append({**row, "child": list(child) if child else None})
+    state = {
+        "employee": sorted(raw["employee"], key=lambda r: int(r["empId"])),
+        "employment": sorted(raw["employment"], key=lambda r: (int(r["empId"]), r["startdate"])),
+        "absence": sorted(absences, key=lambda r: (r["externalId"], int(r["empId"]))),
+        "child": sorted(raw["child"], key=lambda r: (int(r["empId"]), r["firstname"])),
+    }
+    return {name: _relative(rows, day0) for name, rows in state.items()}
+
+
+async def run_both(sims: RunningSimulators) -> dict[str, Any]:
+    from tests.integration.sync_helpers import _admin  # the admin route, raw
+
+    day0 = datetime.date.today()
+    period = Period(
+        start=day0 + datetime.timedelta(days=PERIOD_DAYS[0]),
+        end=day0 + datetime.timedelta(days=PERIOD_DAYS[1]),
+    )
+    async with sync_stack(sims) as stack:
+        run, employees = await stack.sync(SyncRequest(integration=INTEGRATION))
+        assert run.status == "done"
+        run, leaves = await stack.sync(
+            SyncRequest(integration=INTEGRATION, kind="absences", period=period)
+        )
+        assert run.status == "done"
+    raw = msgspec.json.decode(await _admin("GET", f"{sims.payroll_admin}/state"))
+    return {
+        "employees": _outcomes(employees),
+        "absences": _outcomes(leaves),
+        "payroll": _state(raw, day0),
+    }
+
+
+def capture(**more: Any) -> dict[str, Any]:
+    with SimulatorThread(options(**more)) as sims:
+        return asyncio.run(run_both(sims))
+
+
+def main() -> None:
+    GOLDEN.parent.mkdir(exist_ok=True)
+    GOLDEN.write_bytes(msgspec.json.format(msgspec.json.encode(capture()), indent=1) + b"\n")
+    sys.stdout.write(f"wrote {GOLDEN}\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,40 @@
+"""The same company gives the same outcomes and the same 24SevenOffice state as the capture made
+before the client read the published APIs (see `golden_sync`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgspec
+import pytest
+
+from tests.integration.conftest import StartSimulators
+from tests.integration.golden_sync import GOLDEN, options, run_both
+
+pytestmark = pytest.mark.integration
+
+
+def _differences(want: Any, got: Any, path: str = "$") -> list[str]:
+    """Where two captures differ, as paths (the first few are enough to see what changed)."""
+    if isinstance(want, dict) and isinstance(got, dict):
+        out = [f"{path}.{k}: missing" for k in want if k not in got]
+        out += [f"{path}.{k}: unexpected" for k in got if k not in want]
+        for key in want.keys() & got.keys():
+            out += _differences(want[key], got[key], f"{path}.{key}")
+        return out
+    if isinstance(want, list) and isinstance(got, list) and len(want) == len(got):
+        return [
+            d
+            for i, (w, g) in enumerate(zip(want, got, strict=True))
+            for d in _differences(w, g, f"{path}[{i}]")
+        ]
+    return [] if want == got else [f"{path}: {want!r} != {got!r}"]
+
+
+async def test_published_api_gives_the_golden_outcomes_and_payroll_state(
+    start_simulators: StartSimulators,
+) -> None:
+    sims = start_simulators(**vars(options()))
+    got = msgspec.json.decode(msgspec.json.encode(await run_both(sims)))
+    want = msgspec.json.decode(GOLDEN.read_bytes())
+    assert _differences(want, got)[:20] == []
