@@ -19,34 +19,48 @@ SIMPLOYER_DEFAULT_LIMIT: Final = 20
 SIMPLOYER_RATE_LIMIT_PER_SECOND: Final = 25.0
 SIMPLOYER_RATE_LIMIT_BURST: Final = 50
 
-#: `relations[]=<name>` on a resource returns the rows of `target` whose `remote_field` equals
-#: this resource's `local_field`, under `relations.<name>`: (target, local_field, remote_field).
-SIMPLOYER_RELATIONS: Final[dict[str, dict[str, tuple[str, str, str]]]] = {
+#: How `relations=<name>` joins rows is not published. For each published relation name:
+#: (target table, this row's field, the target's field); the related rows are the target rows
+#: whose field equals this row's. A target of None is a resource the simulator does not hold
+#: (cost centres, emergency contacts, teams): the relation is accepted and comes back empty.
+#: We assume the narrowest join the names allow: an employee's `employment` and
+#: `compensation` relations hold only the row that `employmentId`/`compensationId` names, so
+#: the client reads all compensations from `/compensation` (SPEC: the salary rule needs all).
+SIMPLOYER_RELATIONS: Final[dict[str, dict[str, tuple[str | None, str, str]]]] = {
     "employee": {
-        "employment": ("employment", "id", "employeeId"),
-        "employmentType": ("employment-type", "employmentTypeId", "id"),
-        "compensation": ("compensation", "id", "employeeId"),
-        "department": ("department", "departmentId", "id"),
         "office": ("office", "officeId", "id"),
+        "costCenter": (None, "costCenterId", "id"),
+        "effectiveCostCenter": (None, "costCenterId", "id"),
         "child": ("child", "id", "employeeId"),
-        "leave": ("leave", "id", "employeeId"),
-        "manager": ("employee", "managerEmployeeId", "id"),
+        "department": ("department", "departmentId", "id"),
+        "emergencyContact": (None, "id", "employeeId"),
+        "employment": ("employment", "employmentId", "id"),
+        "employmentType": ("employment-type", "employmentTypeId", "id"),
+        "compensation": ("compensation", "compensationId", "id"),
+        "managerEmployee": ("employee", "managerEmployeeId", "id"),
+        "teamReference": (None, "id", "employeeId"),
     },
     "employment": {
+        "type": ("employment-type", "typeId", "id"),
         "employee": ("employee", "employeeId", "id"),
-        "employmentType": ("employment-type", "typeId", "id"),
     },
-    "compensation": {"employee": ("employee", "employeeId", "id")},
     "leave": {
+        "type": ("leave-type", "typeId", "id"),
         "employee": ("employee", "employeeId", "id"),
-        "leaveType": ("leave-type", "typeId", "id"),
-        "child": ("child", "childId", "id"),
     },
-    # The leave type's payroll code is modelled as its own resource, `leave-type-code`.
+    # The payroll code a customer sets on a leave type: rows {id, companyId, leaveTypeId, code}.
     "leave-type": {"leaveTypeCode": ("leave-type-code", "id", "leaveTypeId")},
-    "child": {"employee": ("employee", "employeeId", "id")},
-    "department": {"parent": ("department", "parentId", "id")},
-    "office": {"parent": ("office", "parentId", "id")},
+    "department": {
+        "costCenter": (None, "costCenterId", "id"),
+        "effectiveCostCenter": (None, "effectiveCostCenterId", "id"),
+    },
+}
+
+#: Filterable fields where the publisher lists fewer than all of a resource's fields.
+SIMPLOYER_FILTERABLE: Final[dict[str, frozenset[str]]] = {
+    "leave": frozenset(
+        {"id", "employeeId", "typeId", "status", "duration", "startDate", "endDate"}
+    ),
 }
 
 # ---------------------------------------------------------------- 24SevenOffice Lønn

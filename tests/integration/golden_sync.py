@@ -25,7 +25,7 @@ import msgspec
 from payroll_sync.schemas.messages import Period, SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, SimulatorThread
-from tests.integration.sync_helpers import INTEGRATION, sync_stack
+from tests.integration.sync_helpers import INTEGRATION, payroll_rows, sync_stack
 
 EMPLOYEES = 500
 SEED = 1
@@ -95,8 +95,6 @@ def _state(raw: dict[str, Any], day0: datetime.date) -> dict[str, Any]:
 
 
 async def run_both(sims: RunningSimulators) -> dict[str, Any]:
-    from tests.integration.sync_helpers import _admin  # the admin route, raw
-
     day0 = datetime.date.today()
     period = Period(
         start=day0 + datetime.timedelta(days=PERIOD_DAYS[0]),
@@ -109,7 +107,7 @@ async def run_both(sims: RunningSimulators) -> dict[str, Any]:
             SyncRequest(integration=INTEGRATION, kind="absences", period=period)
         )
         assert run.status == "done"
-    raw = msgspec.json.decode(await _admin("GET", f"{sims.payroll_admin}/state"))
+    raw = await payroll_rows(sims)
     return {
         "employees": _outcomes(employees),
         "absences": _outcomes(leaves),

@@ -11,8 +11,9 @@ from typing import Any
 import aiohttp
 import msgspec
 
-from payroll_sync.schemas import payroll, simployer
+from payroll_sync.schemas import payroll
 from payroll_sync.schemas.settings import Worker
+from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.serve import RunningSimulators
 from payroll_sync.stack import Stack, local_stack, simulator_settings
 
@@ -64,13 +65,25 @@ async def put_payroll_state(sims: RunningSimulators, state: payroll.Dataset) -> 
     await _admin("PUT", f"{sims.payroll_admin}/state", msgspec.to_builtins(state))
 
 
-async def simployer_state(sims: RunningSimulators) -> simployer.Dataset:
-    raw = await _admin("GET", f"{sims.simployer_admin}/state")
-    return msgspec.json.decode(raw, type=simployer.Dataset)
+async def simployer_state(sims: RunningSimulators) -> published.Company:
+    """The simulator's company as published rows (fields beyond them are dropped here)."""
+    return msgspec.json.decode(await simployer_rows(sims), type=published.Company)
 
 
-async def put_simployer_state(sims: RunningSimulators, state: simployer.Dataset) -> None:
+async def simployer_rows(sims: RunningSimulators) -> bytes:
+    """The simulator's company exactly as it holds it: `{resource: [rows]}`."""
+    return await _admin("GET", f"{sims.simployer_admin}/state")
+
+
+async def put_simployer_state(sims: RunningSimulators, state: object) -> None:
+    """Replace the company: a `published.Company`, or tables of rows in the API's format."""
     await _admin("PUT", f"{sims.simployer_admin}/state", msgspec.to_builtins(state))
+
+
+async def payroll_rows(sims: RunningSimulators) -> dict[str, Any]:
+    """The payroll simulator's company as plain JSON (what it stores, field for field)."""
+    rows: dict[str, Any] = msgspec.json.decode(await _admin("GET", f"{sims.payroll_admin}/state"))
+    return rows
 
 
 async def payroll_requests(sims: RunningSimulators, *, log: bool = False) -> dict[str, Any]:

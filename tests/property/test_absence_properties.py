@@ -126,7 +126,7 @@ def test_the_code_is_a_24sevenoffice_code_and_an_override_by_id_wins(
         overrides[name] = by_name
     if by_id is not None:
         overrides["lt-id"] = by_id
-    choice = choose_code(s.LeaveType(id="lt-id", name=name, kind="OFF_DUTY"), own, overrides)
+    choice = choose_code(s.LeaveType(id="lt-id", name=name), own, overrides)
     assert choice.code is None or choice.code in KNOWN_CODES
     assert (choice.code is None) == (choice.source is None)
     if by_id is not None:

@@ -30,13 +30,10 @@ def employees(draw: st.DrawFn) -> list[Employee]:
         Employee(
             id=f"e{i}",
             active=draw(st.booleans()),
-            company_id="c",
             employee_number=number,
             end_date=draw(end_dates),
             department_id=draw(st.one_of(st.none(), st.sampled_from(DEPARTMENT_IDS))),
             office_id=draw(st.one_of(st.none(), st.sampled_from(OFFICE_IDS))),
-            created="2020-01-01",
-            updated="2020-01-01",
         )
         for i, number in enumerate(chosen)
     ]

@@ -12,6 +12,7 @@ import fakeredis
 import msgspec
 import pytest
 
+from payroll_sync.connectors.simployer import Bundles, Unreadable
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.expand import RequestRefused, expand_employee_sync
 from payroll_sync.producer.scope import in_scope
@@ -21,7 +22,9 @@ from payroll_sync.schemas.messages import EmployeeTask, SyncRequest, Task
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.settings import Integration, Scope
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
+from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.generator import generate_company
+from tests.bundles import as_read, bundles_by_number
 
 TODAY: Final = datetime.date(2025, 6, 2)
 NOW: Final = 1_748_850_000.0
@@ -33,11 +36,10 @@ INTEGRATION: Final = Integration(
     payroll_url="http://127.0.0.1:9/payroll",
     payroll_token_env="ACME_PAYROLL_TOKEN",
 )
+EMPLOYEES: Final = as_read(COMPANY.dataset.employee, simployer.Employee)
+DEPARTMENTS: Final = as_read(COMPANY.dataset.department, simployer.Department)
 IN_SCOPE: Final = [
-    e.employee_number
-    for e in in_scope(
-        COMPANY.dataset.employee, Scope(), departments=COMPANY.dataset.department, today=TODAY
-    )
+    e.employee_number for e in in_scope(EMPLOYEES, Scope(), departments=DEPARTMENTS, today=TODAY)
 ]
 OUT_OF_SCOPE: Final = [
     e.employee_number for e in COMPANY.dataset.employee if e.employee_number not in IN_SCOPE
@@ -46,33 +48,18 @@ OUT_OF_SCOPE: Final = [
 IN_PAYROLL: Final = frozenset(IN_SCOPE[::3])
 
 
-def _bundles(data: simployer.Dataset) -> list[simployer.EmployeeBundle]:
-    employments = {row.id: row for row in data.employment}
-    types = {row.id: row for row in data.employment_type}
-    pay: dict[str, list[simployer.Compensation]] = {}
-    for row in data.compensation:
-        pay.setdefault(row.employee_id, []).append(row)
-    bundles = []
-    for employee in data.employee:
-        employment = employments.get(employee.employment_id or "")
-        bundles.append(
-            simployer.EmployeeBundle(
-                employee=employee,
-                employment=employment,
-                employment_type=types.get(employment.type_id) if employment else None,
-                compensations=pay.get(employee.id, []),
-            )
-        )
-    return bundles
+def _bundles(data: published.Company) -> list[simployer.EmployeeBundle]:
+    return list(bundles_by_number(data).values())
 
 
 class FakeHr:
     def __init__(self) -> None:
         self.bundles = _bundles(COMPANY.dataset)
-        self.department_list = list(COMPANY.dataset.department)
+        self.department_list = list(DEPARTMENTS)
+        self.unreadable: list[Unreadable] = []
 
-    async def employee_bundles(self) -> list[simployer.EmployeeBundle]:
-        return list(self.bundles)
+    async def employee_bundles(self) -> Bundles:
+        return Bundles(list(self.bundles), list(self.unreadable))
 
     async def departments(self) -> list[simployer.Department]:
         return list(self.department_list)

@@ -10,6 +10,7 @@ import fakeredis
 import msgspec
 import pytest
 
+from payroll_sync.connectors.simployer import Unreadable
 from payroll_sync.producer.expand import RequestRefused
 from payroll_sync.producer.expand_absences import belongs_in_run, expand_absence_sync
 from payroll_sync.runs.store import RunStore
@@ -28,14 +29,12 @@ INTEGRATION: Final = Integration(
     payroll_url="http://127.0.0.1:9/payroll",
     payroll_token_env="ACME_PAYROLL_TOKEN",
 )
-VACATION: Final = simployer.LeaveTypeWithCode(
-    type=simployer.LeaveType(id="t-vac", name="Vacation", kind="VACATION")
-)
+VACATION: Final = simployer.LeaveTypeWithCode(type=simployer.LeaveType(id="t-vac", name="Vacation"))
 SICK: Final = simployer.LeaveTypeWithCode(
-    type=simployer.LeaveType(id="t-sick", name="Self-certified sick leave", kind="SICK_LEAVE")
+    type=simployer.LeaveType(id="t-sick", name="Self-certified sick leave")
 )
 SABBATICAL: Final = simployer.LeaveTypeWithCode(
-    type=simployer.LeaveType(id="t-sab", name="Sabbatical", kind="OFF_DUTY")
+    type=simployer.LeaveType(id="t-sab", name="Sabbatical")
 )
 
 
@@ -43,10 +42,7 @@ def _employee(number: str, **fields: Any) -> simployer.Employee:
     values: dict[str, Any] = {
         "id": f"e{number}",
         "active": True,
-        "company_id": "c",
         "employee_number": number,
-        "created": "2024-01-01T00:00:00.000Z",
-        "updated": "2024-01-01T00:00:00.000Z",
     }
     values.update(fields)
     return simployer.Employee(**values)
@@ -94,22 +90,30 @@ class FakeHr:
             _employee("9", active=False, end_date="2020-01-01"),
         ]
         self.leave_calls: list[tuple[datetime.date, datetime.date]] = []
+        self.child_list: list[simployer.Child] = []
+        # Rows the client could not read, by resource.
+        self.unreadable: dict[str, list[Unreadable]] = {}
 
-    async def employees(self) -> list[simployer.Employee]:
-        return list(self.employee_list)
+    def _bad(self, resource: str) -> list[Unreadable]:
+        return list(self.unreadable.get(resource, []))
+
+    async def employees(self) -> tuple[list[simployer.Employee], list[Unreadable]]:
+        return list(self.employee_list), self._bad("employee")
 
     async def departments(self) -> list[simployer.Department]:
         return []
 
-    async def leaves(self, start: datetime.date, end: datetime.date) -> list[simployer.Leave]:
+    async def leaves(
+        self, start: datetime.date, end: datetime.date
+    ) -> tuple[list[simployer.Leave], list[Unreadable]]:
         self.leave_calls.append((start, end))
-        return list(LEAVES)
+        return list(LEAVES), self._bad("leave")
 
-    async def leave_types(self) -> list[simployer.LeaveTypeWithCode]:
-        return [VACATION, SICK, SABBATICAL]
+    async def leave_types(self) -> tuple[list[simployer.LeaveTypeWithCode], list[Unreadable]]:
+        return [VACATION, SICK, SABBATICAL], self._bad("leave-type")
 
-    async def children(self) -> list[simployer.Child]:
-        return []
+    async def children(self) -> tuple[list[simployer.Child], list[Unreadable]]:
+        return list(self.child_list), self._bad("child")
 
 
 class FakePayroll:
@@ -148,14 +152,18 @@ async def store() -> AsyncIterator[RunStore]:
 
 
 async def _expand(
-    store: RunStore, queue: Queue, payroll_api: FakePayroll | None = None, **request: Any
+    store: RunStore,
+    queue: Queue,
+    payroll_api: FakePayroll | None = None,
+    hr: FakeHr | None = None,
+    **request: Any,
 ) -> str:
     request.setdefault("period", PERIOD)
     integration = request.pop("integration", INTEGRATION)
     expansion = await expand_absence_sync(
         SyncRequest(integration="acme", kind="absences", **request),
         integration=integration,
-        hr=FakeHr(),
+        hr=hr or FakeHr(),
         payroll_api=payroll_api or FakePayroll(),
         store=store,
         enqueue=queue,
@@ -293,3 +301,71 @@ def test_belongs_in_run(
         )
         is expected
     )
+
+
+async def test_rows_that_cannot_be_read_get_a_task_that_reads_them_afresh(store: RunStore) -> None:
+    """A malformed leave, a leave of an unreadable type, and an unreadable employee's leave are
+    each in the run without a snapshot: the worker reads them itself and fails the one record,
+    naming the field; the rest of the run is as it would be."""
+    hr = FakeHr()
+    hr.employee_list = hr.employee_list[1:]  # employee 1's row is the broken one
+    hr.unreadable = {
+        "employee": [
+            Unreadable(
+                resource="employee",
+                row_id="e1",
+                field="bankAccount",
+                reason="Simployer One employee e1: field bankAccount is missing or invalid",
+                employee_id="e1",
+                employee_number="1",
+            )
+        ],
+        "leave": [
+            Unreadable(
+                resource="leave",
+                row_id="broken-leave",
+                field="startDate",
+                reason="Simployer One leave broken-leave: field startDate is missing or invalid",
+                employee_id="e2",
+            ),
+            # An employee outside the scope: not this run's.
+            Unreadable(resource="leave", row_id="x", field="status", reason="", employee_id="e9"),
+        ],
+        "leave-type": [Unreadable(resource="leave-type", row_id="t-sab", field="name", reason="")],
+    }
+    queue = Queue()
+    run_id = await _expand(store, queue, hr=hr)
+
+    tasks = {task.leave_id: task for task in queue.tasks}
+    assert "broken-leave" in tasks
+    assert "x" not in tasks
+    assert tasks["broken-leave"].employee_number == "2"
+    assert "sabbatical" in tasks  # of the unreadable type
+    assert {"in-june", "across-start"} <= set(tasks)  # employee 1's leaves: a stand-in
+    for leave_id in ("broken-leave", "sabbatical"):
+        assert await store.snapshot(run_id, leave_id, AbsenceSnapshot) is None
+    assert await store.snapshot(run_id, "in-june", AbsenceSnapshot) is not None
+
+
+async def test_the_snapshot_holds_the_employees_children(store: RunStore) -> None:
+    hr = FakeHr()
+    child = simployer.Child(id="k1", employee_id="e3", name="Ola", birthdate="2020-01-01")
+    hr.child_list = [child]
+    queue = Queue()
+    run_id = await _expand(store, queue, hr=hr)
+    snapshot = await store.snapshot(run_id, "sick", AbsenceSnapshot)
+    assert snapshot is not None
+    assert snapshot.children == [child]
+    other = await store.snapshot(run_id, "in-june", AbsenceSnapshot)
+    assert other is not None
+    assert other.children == []
+    # A child row of employee 3 that cannot be read: their leaves read children afresh.
+    hr.unreadable = {
+        "child": [
+            Unreadable(resource="child", row_id="k2", field="name", reason="", employee_id="e3")
+        ]
+    }
+    again = await _expand(store, Queue(), hr=hr, dry_run=True)
+    snapshot = await store.snapshot(again, "sick", AbsenceSnapshot)
+    assert snapshot is not None
+    assert snapshot.children is None

@@ -13,11 +13,14 @@ import pytest
 from stdnum import bic, iban
 from stdnum.no import fodselsnummer, kontonr
 
-from payroll_sync.schemas import simployer as s
+from payroll_sync.simulators import simployer_published as s
 from payroll_sync.simulators.generator import (
     BROKEN_KINDS,
     LEAVE_TYPE_NAMES,
     GeneratedCompany,
+    LeaveFacts,
+    company_rows,
+    day_of,
     generate_company,
 )
 
@@ -25,6 +28,8 @@ TODAY = datetime.date(2025, 6, 2)
 SICK_CHILD_TYPES = {"Care of sick child", "Childcare sickness days", "Care benefit sick child"}
 HEX24 = re.compile(r"[0-9a-f]{24}")
 ISO_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z")
+# A calendar date as Simployer One writes it: an instant with an offset or Z (APIS.md).
+ISO_DATE_INSTANT = re.compile(r"\d{4}-\d\d-\d\dT\d\d:00:00\.000(Z|\+00:00)")
 
 
 @pytest.fixture(scope="module", params=[1, 7, 2024])
@@ -34,7 +39,7 @@ def company(request: pytest.FixtureRequest) -> GeneratedCompany:
 
 
 def _day(text: str) -> datetime.date:
-    return datetime.date.fromisoformat(text[:10])
+    return day_of(text)
 
 
 def _code_and_reason(note: str | None) -> tuple[str, str | None]:
@@ -42,7 +47,7 @@ def _code_and_reason(note: str | None) -> tuple[str, str | None]:
     return code, reason if ":" in (note or "") else None
 
 
-def _current(ds: s.Dataset) -> dict[str, s.Employment]:
+def _current(ds: s.Company) -> dict[str, s.Employment]:
     """employeeNumber -> the employee's current employment."""
     by_id = {row.id: row for row in ds.employment}
     return {e.employee_number: by_id[e.employment_id or ""] for e in ds.employee}
@@ -66,7 +71,7 @@ def test_another_seed_or_day_gives_another_company() -> None:
 
 def test_the_dataset_round_trips_through_json(company: GeneratedCompany) -> None:
     ds = company.dataset
-    assert msgspec.json.decode(msgspec.json.encode(ds), type=s.Dataset) == ds
+    assert msgspec.json.decode(msgspec.json.encode(ds), type=s.Company) == ds
 
 
 @pytest.mark.parametrize("employees", [0, 1, 5, 19])
@@ -89,7 +94,7 @@ def test_bad_arguments_are_refused() -> None:
 def test_counts_ids_and_employee_numbers(company: GeneratedCompany) -> None:
     ds = company.dataset
     assert len(ds.employee) == 200
-    every_id = [row.id for name in s.RESOURCES for row in getattr(ds, name.replace("-", "_"))]
+    every_id = [row.id for name in s.TABLES for row in getattr(ds, name.replace("-", "_"))]
     assert len(every_id) == len(set(every_id))
     assert all(HEX24.fullmatch(i) for i in every_id)
     numbers = [e.employee_number for e in ds.employee]
@@ -106,7 +111,7 @@ def test_counts_ids_and_employee_numbers(company: GeneratedCompany) -> None:
 
 def test_every_reference_points_at_an_existing_row(company: GeneratedCompany) -> None:
     ds = company.dataset
-    ids = {name: {row.id for row in getattr(ds, name)} for name in s.Dataset.__struct_fields__}
+    ids = {name: {row.id for row in getattr(ds, name)} for name in s.Company.__struct_fields__}
     employees, children = ids["employee"], ids["child"]
     for e in ds.employee:
         assert e.employment_id in ids["employment"]
@@ -123,7 +128,6 @@ def test_every_reference_points_at_an_existing_row(company: GeneratedCompany) ->
     for leave in ds.leave:
         assert leave.employee_id in employees
         assert leave.type_id in ids["leave_type"]
-        assert leave.child_id is None or leave.child_id in children
     assert all(d.parent_id is None or d.parent_id in ids["department"] for d in ds.department)
     assert all(code.leave_type_id in ids["leave_type"] for code in ds.leave_type_code)
     # The current employment and compensation belong to the employee.
@@ -325,7 +329,8 @@ def test_leaves_cover_every_type_and_status(company: GeneratedCompany) -> None:
         "APPROVED",
         "CONFIRMED",
     }
-    grades = Counter(leave.grade_percentage for leave in ds.leave)
+    facts = [company.leave_facts.get(leave.id, LeaveFacts()) for leave in ds.leave]
+    grades = Counter(fact.grade_percentage for fact in facts)
     assert grades[50.0] > 0
     assert grades[None] + grades[100.0] > len(ds.leave) / 2
 
@@ -344,17 +349,47 @@ def test_leaves_lie_in_the_window_without_overlapping(company: GeneratedCompany)
         assert all(a[1] < b[0] for a, b in itertools.pairwise(mine))
 
 
-def test_sick_child_leaves_name_a_child_of_the_employee(company: GeneratedCompany) -> None:
+def test_sick_child_leaves_know_a_child_of_the_employee(company: GeneratedCompany) -> None:
     ds = company.dataset
     type_names = {t.id: t.name for t in ds.leave_type}
     children = {c.id: c for c in ds.child}
     for leave in ds.leave:
+        facts = company.leave_facts.get(leave.id, LeaveFacts())
         if type_names[leave.type_id] in SICK_CHILD_TYPES:
-            child = children[leave.child_id or ""]
+            child = children[facts.child_id or ""]
             assert child.employee_id == leave.employee_id
             assert _day(child.birthdate) < _day(leave.start_date)
         else:
-            assert leave.child_id is None
+            assert facts.child_id is None
+
+
+def test_rows_carry_every_published_field_and_leave_facts_only_when_asked(
+    company: GeneratedCompany,
+) -> None:
+    plain = company_rows(company)
+    for name, struct in s.TABLES.items():
+        published = {f.encode_name for f in msgspec.structs.fields(struct)}
+        rows: list[dict[str, object]] = plain[name]  # type: ignore[assignment]
+        assert rows, name
+        assert all(set(row) == published for row in rows), name
+    with_facts = company_rows(company, leave_facts=True)
+    leaves: list[dict[str, object]] = with_facts["leave"]  # type: ignore[assignment]
+    extra = [row for row in leaves if "childId" in row]
+    assert extra
+    assert len(extra) == len(company.leave_facts)
+
+
+def test_calendar_dates_are_instants_in_the_three_published_forms(
+    company: GeneratedCompany,
+) -> None:
+    """UTC midnight with Z or +00:00, or the Oslo midnight written in UTC: each reads back as
+    its Oslo date, which is what the client must do with them."""
+    dates = [row.start_date for row in company.dataset.employment]
+    dates += [row.effective_date for row in company.dataset.compensation]
+    assert all(ISO_DATE_INSTANT.fullmatch(text) for text in dates)
+    assert {text[-6:] == "+00:00" for text in dates} == {True, False}
+    # Some are Oslo midnights written in UTC: 22:00Z in summer, 23:00Z in winter.
+    assert any("T22:00" in text or "T23:00" in text for text in dates)
 
 
 # ------------------------------------------------------------------ deliberate breakage

@@ -29,9 +29,11 @@ from payroll_sync.worker.mapping.absence import (
     find_child,
     map_absence,
     normalise_code,
+    sick_child,
     withdrawal,
     working_days,
 )
+from tests.bundles import as_read
 
 replace = msgspec.structs.replace
 D = datetime.date
@@ -41,7 +43,7 @@ DESCRIPTION: Final = "Kneoperasjon etter skade, Kari 15108695088"
 
 
 def leave_type(name: str = "Vacation", id_: str = "lt1") -> s.LeaveType:
-    return s.LeaveType(id=id_, name=name, kind="OFF_DUTY")
+    return s.LeaveType(id=id_, name=name)
 
 
 def leave(**changes: Any) -> s.Leave:
@@ -50,7 +52,6 @@ def leave(**changes: Any) -> s.Leave:
         employee_id="e1",
         type_id="lt1",
         status="APPROVED",
-        duration="longer",
         start_date="2025-09-01T00:00:00.000Z",
         end_date="2025-09-12T00:00:00.000Z",
         description="Sommerferie",
@@ -172,7 +173,8 @@ def test_normalise_code() -> None:
 def test_the_simulators_leave_types_map_as_spec_says() -> None:
     company = generate_company(20, seed=3, today=D(2025, 6, 2)).dataset
     own = {row.leave_type_id: row.code for row in company.leave_type_code}
-    chosen = {t.name: choose_code(t, own.get(t.id), {})[:2] for t in company.leave_type}
+    types = as_read(company.leave_type, s.LeaveType)
+    chosen = {t.name: choose_code(t, own.get(t.id), {})[:2] for t in types}
     expected: dict[str, tuple[str | None, str | None]] = {
         row.leave_type: (row.code, "default_table") for row in ABSENCE_CODES
     }
@@ -236,13 +238,17 @@ def test_a_vacation_maps_to_every_field() -> None:
     )
 
 
-def test_dates_are_the_date_part_of_iso_date_times() -> None:
-    body = mapped(start_date="2025-09-01T23:00:00.000Z", end_date="2025-09-05T23:59:59Z")
+def test_dates_are_the_oslo_dates_of_the_instants() -> None:
+    """SPEC "Reading the two APIs": an Oslo midnight written in UTC is that Oslo day; UTC
+    midnights with Z or +00:00 are the same day."""
+    body = mapped(start_date="2025-08-31T22:00:00.000Z", end_date="2025-09-05T00:00:00.000+00:00")
     assert (body.start_date, body.end_date, body.number_of_days) == (
         "2025-09-01",
         "2025-09-05",
         "5",
     )
+    winter = mapped(start_date="2025-11-30T23:00:00.000Z", end_date="2025-12-01T00:00:00.000Z")
+    assert (winter.start_date, winter.end_date) == ("2025-12-01", "2025-12-01")
 
 
 def test_plain_dates_are_accepted() -> None:
@@ -312,15 +318,14 @@ def test_child_only_for_sick_child() -> None:
 
 
 @pytest.mark.parametrize("code", ["02", "16"])
-def test_a_sick_child_leave_without_a_child_fails(code: str) -> None:
+def test_a_sick_child_leave_without_a_known_child_leaves_the_child_alone(code: str) -> None:
+    """SPEC: exported without childId; not sending it keeps a child payroll staff picked."""
     for child_id in (None, "", "  "):
-        with pytest.raises(Permanent) as caught:
-            map_absence(leave(), emp_id=1, code=code, absence_type=TYPES[code], child_id=child_id)
-        assert caught.value.field == "childId"
-        assert caught.value.reason == (
-            "the child of this sick-child leave cannot be determined: "
-            "set the child on the leave in Simployer One"
+        body = map_absence(
+            leave(), emp_id=1, code=code, absence_type=TYPES[code], child_id=child_id
         )
+        assert body.child_id is None
+        assert "childId" not in msgspec.to_builtins(body)
 
 
 def test_external_id_is_the_leave_id_and_approved_is_1() -> None:
@@ -378,7 +383,6 @@ def test_no_reason_contains_the_description() -> None:
         ({"start_date": DESCRIPTION}, TYPES["04"]),
         ({"grade_percentage": 150.0}, TYPES["04"]),
         ({"grade_percentage": 50.0}, needs_comment),
-        ({}, TYPES["02"]),
     ]
     for changes, absence_type in cases:
         with pytest.raises(Permanent) as caught:
@@ -533,6 +537,23 @@ def test_withdrawal_rejects_and_keeps_everything_else(store: PayrollStore) -> No
 # ------------------------------------------------------------------ children
 
 
+def kid(id_: str, employee: str = "e1") -> s.Child:
+    return s.Child(id=id_, employee_id=employee, name=f"Barn {id_}", birthdate="2018-04-01")
+
+
+def test_the_sick_child_is_the_named_one_else_the_only_one() -> None:
+    """SPEC: the leave's childId when it carries one (not published), else the only child;
+    otherwise none, with a note saying why."""
+    one, two = kid("c1"), kid("c2")
+    assert sick_child(leave(), [one]) == (one, "")
+    assert sick_child(leave(child_id="c2"), [one, two]) == (two, "")
+    assert sick_child(leave(), [one, two]) == (None, "child not set: 2 children in Simployer One")
+    assert sick_child(leave(), []) == (None, "child not set: 0 children in Simployer One")
+    named_elsewhere = sick_child(leave(child_id="c9"), [one])
+    assert named_elsewhere[0] is None
+    assert named_elsewhere[1].startswith("child not set")
+
+
 def simployer_child(
     name: str = "Ola Nordmann", birthdate: str = "2018-04-01T00:00:00.000Z"
 ) -> s.Child:
@@ -600,12 +621,12 @@ def test_child_write() -> None:
     assert child_write(1001, simployer_child()) == payroll.ChildWrite(
         emp_id="1001", firstname="Ola", lastname="Nordmann", birthdate="2018-04-01"
     )
-    one_word = child_write(7, simployer_child("Nora", "2020-01-31T23:00:00.000Z"))
+    one_word = child_write(7, simployer_child("Nora", "2020-01-30T23:00:00.000Z"))
     assert (one_word.firstname, one_word.lastname, one_word.birthdate) == ("Nora", "", "2020-01-31")
 
 
 def test_child_birthdate_is_the_calendar_date() -> None:
-    assert child_birthdate(simployer_child(birthdate="2018-04-01T23:00:00.000Z")) == D(2018, 4, 1)
+    assert child_birthdate(simployer_child(birthdate="2018-03-31T22:00:00.000Z")) == D(2018, 4, 1)
 
 
 def test_a_child_that_cannot_be_written_fails_naming_the_field() -> None:

@@ -15,8 +15,10 @@ from payroll_sync.connectors.errors import Permanent, RecordSkipped, SyncError
 from payroll_sync.schemas import simployer as s
 from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite, InternationalIdWrite
 from payroll_sync.schemas.simployer import EmployeeBundle
+from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.generator import BROKEN_KINDS, generate_company
 from payroll_sync.worker.mapping.employee import MappedEmployee, map_employee
+from tests.bundles import bundles_by_number
 
 replace = msgspec.structs.replace
 
@@ -31,7 +33,6 @@ def _employee(**changes: Any) -> s.Employee:
     base = s.Employee(
         id="e1",
         active=True,
-        company_id="c1",
         employee_number="1001",
         first_name="Kari",
         last_name="Nordmann",
@@ -41,12 +42,10 @@ def _employee(**changes: Any) -> s.Employee:
         private_email="kari77@gmail.com",
         employment_id="m1",
         compensation_id="k2",
-        bank_account=s.BankAccount(bank="Danske Bank", number=ACCOUNT, country="NO"),
+        bank_account=s.BankAccount(number=ACCOUNT, country="NO"),
         home_address=s.HomeAddress(
             street="Storgata 1", postal_code="0150", city="OSLO", country="NO"
         ),
-        created="2020-01-01T08:00:00.000Z",
-        updated="2024-08-01T08:00:00.000Z",
     )
     return replace(base, **changes)
 
@@ -57,7 +56,6 @@ def _employment(**changes: Any) -> s.Employment:
         employee_id="e1",
         type_id="t1",
         start_date="2024-08-01T00:00:00.000Z",
-        terminated=False,
         rate=100.0,
         note="0111101",
     )
@@ -591,17 +589,8 @@ EXPECTED_BREAKAGE: Final[dict[str, tuple[type[SyncError], str]]] = {
 }
 
 
-def _bundles(dataset: s.Dataset) -> Iterator[EmployeeBundle]:
-    employments = {row.id: row for row in dataset.employment}
-    types = {row.id: row for row in dataset.employment_type}
-    for employee in dataset.employee:
-        employment = employments.get(employee.employment_id or "")
-        yield EmployeeBundle(
-            employee=employee,
-            employment=employment,
-            employment_type=types.get(employment.type_id) if employment else None,
-            compensations=[c for c in dataset.compensation if c.employee_id == employee.id],
-        )
+def _bundles(dataset: published.Company) -> Iterator[EmployeeBundle]:
+    yield from bundles_by_number(dataset).values()
 
 
 def _personal_values(employee: s.Employee) -> list[str]:

@@ -59,12 +59,9 @@ def _snapshot(number: str, *, last_name: str = "Hansen") -> EmployeeSnapshot:
     employee = simployer.Employee(
         id=f"id-{number}",
         active=True,
-        company_id="company",
         employee_number=number,
         first_name="Kari",
         last_name=last_name,
-        created="2024-01-01T00:00:00.000Z",
-        updated="2024-01-01T00:00:00.000Z",
     )
     return EmployeeSnapshot(bundle=simployer.EmployeeBundle(employee=employee), payroll=None)
 

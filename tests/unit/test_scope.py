@@ -18,7 +18,8 @@ from payroll_sync.producer.scope import (
 )
 from payroll_sync.schemas.settings import Scope
 from payroll_sync.schemas.simployer import Department, Employee, Office
-from payroll_sync.simulators.generator import generate_company
+from payroll_sync.simulators.generator import day_of, generate_company
+from tests.bundles import as_read
 
 TODAY = datetime.date(2025, 6, 2)
 
@@ -38,13 +39,10 @@ def _employee(
     return Employee(
         id=f"e{number}",
         active=active,
-        company_id="c1",
         employee_number=number,
         end_date=end,
         department_id=department,
         office_id=office,
-        created="2020-01-01T00:00:00.000Z",
-        updated="2020-01-01T00:00:00.000Z",
     )
 
 
@@ -231,40 +229,37 @@ def test_input_order_and_repeats_are_kept() -> None:
 
 
 def test_generated_company() -> None:
-    data = generate_company(200, seed=1, today=TODAY).dataset
-    employees = data.employee
-    everyone = in_scope(employees, Scope(), departments=data.department, today=TODAY)
+    company = generate_company(200, seed=1, today=TODAY).dataset
+    employees = as_read(company.employee, Employee)
+    departments = as_read(company.department, Department)
+    everyone = in_scope(employees, Scope(), departments=departments, today=TODAY)
 
     inactive = [e for e in employees if not e.active]
-    # An independent reading of the rule: the generator writes end dates as UTC midnights.
-    recent = [
-        e
-        for e in inactive
-        if e.end_date and (TODAY - datetime.date.fromisoformat(e.end_date[:10])).days <= 90
-    ]
+    # An independent reading of the rule, with the generator's own date reader.
+    recent = [e for e in inactive if e.end_date and (TODAY - day_of(e.end_date)).days <= 90]
     assert recent  # the data has both kinds
     assert len(recent) < len(inactive)
     assert _numbers(everyone) == _numbers([e for e in employees if e.active or e in recent])
 
     # A root department with sub-departments: its subtree, nothing else.
-    parents = {d.parent_id for d in data.department if d.parent_id is not None}
-    root = next(d.id for d in data.department if d.parent_id is None and d.id in parents)
-    tree = department_closure(data.department, [root])
+    parents = {d.parent_id for d in departments if d.parent_id is not None}
+    root = next(d.id for d in departments if d.parent_id is None and d.id in parents)
+    tree = department_closure(departments, [root])
     assert len(tree) > 1
     by_department = in_scope(
-        employees, Scope(departments=[root]), departments=data.department, today=TODAY
+        employees, Scope(departments=[root]), departments=departments, today=TODAY
     )
     assert by_department
     assert all(e.department_id in tree for e in by_department)
     assert _numbers(by_department) == _numbers([e for e in everyone if e.department_id in tree])
 
     # An office plus a test group plus an exclude.
-    office = data.office[0].id
+    office = company.office[0].id
     group = _numbers(everyone[:20])
     chosen = in_scope(
         employees,
         Scope(offices=[office], employees=group, exclude=group[:3]),
-        departments=data.department,
+        departments=departments,
         today=TODAY,
     )
     assert _numbers(chosen) == [e.employee_number for e in everyone[3:20] if e.office_id == office]

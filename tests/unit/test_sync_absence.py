@@ -25,15 +25,11 @@ EMPLOYEE_ID: Final = "emp-1"
 WRITES: Final = ("post_absence", "create_child")
 
 TYPES: Final = {
-    "t-vacation": simployer.LeaveType(id="t-vacation", name="Vacation", kind="VACATION"),
-    "t-sick": simployer.LeaveType(
-        id="t-sick", name="Sick leave (medical certificate)", kind="SICK_LEAVE"
-    ),
-    "t-child": simployer.LeaveType(id="t-child", name="Care of sick child", kind="CHILDCARE"),
-    "t-palliative": simployer.LeaveType(
-        id="t-palliative", name="Palliative care benefit", kind="OFF_DUTY"
-    ),
-    "t-sabbatical": simployer.LeaveType(id="t-sabbatical", name="Sabbatical", kind="OFF_DUTY"),
+    "t-vacation": simployer.LeaveType(id="t-vacation", name="Vacation"),
+    "t-sick": simployer.LeaveType(id="t-sick", name="Sick leave (medical certificate)"),
+    "t-child": simployer.LeaveType(id="t-child", name="Care of sick child"),
+    "t-palliative": simployer.LeaveType(id="t-palliative", name="Palliative care benefit"),
+    "t-sabbatical": simployer.LeaveType(id="t-sabbatical", name="Sabbatical"),
 }
 CHILD: Final = simployer.Child(
     id="c-1", employee_id=EMPLOYEE_ID, name="Ada Nordmann", birthdate="2019-04-02T00:00:00.000Z"
@@ -69,9 +65,9 @@ class FakeHr:
         found = TYPES.get(type_id)
         return None if found is None else simployer.LeaveTypeWithCode(type=found)
 
-    async def child(self, child_id: str) -> simployer.Child | None:
-        self.reads.append("child")
-        return self.children.get(child_id)
+    async def children_of(self, employee_id: str) -> list[simployer.Child]:
+        self.reads.append("children")
+        return [child for child in self.children.values() if child.employee_id == employee_id]
 
 
 class FakePayroll:
@@ -153,7 +149,7 @@ class World:
         snapshot = AbsenceSnapshot(
             leave=leave,
             leave_type=None if leave_type is None else simployer.LeaveTypeWithCode(type=leave_type),
-            child=self.hr.children.get(leave.child_id or ""),
+            children=[c for c in self.hr.children.values() if c.employee_id == leave.employee_id],
             existing=existing if existing is not None else self.exported(leave.id),
             in_payroll=in_payroll,
         )
@@ -379,10 +375,38 @@ async def test_an_existing_child_is_used(world: World) -> None:
     assert [name for name, _ in world.payroll.writes()] == ["post_absence"]
 
 
-async def test_a_sick_child_leave_without_a_child_fails(world: World) -> None:
+async def test_a_sick_child_leave_is_for_the_only_child(world: World) -> None:
+    """The published leave names no child: the employee's only child is the one."""
     result = await world.sync(_leave(type_id="t-child"))
+    assert (result.outcome, result.reason) == ("created", "")
+    (child,) = world.payroll.store.children_of(int(NUMBER))
+    assert [row.child_id for row in world.payroll.absences()] == [child.child_id]
+
+
+@pytest.mark.parametrize("fresh", [False, True])
+async def test_without_a_single_child_nothing_is_guessed(world: World, fresh: bool) -> None:
+    """The published leave names no child and the employee has two: a new absence cannot be
+    written (24SevenOffice makes childId mandatory for sick child), so the record fails with
+    SPEC's note; an absence that already has a child (picked in payroll) keeps it."""
+    twin = simployer.Child(
+        id="c-2", employee_id=EMPLOYEE_ID, name="Bo Nordmann", birthdate="2019-04-02"
+    )
+    world.hr.children[twin.id] = twin
+    leave = _leave(type_id="t-child")
+    result = await world.sync(leave, fresh=fresh)
     assert (result.outcome, result.field) == ("failed", "childId")
+    assert result.reason.startswith("child not set: 2 children in Simployer One")
     assert world.payroll.writes() == []
+    assert ("children" in world.hr.reads) is fresh
+
+    del world.hr.children[twin.id]
+    assert (await world.sync(leave, fresh=fresh)).outcome == "created"
+    world.hr.children[twin.id] = twin
+    edited = msgspec.structs.replace(leave, description="Omgangssyke")
+    again = await world.sync(edited, fresh=fresh)
+    assert (again.outcome, again.changed) == ("updated", ["comment"])
+    (absence,) = world.payroll.absences()
+    assert absence.child_id == world.payroll.store.children_of(int(NUMBER))[0].child_id
 
 
 def test_the_diff_of_a_created_absence_never_lists_empty_fields() -> None:

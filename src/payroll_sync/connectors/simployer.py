@@ -1,28 +1,26 @@
 """Simployer One (AlexisHR v1) client: paged lists, employee bundles, the scope's tree data.
 
-Rows arrive as JSON objects and are decoded into the Structs of `schemas.simployer`. A row
-that does not fit fails the whole call with a `Permanent` error naming the resource, the row's
-id and the field (never its value): silently dropping an employee would make them vanish from
-payroll sync without anyone noticing.
+It asks as the API publishes (`select` and `relations` comma-separated, `filters` as deepObject)
+and reads tolerantly: rows are decoded one by one into the Structs of `schemas.simployer`, which
+ignore every field the sync does not use. A row that lacks a field we use, or holds a malformed
+one, fails only the record it belongs to, naming resource, row id and field (never the value):
+bulk reads return such rows as `Unreadable` beside the good ones, single reads raise
+`Permanent`. Dropping a row silently would make an employee vanish from payroll sync unseen.
 """
 
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Final, TypeVar
+from typing import Final, NamedTuple, TypeVar
 from urllib.parse import quote
 
 import aiohttp
 import msgspec
 
 from payroll_sync.assumptions import SIMPLOYER_MAX_LIMIT
-from payroll_sync.connectors.errors import (
-    Permanent,
-    classify,
-    field_path,
-    unexpected_answer,
-)
+from payroll_sync.connectors.errors import Permanent, classify, unexpected_answer
 from payroll_sync.connectors.http import DEFAULT_TIMEOUT, Answer, BeforeRequest, send
 from payroll_sync.schemas import simployer
 from payroll_sync.schemas.simployer import EmployeeBundle, LeaveTypeWithCode
@@ -31,21 +29,54 @@ Row = dict[str, object]
 S = TypeVar("S", bound=simployer.Resource)
 T = TypeVar("T")
 
-#: What an employee bundle needs besides the employee (the employment type comes from the
-#: employment's `typeId`, so it is listed once rather than related per page).
-BUNDLE_RELATIONS: Final = ("employment", "compensation")
+#: Employee ids per `/compensation` request: 50 `filters[employeeId][$in][]` keep the URL near
+#: 3.5 kB, well inside the 8 kB request line common servers accept.
+COMPENSATION_BATCH: Final = 50
 
 
 class OneBody(msgspec.Struct, kw_only=True):
-    """`GET /v1/<resource>/<id>`."""
+    """`GET /v1/<resource>/<id>`. A relation holds a list of rows, or one row (the published
+    single leave type answers `relations.leaveTypeCode` as one object): `related` reads both."""
 
     status: str
     data: Row
-    relations: dict[str, list[Row]] = msgspec.field(default_factory=dict)
+    relations: dict[str, list[Row] | Row] = msgspec.field(default_factory=dict)
+
+    def related(self, name: str) -> list[Row]:
+        rows = self.relations.get(name, [])
+        return rows if isinstance(rows, list) else [rows]
+
+
+class Unreadable(msgspec.Struct, kw_only=True, frozen=True):
+    """A row the sync cannot read, and the field to fix (never a value).
+
+    `employee_id` is the employee the row belongs to, when the row says (its own id for an
+    employee row, `employeeId` for the others); `employee_number`, `department_id` and
+    `office_id` what an employee's row holds of them, when readable (the scope needs them).
+    """
+
+    resource: str
+    row_id: str
+    field: str
+    reason: str
+    employee_id: str = ""
+    employee_number: str = ""
+    department_id: str = ""
+    office_id: str = ""
+
+
+class Bundles(NamedTuple):
+    """The bulk read of employees: the readable bundles, and the employees the sync cannot read
+    (their own row, or their employment, its type or a compensation)."""
+
+    bundles: list[EmployeeBundle]
+    unreadable: list[Unreadable]
 
 
 _list_decoder = msgspec.json.Decoder(simployer.ListBody)
 _one_decoder = msgspec.json.Decoder(OneBody)
+_MISSING: Final = re.compile(r"missing required field `([^`]*)`(?: - at `\$\.?([^`]*)`)?")
+_AT: Final = re.compile(r"- at `\$\.?([^`]*)`")
 
 
 def _decode(decoder: msgspec.json.Decoder[T], body: bytes, what: str) -> T:
@@ -55,30 +86,81 @@ def _decode(decoder: msgspec.json.Decoder[T], body: bytes, what: str) -> T:
         raise unexpected_answer(exc, api="simployer", what=what) from None
 
 
-def decode_rows(resource: str, rows: Iterable[Row], struct: type[S]) -> list[S]:
-    """Rows as Structs; `Permanent` naming resource, row id and field for the first bad one."""
-    out: list[S] = []
+def failed_field(exc: msgspec.ValidationError) -> str:
+    """The API path of the field a row failed on (`bankAccount.number`), from msgspec's message,
+    whose other words may quote the value and are dropped."""
+    message = str(exc)
+    if missing := _MISSING.search(message):
+        return ".".join(part for part in (missing[2], missing[1]) if part)
+    at = _AT.search(message)
+    return at[1] if at and at[1] else "(row)"
+
+
+def _text(row: Row, name: str) -> str:
+    value = row.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def read_rows(
+    resource: str, rows: Iterable[Row], struct: type[S]
+) -> tuple[list[S], list[Unreadable]]:
+    """The rows that fit `struct`, and an `Unreadable` for each one that does not."""
+    good: list[S] = []
+    bad: list[Unreadable] = []
     for row in rows:
         try:
-            out.append(msgspec.convert(row, type=struct))
+            good.append(msgspec.convert(row, type=struct))
         except msgspec.ValidationError as exc:
-            name = field_path(exc).removeprefix("$").removeprefix(".") or "(row)"
-            row_id = row.get("id")
-            label = f"{resource} {row_id}" if isinstance(row_id, str) else resource
-            raise Permanent(
-                f"Simployer One {label}: field {name} is missing or invalid", field=name
-            ) from None
-    return out
+            name = failed_field(exc)
+            row_id = _text(row, "id")
+            label = f"{resource} {row_id}" if row_id else resource
+            own = resource == "employee"
+            bad.append(
+                Unreadable(
+                    resource=resource,
+                    row_id=row_id,
+                    field=name,
+                    reason=f"Simployer One {label}: field {name} is missing or invalid",
+                    employee_id=row_id if own else _text(row, "employeeId"),
+                    employee_number=_text(row, "employeeNumber") if own else "",
+                    department_id=_text(row, "departmentId") if own else "",
+                    office_id=_text(row, "officeId") if own else "",
+                )
+            )
+    return good, bad
 
 
-def _filter_params(filters: Mapping[str, str] | None) -> list[tuple[str, str]]:
-    """`{"active": "true", "updated[$gte]": "2024-..."}` -> `filters[active]=true`,
-    `filters[updated][$gte]=2024-...`."""
+def decode_rows(
+    resource: str, rows: Iterable[Row], struct: type[S], *, prefix: str = ""
+) -> list[S]:
+    """Rows as Structs; `Permanent` naming resource, row id and field for the first bad one.
+
+    `prefix` names the field as the record's mapping does (`employment.` for the employment of
+    an employee record)."""
+    good, bad = read_rows(resource, rows, struct)
+    if bad:
+        raise Permanent(bad[0].reason, field=prefix + bad[0].field)
+    return good
+
+
+def _filter_params(filters: Mapping[str, str | Sequence[str]] | None) -> list[tuple[str, str]]:
+    """`{"active": "true", "updated[$gte]": "2024-...", "employeeId[$in]": [a, b]}` ->
+    `filters[active]=true`, `filters[updated][$gte]=2024-...`,
+    `filters[employeeId][$in][]=a&filters[employeeId][$in][]=b`."""
     params = []
     for key, value in (filters or {}).items():
         field, bracket, rest = key.partition("[")
-        params.append((f"filters[{field}]{bracket}{rest}", value))
+        name = f"filters[{field}]{bracket}{rest}"
+        if isinstance(value, str):
+            params.append((name, value))
+        else:
+            params += [(f"{name}[]", item) for item in value]
     return params
+
+
+def _listed(names: Sequence[str]) -> str:
+    """A published array parameter: form style, not exploded (`relations=a,b`)."""
+    return ",".join(names)
 
 
 def _merge_relations(into: dict[str, list[Row]], more: Mapping[str, list[Row]]) -> None:
@@ -139,15 +221,17 @@ class SimployerClient:
         resource: str,
         *,
         relations: Sequence[str] = (),
-        filters: Mapping[str, str] | None = None,
+        filters: Mapping[str, str | Sequence[str]] | None = None,
     ) -> tuple[list[Row], dict[str, list[Row]]]:
         """Every row of `resource` (pages of the largest limit) and the asked relations' rows.
 
-        `filters` keys are field names, optionally with an operator: `"updated[$gte]"`.
+        `filters` keys are field names, optionally with an operator: `"updated[$gte]"`; a list
+        value is sent as `[]` items (`"employeeId[$in]": [...]`).
         """
         what = f"list {resource}"
         fixed = [("limit", str(SIMPLOYER_MAX_LIMIT))]
-        fixed += [("relations[]", name) for name in relations]
+        if relations:
+            fixed.append(("relations", _listed(relations)))
         fixed += _filter_params(filters)
         rows: list[Row] = []
         related: dict[str, list[Row]] = {}
@@ -162,28 +246,47 @@ class SimployerClient:
                 return rows, related
 
     async def employee_bundles(
-        self, *, filters: Mapping[str, str] | None = None
-    ) -> list[EmployeeBundle]:
-        """Every employee (matching `filters`) with current employment, its type and
-        compensations: one request for the types, then one per 100 employees."""
+        self, *, filters: Mapping[str, str | Sequence[str]] | None = None
+    ) -> Bundles:
+        """Every employee (matching `filters`) with current employment, its type and all
+        compensations: the types once, a page of employees with their current employment per
+        request, and every compensation of those employees from `/compensation` (an employee's
+        `compensation` relation may hold only the one `compensationId` names)."""
         type_rows, _ = await self.list_all("employment-type")
-        types = decode_rows("employment-type", type_rows, simployer.EmploymentType)
-        rows, related = await self.list_all("employee", relations=BUNDLE_RELATIONS, filters=filters)
-        return _bundles(
-            decode_rows("employee", rows, simployer.Employee),
-            decode_rows("employment", related.get("employment", []), simployer.Employment),
-            {t.id: t for t in types},
-            decode_rows("compensation", related.get("compensation", []), simployer.Compensation),
+        types, bad_types = read_rows("employment-type", type_rows, simployer.EmploymentType)
+        rows, related = await self.list_all("employee", relations=("employment",), filters=filters)
+        employees, unreadable = read_rows("employee", rows, simployer.Employee)
+        employments, bad_employments = read_rows(
+            "employment", related.get("employment", []), simployer.Employment
         )
+        compensations, bad_pay = read_rows(
+            "compensation",
+            await self._compensations([e.id for e in employees]),
+            simployer.Compensation,
+        )
+        bundles = _bundles(employees, employments, {t.id: t for t in types}, compensations)
+        broken = _broken_parts(bundles, bad_types, bad_employments, bad_pay)
+        good = [b for b in bundles if b.employee.id not in broken]
+        unreadable += [broken[b.employee.id] for b in bundles if b.employee.id in broken]
+        return Bundles(good, unreadable)
+
+    async def _compensations(self, employee_ids: Sequence[str]) -> list[Row]:
+        rows: list[Row] = []
+        for start in range(0, len(employee_ids), COMPENSATION_BATCH):
+            batch = employee_ids[start : start + COMPENSATION_BATCH]
+            found, _ = await self.list_all("compensation", filters={"employeeId[$in]": batch})
+            rows += found
+        return rows
 
     async def employee_bundle(self, employee_id: str) -> EmployeeBundle | None:
         """One employee read afresh, or None if Simployer One no longer knows them.
 
-        One request when the employee's `employmentTypeId` names the current employment's type
-        (the usual case), else a second one for that type.
+        Two requests: the employee with its current employment and that employment's type, and
+        the employee's compensations; a third for the type when `employmentTypeId` does not name
+        the current employment's. A row that cannot be read raises `Permanent` naming the field.
         """
         what = "read employee"
-        params = [("relations[]", name) for name in (*BUNDLE_RELATIONS, "employmentType")]
+        params = [("relations", _listed(("employment", "employmentType")))]
         answer = await self._get(
             f"/employee/{quote(employee_id, safe='')}", params, what, missing_ok=True
         )
@@ -192,108 +295,139 @@ class SimployerClient:
         body = _decode(_one_decoder, answer.body, what)
         (employee,) = decode_rows("employee", [body.data], simployer.Employee)
         employments = decode_rows(
-            "employment", body.relations.get("employment", []), simployer.Employment
+            "employment",
+            [row for row in body.related("employment") if row.get("id") == employee.employment_id],
+            simployer.Employment,
+            prefix="employment.",
         )
         types = decode_rows(
-            "employment-type", body.relations.get("employmentType", []), simployer.EmploymentType
+            "employment-type",
+            body.related("employmentType"),
+            simployer.EmploymentType,
+            prefix="employmentType.",
         )
         by_id = {t.id: t for t in types}
-        current = next((e for e in employments if e.id == employee.employment_id), None)
+        current = next(iter(employments), None)
         if current is not None and current.type_id not in by_id:
             fetched = await self._employment_type(current.type_id)
             if fetched is not None:
                 by_id[fetched.id] = fetched
+        rows, _ = await self.list_all("compensation", filters={"employeeId": employee.id})
         compensations = decode_rows(
-            "compensation", body.relations.get("compensation", []), simployer.Compensation
+            "compensation", rows, simployer.Compensation, prefix="compensation."
         )
         (bundle,) = _bundles([employee], employments, by_id, compensations)
         return bundle
 
     async def _employment_type(self, type_id: str) -> simployer.EmploymentType | None:
-        what = "read employment type"
-        answer = await self._get(
-            f"/employment-type/{quote(type_id, safe='')}", [], what, missing_ok=True
-        )
-        if answer is None:
+        row = await self._one("employment-type", type_id, "read employment type")
+        if row is None:
             return None
-        body = _decode(_one_decoder, answer.body, what)
-        (row,) = decode_rows("employment-type", [body.data], simployer.EmploymentType)
-        return row
+        return decode_rows(
+            "employment-type", [row], simployer.EmploymentType, prefix="employmentType."
+        )[0]
 
-    async def employees(self) -> list[simployer.Employee]:
+    async def employees(self) -> tuple[list[simployer.Employee], list[Unreadable]]:
         """Every employee, without relations (the absence sync's scope needs no more)."""
         rows, _ = await self.list_all("employee")
-        return decode_rows("employee", rows, simployer.Employee)
+        return read_rows("employee", rows, simployer.Employee)
 
-    async def leaves(self, start: datetime.date, end: datetime.date) -> list[simployer.Leave]:
-        """Leaves overlapping [start, end], every status.
+    async def leaves(
+        self, start: datetime.date, end: datetime.date
+    ) -> tuple[list[simployer.Leave], list[Unreadable]]:
+        """Leaves overlapping [start, end], every status, and those that cannot be read.
 
-        The filter is a day wider on each side: the dates are date-times, and a leave stored as
-        `2026-03-31T22:00:00.000Z` may be 1 April to the person who entered it. The caller
-        narrows by calendar date.
+        The filter is a day wider on each side: the dates are instants, and a leave stored as
+        `2026-03-31T22:00:00.000Z` is 1 April in Oslo. The caller narrows by calendar date.
         """
         filters = {
             "startDate[$lt]": (end + datetime.timedelta(days=2)).isoformat(),
             "endDate[$gte]": (start - datetime.timedelta(days=1)).isoformat(),
         }
         rows, _ = await self.list_all("leave", filters=filters)
-        return decode_rows("leave", rows, simployer.Leave)
+        return read_rows("leave", rows, simployer.Leave)
 
     async def leave(self, leave_id: str) -> simployer.Leave | None:
         """One leave read afresh, None when Simployer One no longer has it."""
         row = await self._one("leave", leave_id, "read leave")
         return None if row is None else decode_rows("leave", [row], simployer.Leave)[0]
 
-    async def leave_types(self) -> list[LeaveTypeWithCode]:
-        """Every leave type with the payroll code the customer set on it, if any."""
+    async def leave_types(self) -> tuple[list[LeaveTypeWithCode], list[Unreadable]]:
+        """Every leave type with the payroll code the customer set on it, if any; and the types
+        that cannot be read, by leave type id (their leaves fail, naming the field). A type whose
+        code row cannot be read is one of them: guessing its code from the name could export
+        its leaves under another code than the customer chose."""
         rows, related = await self.list_all("leave-type", relations=("leaveTypeCode",))
-        types = decode_rows("leave-type", rows, simployer.LeaveType)
-        codes = decode_rows(
-            "leave-type-code", related.get("leaveTypeCode", []), simployer.LeaveTypeCode
-        )
-        code_of = {row.leave_type_id: row.code for row in codes}
-        return [LeaveTypeWithCode(type=row, code=code_of.get(row.id)) for row in types]
+        types, unreadable = read_rows("leave-type", rows, simployer.LeaveType)
+        code_of: dict[str, str] = {}
+        for raw in related.get("leaveTypeCode", []):
+            codes, bad = read_rows("leave-type-code", [raw], simployer.LeaveTypeCode)
+            code_of.update((row.leave_type_id, row.code) for row in codes)
+            unreadable += [
+                msgspec.structs.replace(
+                    wrong,
+                    resource="leave-type",
+                    row_id=_text(raw, "leaveTypeId"),
+                    field=f"leaveType.leaveTypeCode.{wrong.field}",
+                )
+                for wrong in bad
+            ]
+        broken = {bad.row_id for bad in unreadable}
+        kept = [
+            LeaveTypeWithCode(type=row, code=code_of.get(row.id))
+            for row in types
+            if row.id not in broken
+        ]
+        return kept, unreadable
 
     async def leave_type(self, type_id: str) -> LeaveTypeWithCode | None:
         what = "read leave type"
         answer = await self._get(
             f"/leave-type/{quote(type_id, safe='')}",
-            [("relations[]", "leaveTypeCode")],
+            [("relations", "leaveTypeCode")],
             what,
             missing_ok=True,
         )
         if answer is None:
             return None
         body = _decode(_one_decoder, answer.body, what)
-        (row,) = decode_rows("leave-type", [body.data], simployer.LeaveType)
+        (row,) = decode_rows("leave-type", [body.data], simployer.LeaveType, prefix="leaveType.")
         codes = decode_rows(
-            "leave-type-code", body.relations.get("leaveTypeCode", []), simployer.LeaveTypeCode
+            "leave-type-code",
+            body.related("leaveTypeCode"),
+            simployer.LeaveTypeCode,
+            prefix="leaveType.leaveTypeCode.",
         )
-        return LeaveTypeWithCode(type=row, code=codes[0].code if codes else None)
+        code = next((c.code for c in codes if c.leave_type_id == row.id), None)
+        return LeaveTypeWithCode(type=row, code=code)
 
-    async def children(self) -> list[simployer.Child]:
+    async def children(self) -> tuple[list[simployer.Child], list[Unreadable]]:
         rows, _ = await self.list_all("child")
-        return decode_rows("child", rows, simployer.Child)
+        return read_rows("child", rows, simployer.Child)
 
-    async def child(self, child_id: str) -> simployer.Child | None:
-        row = await self._one("child", child_id, "read child")
-        return None if row is None else decode_rows("child", [row], simployer.Child)[0]
+    async def children_of(self, employee_id: str) -> list[simployer.Child]:
+        """One employee's children, read afresh; `Permanent` naming the field of a bad one."""
+        rows, _ = await self.list_all("child", filters={"employeeId": employee_id})
+        return decode_rows("child", rows, simployer.Child, prefix="child.")
 
     async def _one(self, resource: str, row_id: str, what: str) -> Row | None:
         answer = await self._get(f"/{resource}/{quote(row_id, safe='')}", [], what, missing_ok=True)
         return None if answer is None else _decode(_one_decoder, answer.body, what).data
 
     async def departments(self) -> list[simployer.Department]:
+        """The department tree. A department that cannot be read is left out of the tree (its
+        employees match no department filter): scope settings name ids, and one bad row must not
+        stop every sync of the company."""
         rows, _ = await self.list_all("department")
-        return decode_rows("department", rows, simployer.Department)
+        return read_rows("department", rows, simployer.Department)[0]
 
     async def offices(self) -> list[simployer.Office]:
         rows, _ = await self.list_all("office")
-        return decode_rows("office", rows, simployer.Office)
+        return read_rows("office", rows, simployer.Office)[0]
 
     async def check(self) -> None:
         """Prove the token works (one small request); `ConfigError` if it does not."""
-        await self._get("/employee", [("limit", "1"), ("select[]", "id")], "read employees")
+        await self._get("/employee", [("limit", "1"), ("select", "id")], "read employees")
 
 
 def _bundles(
@@ -323,3 +457,36 @@ def _bundles(
             )
         )
     return bundles
+
+
+def _broken_parts(
+    bundles: Sequence[EmployeeBundle],
+    bad_types: Sequence[Unreadable],
+    bad_employments: Sequence[Unreadable],
+    bad_pay: Sequence[Unreadable],
+) -> dict[str, Unreadable]:
+    """Employee id -> why the employee cannot be read, for readable employees whose current
+    employment, its type or one of their compensations cannot be: the field is named with its
+    resource (`employment.startDate`), as the mapping names fields of related rows."""
+    broken: dict[str, Unreadable] = {}
+    type_by_id = {bad.row_id: bad for bad in bad_types if bad.row_id}
+    employment_by_id = {bad.row_id: bad for bad in bad_employments if bad.row_id}
+    pay_by_employee = {bad.employee_id: bad for bad in bad_pay if bad.employee_id}
+    for bundle in bundles:
+        employee = bundle.employee
+        cause: tuple[str, Unreadable] | None = None
+        if employee.employment_id in employment_by_id:
+            cause = ("employment", employment_by_id[employee.employment_id])
+        elif bundle.employment is not None and bundle.employment.type_id in type_by_id:
+            cause = ("employmentType", type_by_id[bundle.employment.type_id])
+        elif employee.id in pay_by_employee:
+            cause = ("compensation", pay_by_employee[employee.id])
+        if cause is not None:
+            prefix, bad = cause
+            broken[employee.id] = msgspec.structs.replace(
+                bad,
+                field=f"{prefix}.{bad.field}",
+                employee_id=employee.id,
+                employee_number=employee.employee_number,
+            )
+    return broken

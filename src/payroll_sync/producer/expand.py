@@ -11,6 +11,7 @@ import datetime
 from collections.abc import Sequence
 from typing import Protocol
 
+from payroll_sync.connectors.simployer import Bundles, Unreadable
 from payroll_sync.producer.enrol import Enqueue, Entry, Expansion, RunSpec, enrol_and_enqueue
 from payroll_sync.producer.scope import in_scope, unknown_numbers
 from payroll_sync.runs.store import RunStore
@@ -25,7 +26,7 @@ class RequestRefused(ValueError):
 
 
 class HrSource(Protocol):
-    async def employee_bundles(self) -> list[simployer.EmployeeBundle]: ...
+    async def employee_bundles(self) -> Bundles: ...
     async def departments(self) -> list[simployer.Department]: ...
 
 
@@ -46,11 +47,12 @@ async def expand_employee_sync(
 ) -> Expansion:
     if request.kind != "employees":
         raise RequestRefused(f"kind {request.kind!r}: this expands employee syncs only")
-    bundles = await hr.employee_bundles()
+    bundles, unreadable = await hr.employee_bundles()
     departments = await hr.departments()
+    stand_ins = [stand_in(row) for row in unreadable if row.employee_id]
     selected = requested_employees(
         request,
-        [bundle.employee for bundle in bundles],
+        [bundle.employee for bundle in bundles] + stand_ins,
         integration=integration,
         departments=departments,
         today=today,
@@ -68,8 +70,14 @@ async def expand_employee_sync(
             dry_run=request.dry_run,
             first_attempt_at=now,
         )
+        bundle = by_id.get(employee.id)
+        if bundle is None:
+            # Unreadable: no snapshot, so the worker reads the employee itself and the record
+            # fails there, naming the field to fix (and succeeds once someone fixed it).
+            entries.append((task, None))
+            continue
         snapshot = EmployeeSnapshot(
-            bundle=by_id[employee.id],
+            bundle=bundle,
             payroll=current.get(payroll_key(number) or ""),
             payroll_known=payroll_key(number) is not None,
         )
@@ -112,6 +120,20 @@ def requested_employees(
             "employees: none of the listed employees is in this integration's scope"
         )
     return selected
+
+
+def stand_in(row: Unreadable) -> simployer.Employee:
+    """An employee the sync cannot read, as the scope sees it: active, in the department and
+    office its row names (when readable), under its employee number (or its id, when the number
+    is what is missing). A broken row must fail where a person sees it, not vanish from the
+    run."""
+    return simployer.Employee(
+        id=row.employee_id,
+        active=True,
+        employee_number=row.employee_number.strip() or f"(id {row.employee_id})",
+        department_id=row.department_id or None,
+        office_id=row.office_id or None,
+    )
 
 
 def payroll_key(employee_number: str) -> str | None:

@@ -9,11 +9,17 @@ its snapshot, so a first attempt costs only its write. A retry reads afresh.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
+from payroll_sync.connectors.simployer import Unreadable
 from payroll_sync.producer.enrol import Enqueue, Entry, Expansion, RunSpec, enrol_and_enqueue
-from payroll_sync.producer.expand import RequestRefused, payroll_key, requested_employees
+from payroll_sync.producer.expand import (
+    RequestRefused,
+    payroll_key,
+    requested_employees,
+    stand_in,
+)
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import AbsenceTask, Period, SyncRequest
@@ -27,11 +33,15 @@ WITHDRAWN_STATUSES = frozenset({"DENIED", "CANCELLED"})
 
 
 class HrSource(Protocol):
-    async def employees(self) -> list[simployer.Employee]: ...
+    async def employees(self) -> tuple[list[simployer.Employee], list[Unreadable]]: ...
     async def departments(self) -> list[simployer.Department]: ...
-    async def leaves(self, start: datetime.date, end: datetime.date) -> list[simployer.Leave]: ...
-    async def leave_types(self) -> list[simployer.LeaveTypeWithCode]: ...
-    async def children(self) -> list[simployer.Child]: ...
+    async def leaves(
+        self, start: datetime.date, end: datetime.date
+    ) -> tuple[list[simployer.Leave], list[Unreadable]]: ...
+    async def leave_types(
+        self,
+    ) -> tuple[list[simployer.LeaveTypeWithCode], list[Unreadable]]: ...
+    async def children(self) -> tuple[list[simployer.Child], list[Unreadable]]: ...
 
 
 class PayrollSource(Protocol):
@@ -41,11 +51,35 @@ class PayrollSource(Protocol):
 
 
 def leave_day(text: str) -> datetime.date | None:
-    """The calendar date of a Simployer date-time (`2026-03-02T00:00:00.000Z`), None if bad."""
+    """The calendar date of a Simployer One date (`simployer.calendar_day`), None if bad."""
     try:
-        return datetime.date.fromisoformat(text[:10])
+        return simployer.calendar_day(text)
     except ValueError:
         return None
+
+
+_NEVER = datetime.date.min
+
+
+def _task(
+    request: SyncRequest,
+    employee: simployer.Employee,
+    leave_id: str,
+    codes: Sequence[str],
+    now: float,
+    exported: Mapping[str, payroll.Absence],
+) -> AbsenceTask:
+    return AbsenceTask(
+        run_id="",
+        integration=request.integration,
+        employee_number=employee.employee_number,
+        employee_id=employee.id,
+        leave_id=leave_id,
+        codes=list(codes),
+        dry_run=request.dry_run,
+        first_attempt_at=now,
+        new_in_payroll=leave_id not in exported,
+    )
 
 
 def selected_codes(request: SyncRequest, integration: Integration) -> tuple[str, ...]:
@@ -97,28 +131,47 @@ async def expand_absence_sync(
     if request.kind != "absences" or request.period is None:
         raise RequestRefused("an absence sync needs kind 'absences' and a period")
     period = request.period
+    employees, unreadable_employees = await hr.employees()
     selected = requested_employees(
         request,
-        await hr.employees(),
+        employees + [stand_in(row) for row in unreadable_employees if row.employee_id],
         integration=integration,
         departments=await hr.departments(),
         today=today,
     )
     by_id = {employee.id: employee for employee in selected}
-    leaves = [
-        leave for leave in await hr.leaves(period.start, period.end) if leave.employee_id in by_id
-    ]
-    types = {row.type.id: row for row in await hr.leave_types()}
-    children = {child.id: child for child in await hr.children()} if leaves else {}
+    all_leaves, unreadable_leaves = await hr.leaves(period.start, period.end)
+    leaves = [leave for leave in all_leaves if leave.employee_id in by_id]
+    # Rows that cannot be read get a task without a snapshot: the worker reads them afresh and
+    # the record fails there, naming the field (or goes through once someone fixed it).
+    broken_leaves = [row for row in unreadable_leaves if row.employee_id in by_id and row.row_id]
+    readable_types, unreadable_types = await hr.leave_types()
+    types = {row.type.id: row for row in readable_types}
+    broken_types = {row.row_id for row in unreadable_types}
+    children_of: dict[str, list[simployer.Child]] = {}
+    unreadable_children: set[str] = set()
+    if leaves:
+        found, bad_children = await hr.children()
+        for child in found:
+            children_of.setdefault(child.employee_id, []).append(child)
+        unreadable_children = {row.employee_id for row in bad_children}
     known_employees = {row.emp_id for row in await payroll_api.list_employees()}
     exported = {
         row.external_id: row for row in await payroll_api.list_all_absences() if row.external_id
     }
     codes = selected_codes(request, integration)
-    entries: list[Entry] = []
-    for leave in sorted(leaves, key=lambda row: (row.start_date, row.id)):
-        leave_type = types.get(leave.type_id)
+    entries: list[Entry] = [
+        (_task(request, by_id[row.employee_id], row.row_id, codes, now, exported), None)
+        for row in broken_leaves
+    ]
+    for leave in sorted(leaves, key=lambda row: (leave_day(row.start_date) or _NEVER, row.id)):
         existing = exported.get(leave.id)
+        if leave.type_id in broken_types:
+            entries.append(
+                (_task(request, by_id[leave.employee_id], leave.id, codes, now, exported), None)
+            )
+            continue
+        leave_type = types.get(leave.type_id)
         if not belongs_in_run(
             leave,
             period=period,
@@ -130,21 +183,14 @@ async def expand_absence_sync(
             continue
         employee = by_id[leave.employee_id]
         key = payroll_key(employee.employee_number)
-        task = AbsenceTask(
-            run_id="",
-            integration=request.integration,
-            employee_number=employee.employee_number,
-            employee_id=employee.id,
-            leave_id=leave.id,
-            codes=list(codes),
-            dry_run=request.dry_run,
-            first_attempt_at=now,
-            new_in_payroll=existing is None,
-        )
+        task = _task(request, employee, leave.id, codes, now, exported)
         snapshot = AbsenceSnapshot(
             leave=leave,
             leave_type=leave_type,
-            child=children.get(leave.child_id) if leave.child_id else None,
+            # None = unknown (a child row could not be read): the worker reads them if needed.
+            children=(
+                None if employee.id in unreadable_children else children_of.get(employee.id, [])
+            ),
             existing=existing,
             in_payroll=key is not None and key in known_employees,
         )

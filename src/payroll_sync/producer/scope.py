@@ -25,10 +25,9 @@ import datetime
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from payroll_sync.schemas.settings import Scope
-from payroll_sync.schemas.simployer import Department, Employee, Resource
+from payroll_sync.schemas.simployer import Department, Employee, Resource, calendar_day
 
 __all__ = [
     "INACTIVE_GRACE_DAYS",
@@ -41,9 +40,6 @@ __all__ = [
 ]
 
 INACTIVE_GRACE_DAYS: Final = 90
-
-# Simployer One is a Norwegian HR system: a date-time's calendar day is the day in Oslo.
-_OSLO: Final = ZoneInfo("Europe/Oslo")
 
 
 def department_closure(departments: Sequence[Department], roots: Iterable[str]) -> frozenset[str]:
@@ -83,22 +79,12 @@ def unknown_numbers(requested: Collection[str], employees: Sequence[Employee]) -
 
 
 def end_day(text: str | None) -> datetime.date | None:
-    """The calendar day of an ISO date or date-time, or None when missing or unreadable.
-
-    A date-time with an offset is read in Europe/Oslo: an Oslo midnight stored as
-    `...T23:00:00.000Z` is the next day, and a UTC midnight (`...T00:00:00.000Z`) the same day.
-    """
-    if not text:
-        return None
+    """The calendar day of a Simployer One date (`calendar_day`: the Oslo date of an instant),
+    or None when missing or unreadable."""
     try:
-        if len(text) == 10:
-            return datetime.date.fromisoformat(text)
-        moment = datetime.datetime.fromisoformat(text)
+        return calendar_day(text)
     except ValueError:
         return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(_OSLO)
-    return moment.date()
 
 
 def is_current(employee: Employee, today: datetime.date) -> bool:

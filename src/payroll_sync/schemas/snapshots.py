@@ -23,12 +23,14 @@ class EmployeeSnapshot(msgspec.Struct, kw_only=True):
 class AbsenceSnapshot(msgspec.Struct, kw_only=True):
     """What the producer read for one leave: the first attempt needs no read of its own.
 
-    `existing` is the absence 24SevenOffice holds for this leave (by `externalId`), None when it
-    has none; `in_payroll` says whether 24SevenOffice knows the employee at all.
+    `children` are the employee's children in Simployer One (None: not read, the worker reads
+    them when the leave needs a child); `existing` is the absence 24SevenOffice holds for this
+    leave (by `externalId`), None when it has none; `in_payroll` says whether 24SevenOffice
+    knows the employee at all.
     """
 
     leave: simployer.Leave
     leave_type: simployer.LeaveTypeWithCode | None
-    child: simployer.Child | None = None
+    children: list[simployer.Child] | None = None
     existing: payroll.Absence | None = None
     in_payroll: bool = True

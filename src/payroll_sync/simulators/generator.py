@@ -14,13 +14,14 @@ import datetime
 import random
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Final, NamedTuple, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
+from zoneinfo import ZoneInfo
 
 import msgspec
 from stdnum import iban
 from stdnum.no import fodselsnummer, kontonr
 
-from payroll_sync.schemas import simployer as s
+from payroll_sync.simulators import simployer_published as s
 from payroll_sync.simulators.generator_data import (
     ALL_STATUSES,
     BBAN_LENGTH,
@@ -81,9 +82,19 @@ FULL_COVERAGE_MIN: Final = 20
 INACTIVE_SHARE: Final = 0.05
 
 
+class LeaveFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """What the generator knows of a leave that the published leave row cannot say."""
+
+    child_id: str | None = msgspec.field(default=None, name="childId")
+    grade_percentage: float | None = msgspec.field(default=None, name="gradePercentage")
+
+
 class GeneratedCompany(msgspec.Struct, frozen=True, kw_only=True):
-    dataset: s.Dataset
+    dataset: s.Company
     broken: dict[str, str]  # employeeNumber -> one of BROKEN_KINDS
+    # Leave id -> the sick child and the grade, for leaves that have either. The published API
+    # has no such fields; `with_leave_facts` adds them to the rows as fields beyond it.
+    leave_facts: dict[str, LeaveFacts] = msgspec.field(default_factory=dict)
 
 
 # ------------------------------------------------------------------ small pure helpers
@@ -104,8 +115,28 @@ def _between(rng: random.Random, first: Day, last: Day) -> Day:
     return first + datetime.timedelta(days=rng.randint(0, max(0, (last - first).days)))
 
 
+OSLO: Final = ZoneInfo("Europe/Oslo")
+
+
 def _iso_date(day: Day) -> str:
-    return f"{day.isoformat()}T00:00:00.000Z"
+    """A calendar date as Simployer One writes it: an instant, in one of the three forms seen
+    (APIS.md): midnight with `+00:00`, midnight with `Z`, or Oslo's midnight written in UTC
+    (`2024-07-31T22:00:00.000Z` for 1 August). Chosen by the day, so the same day is always
+    written the same way and no random draw is spent on it."""
+    form = day.toordinal() % 3
+    if form == 0:
+        return f"{day.isoformat()}T00:00:00.000+00:00"
+    if form == 1:
+        return f"{day.isoformat()}T00:00:00.000Z"
+    midnight = datetime.datetime.combine(day, datetime.time(), tzinfo=OSLO)
+    utc = midnight.astimezone(datetime.UTC)
+    return utc.strftime("%Y-%m-%dT%H:%M:%S.000Z")
+
+
+def day_of(instant: str) -> Day:
+    """The calendar date (in Oslo) of an instant this module wrote."""
+    parsed = datetime.datetime.fromisoformat(instant.replace("Z", "+00:00"))
+    return parsed.astimezone(OSLO).date()
 
 
 def _iso_time(rng: random.Random, day: Day) -> str:
@@ -150,6 +181,16 @@ def _iban(country: str, bban: str) -> str:
 # ------------------------------------------------------------------ company-level rows
 
 
+@dataclass
+class Published:
+    """Values of published fields the sync does not read, drawn from a random stream of their
+    own so that adding one never changes the company the sync sees."""
+
+    rng: random.Random
+    company_id: str
+    domain: str
+
+
 class Ids:
     """24-hex ids like Mongo ObjectIds, unique within one company."""
 
@@ -165,10 +206,24 @@ class Ids:
                 return new
 
 
-def _offices(rng: random.Random, new_id: Ids) -> list[s.Office]:
+def _offices(rng: random.Random, new_id: Ids, published: Published) -> list[s.Office]:
     others = rng.sample(OFFICE_CITIES[1:], rng.randint(2, 3))
     chosen = [city for city in OFFICE_CITIES if city == "Oslo" or city in others]
-    return [s.Office(id=new_id(), name=city) for city in chosen]
+    return [
+        s.Office(
+            id=new_id(),
+            company_id=published.company_id,
+            name=city,
+            phone=_phone(published.rng),
+            email=f"{_ascii(city)}@{published.domain}",
+            timezone="Europe/Oslo",
+            # Swedish registry numbers: empty for a Norwegian office.
+            cfar="",
+            scb="",
+            sni="",
+        )
+        for city in chosen
+    ]
 
 
 def _department_names(rng: random.Random) -> list[tuple[str, str | None]]:
@@ -185,19 +240,28 @@ def _department_names(rng: random.Random) -> list[tuple[str, str | None]]:
     return tree
 
 
-def _departments(rng: random.Random, new_id: Ids) -> list[s.Department]:
+def _departments(rng: random.Random, new_id: Ids, company_id: str) -> list[s.Department]:
     ids: dict[str, str] = {}
     rows = []
     for name, parent in _department_names(rng):
         ids[name] = new_id()
         parent_id = ids[parent] if parent is not None else None
-        rows.append(s.Department(id=ids[name], name=name, parent_id=parent_id))
+        rows.append(
+            s.Department(id=ids[name], company_id=company_id, name=name, parent_id=parent_id)
+        )
     return rows
 
 
-def _employment_types(new_id: Ids) -> dict[str, s.EmploymentType]:
+def _employment_types(new_id: Ids, company_id: str) -> dict[str, s.EmploymentType]:
     return {
-        name: s.EmploymentType(id=new_id(), name=name, vacation=25.0, country="NO")
+        name: s.EmploymentType(
+            id=new_id(),
+            company_id=company_id,
+            name=name,
+            vacation=True,
+            country="NO",
+            max_months=12.0 if name == TEMPORARY else None,
+        )
         for name in EMPLOYMENT_TYPE_WEIGHTS
     }
 
@@ -210,6 +274,8 @@ def _leave_types(new_id: Ids) -> list[tuple[LeaveSpec, s.LeaveType]]:
                 id=new_id(),
                 name=spec.name,
                 kind=spec.kind,
+                minimum_duration="HALF_DAY" if spec.days[0] == 1 else "DAY",
+                deductible=not spec.paid,
                 paid=spec.paid,
                 disabled=False,
                 archived=False,
@@ -219,9 +285,16 @@ def _leave_types(new_id: Ids) -> list[tuple[LeaveSpec, s.LeaveType]]:
     ]
 
 
-def _leave_type_codes(new_id: Ids, types: list[s.LeaveType]) -> list[s.LeaveTypeCode]:
+def _leave_type_codes(
+    new_id: Ids, types: list[s.LeaveType], company_id: str
+) -> list[s.LeaveTypeCode]:
     return [
-        s.LeaveTypeCode(id=new_id(), leave_type_id=row.id, code=LEAVE_TYPE_CODES[row.name])
+        s.LeaveTypeCode(
+            id=new_id(),
+            company_id=company_id,
+            leave_type_id=row.id,
+            code=LEAVE_TYPE_CODES[row.name],
+        )
         for row in types
         if row.name in LEAVE_TYPE_CODES
     ]
@@ -399,11 +472,13 @@ def _employment(
     span: Span,
     note: str,
     today: Day,
+    company_id: str,
 ) -> s.Employment:
     ended = span.end is not None and span.end < today
     last_change = span.end if span.end is not None and ended else span.start
     return s.Employment(
         id=ids(),
+        company_id=company_id,
         employee_id=employee_id,
         type_id=type_row.id,
         start_date=_iso_date(span.start),
@@ -442,7 +517,12 @@ def _effective_dates(
 
 
 def _compensations(
-    rng: random.Random, ids: Ids, employee_id: str, period: str, days: list[Day]
+    rng: random.Random,
+    ids: Ids,
+    employee_id: str,
+    period: str,
+    days: list[Day],
+    published: Published,
 ) -> list[s.Compensation]:
     rows: list[s.Compensation] = []
     amount = _amount(rng, period)
@@ -459,6 +539,13 @@ def _compensations(
                 currency="NOK",
                 payout_period=period,
                 note=note,
+                company_id=published.company_id,
+                base_amount=amount,
+                exchange_rate=1.0,
+                payout_day=float(published.rng.choice((12, 20, 25))),
+                payout_frequency="MONTH",
+                salary_schedule=published.rng.choice(("ADVANCE", "DELAYED")),
+                paid_overtime=period == "HOURLY",
             )
         )
     return rows
@@ -507,7 +594,7 @@ class Bundle:
 
 def _last_day(bundle: Bundle) -> Day | None:
     end = bundle.employments[-1].end_date
-    return Day.fromisoformat(end[:10]) if end else None
+    return day_of(end) if end else None
 
 
 def _break(
@@ -571,6 +658,7 @@ class Company:
     departments: list[s.Department]
     offices: list[s.Office]
     managers: list[str]
+    published: Published
     used_ssn: set[str] = field(default_factory=set)
     used_email: set[str] = field(default_factory=set)
 
@@ -593,7 +681,16 @@ def _employments(
         prev_type = TEMPORARY if rng.random() < 0.6 else _weighted(rng, EMPLOYMENT_TYPE_WEIGHTS)
         note = _note(rng, rng.choice(PROFESSIONS)[0], ended=True, temporary=prev_type != PERMANENT)
         rows.append(
-            _employment(rng, co.ids, employee_id, co.types[prev_type], previous, note, today)
+            _employment(
+                rng,
+                co.ids,
+                employee_id,
+                co.types[prev_type],
+                previous,
+                note,
+                today,
+                co.published.company_id,
+            )
         )
     code = job.profession[0]
     if role == "seed_example":
@@ -601,7 +698,16 @@ def _employments(
     else:
         note = _note(rng, code, ended=current.end is not None, temporary=temporary)
     rows.append(
-        _employment(rng, co.ids, employee_id, co.types[job.type_name], current, note, today)
+        _employment(
+            rng,
+            co.ids,
+            employee_id,
+            co.types[job.type_name],
+            current,
+            note,
+            today,
+            co.published.company_id,
+        )
     )
     return rows
 
@@ -612,7 +718,51 @@ def _pay(co: Company, employee_id: str, role: str, job: Job, span: Span) -> list
     last = min(span.end, today) if span.end is not None else today
     future = role == "normal" and rng.random() < 0.08
     days = _effective_dates(rng, span.start, last, future_latest=future, today=today)
-    return _compensations(rng, co.ids, employee_id, period, days)
+    return _compensations(rng, co.ids, employee_id, period, days, co.published)
+
+
+def _digits_of(phone: str | None) -> str | None:
+    return None if phone is None else "+" + "".join(ch for ch in phone if ch.isdigit())
+
+
+def _located(rng: random.Random, address: s.HomeAddress | None) -> s.HomeAddress | None:
+    """A GeoJSON point somewhere in southern Norway (the sync never reads it)."""
+    if address is None or address.country != "NO":
+        return address
+    point = s.Location(
+        coordinates=[round(rng.uniform(5.0, 11.0), 5), round(rng.uniform(58.0, 63.5), 5)]
+    )
+    return msgspec.structs.replace(address, location=point)
+
+
+def _unread_employee_fields(
+    published: Published, person: Person, work_email: str | None, today: Day
+) -> dict[str, Any]:
+    """The employee's published fields that the sync does not read, plausibly filled."""
+    rng = published.rng
+    age = (
+        today.year
+        - person.birth.year
+        - ((today.month, today.day) < (person.birth.month, person.birth.day))
+    )
+    return {
+        "user_id": f"{rng.getrandbits(96):024x}",
+        "user_name": work_email,
+        "employment_country": "NO",
+        "division": None,
+        "organization": rng.choice((None, "Drift", "Salg og marked")),
+        "tax": s.Tax(table=float(rng.choice((7100, 7101, 7150))), column=1.0),
+        "has_occupational_pension": rng.random() < 0.9,
+        "age": float(age),
+        "avatar_url": (
+            f"https://files.alexishr.com/avatars/{rng.getrandbits(64):016x}.png"
+            if rng.random() < 0.3
+            else None
+        ),
+        "gender": "female" if person.female else "male",
+        "pronoun": None,
+        "custom": {"tshirtSize": rng.choice(("S", "M", "L", "XL"))} if rng.random() < 0.5 else {},
+    }
 
 
 def _bundle(co: Company, number: str, employee_id: str, role: str) -> Bundle:
@@ -622,8 +772,8 @@ def _bundle(co: Company, number: str, employee_id: str, role: str) -> Bundle:
     job = _job(rng, role)
     employments = _employments(co, employee_id, role, job, person.birth)
     current = employments[-1]
-    first_day = Day.fromisoformat(employments[0].start_date[:10])
-    last_day = Day.fromisoformat(current.end_date[:10]) if current.end_date else None
+    first_day = day_of(employments[0].start_date)
+    last_day = day_of(current.end_date) if current.end_date else None
     compensations = _pay(co, employee_id, role, job, Span(first_day, last_day))
     work_email, private_email = _emails(rng, person, co.domain, co.used_email)
     created = first_day - datetime.timedelta(days=rng.randint(1, 30))
@@ -647,7 +797,7 @@ def _bundle(co: Company, number: str, employee_id: str, role: str) -> Bundle:
         end_date=current.end_date,
         employment_id=current.id,
         employment_type_id=current.type_id,
-        compensation_id=max(compensations, key=lambda c: c.effective_date).id,
+        compensation_id=max(compensations, key=lambda c: day_of(c.effective_date)).id,
         department_id=rng.choice(co.departments).id,
         office_id=next(o.id for o in co.offices if o.name == office),
         manager_employee_id=rng.choice(co.managers) if employee_id not in co.managers else None,
@@ -657,6 +807,13 @@ def _bundle(co: Company, number: str, employee_id: str, role: str) -> Bundle:
         home_address=_home_address(rng, person.nationality, office),
         created=_iso_time(rng, created),
         updated=_iso_time(rng, _between(rng, last_change, today - ONE_DAY)),
+        **_unread_employee_fields(co.published, person, work_email, today),
+    )
+    employee = msgspec.structs.replace(
+        employee,
+        work_phone_sanitized=_digits_of(employee.work_phone),
+        private_phone_sanitized=_digits_of(employee.private_phone),
+        home_address=_located(co.published.rng, employee.home_address),
     )
     children = _children(rng, co.ids, employee_id, person.birth, today)
     bundle = Bundle(
@@ -709,7 +866,7 @@ def _absentee(bundle: Bundle, today: Day) -> Absentee:
     last = today + datetime.timedelta(days=LEAVE_FUTURE_DAYS)
     if bundle.last_day is not None:
         last = min(last, bundle.last_day)
-    children = [(c.id, Day.fromisoformat(c.birthdate[:10])) for c in bundle.children]
+    children = [(c.id, day_of(c.birthdate)) for c in bundle.children]
     return Absentee(bundle.employee.id, bundle.female, first, last, children)
 
 
@@ -757,6 +914,11 @@ def _grade(rng: random.Random, spec: LeaveSpec, slot: Slot) -> float | None:
     return rng.choice((None, None, 100.0))
 
 
+class GeneratedLeave(NamedTuple):
+    row: s.Leave
+    facts: LeaveFacts
+
+
 def _leave(
     rng: random.Random,
     ids: Ids,
@@ -765,8 +927,8 @@ def _leave(
     type_id: str,
     slot: Slot,
     status: s.LeaveStatus,
-) -> s.Leave:
-    return s.Leave(
+) -> GeneratedLeave:
+    row = s.Leave(
         id=ids(),
         employee_id=who.employee_id,
         type_id=type_id,
@@ -775,8 +937,9 @@ def _leave(
         start_date=_iso_date(slot.start),
         end_date=_iso_date(slot.end),
         description=rng.choice(spec.descriptions) if rng.random() < 0.85 else None,
-        grade_percentage=_grade(rng, spec, slot),
-        child_id=slot.child_id,
+    )
+    return GeneratedLeave(
+        row, LeaveFacts(child_id=slot.child_id, grade_percentage=_grade(rng, spec, slot))
     )
 
 
@@ -788,8 +951,8 @@ def _leaves(
     today: Day,
     *,
     full_coverage: bool,
-) -> list[s.Leave]:
-    rows: list[s.Leave] = []
+) -> list[GeneratedLeave]:
+    rows: list[GeneratedLeave] = []
     if full_coverage:
         # One of every leave type, the statuses in turn, so a company holds one of everything.
         for n, (spec, row) in enumerate(types):
@@ -806,7 +969,7 @@ def _leaves(
             slot = _slot(rng, who, spec)
             if slot is not None:
                 rows.append(_leave(rng, ids, who, spec, row.id, slot, _status(rng, slot, today)))
-    return sorted(rows, key=lambda leave: (leave.start_date, leave.id))
+    return sorted(rows, key=lambda leave: (day_of(leave.row.start_date), leave.row.id))
 
 
 # ------------------------------------------------------------------ the company
@@ -828,32 +991,38 @@ def generate_company(
     rng = random.Random(seed)
     ids = Ids(rng)
     employee_ids = [ids() for _ in range(employees)]
+    company_id = ids()
+    domain = rng.choice(EMAIL_DOMAINS)
+    # Its own stream (a str seed hashes the same on every run), so `rng` draws as it always did.
+    published = Published(random.Random(f"published-{seed}"), company_id, domain)
     co = Company(
         rng=rng,
         today=today,
         ids=ids,
-        company_id=ids(),
-        domain=rng.choice(EMAIL_DOMAINS),
-        types=_employment_types(ids),
-        departments=_departments(rng, ids),
-        offices=_offices(rng, ids),
+        company_id=company_id,
+        domain=domain,
+        types=_employment_types(ids, company_id),
+        departments=_departments(rng, ids, company_id),
+        offices=_offices(rng, ids, published),
         managers=employee_ids[: max(1, employees // 8)],
+        published=published,
     )
     leave_types = _leave_types(ids)
     roles = _roles(rng, employees, broken_share)
     bundles = [_bundle(co, str(1001 + n), employee_ids[n], role) for n, role in enumerate(roles)]
     # Those who left before the leave window have no leaves.
     people = [p for p in (_absentee(b, today) for b in bundles) if p.first <= p.last]
-    dataset = s.Dataset(
+    leaves = _leaves(
+        rng, ids, people, leave_types, today, full_coverage=employees >= FULL_COVERAGE_MIN
+    )
+    dataset = s.Company(
         employee=[b.employee for b in bundles],
         employment=[row for b in bundles for row in b.employments],
         employment_type=list(co.types.values()),
         compensation=[row for b in bundles for row in b.compensations],
-        leave=_leaves(
-            rng, ids, people, leave_types, today, full_coverage=employees >= FULL_COVERAGE_MIN
-        ),
+        leave=[leave.row for leave in leaves],
         leave_type=[row for _, row in leave_types],
-        leave_type_code=_leave_type_codes(ids, [row for _, row in leave_types]),
+        leave_type_code=_leave_type_codes(ids, [row for _, row in leave_types], company_id),
         child=[row for b in bundles for row in b.children],
         department=co.departments,
         office=co.offices,
@@ -863,4 +1032,24 @@ def generate_company(
         for b, role in zip(bundles, roles, strict=True)
         if role in BROKEN_KINDS
     }
-    return GeneratedCompany(dataset=dataset, broken=broken)
+    facts = {
+        leave.row.id: leave.facts
+        for leave in leaves
+        if leave.facts.child_id is not None or leave.facts.grade_percentage is not None
+    }
+    return GeneratedCompany(dataset=dataset, broken=broken, leave_facts=facts)
+
+
+def company_rows(company: GeneratedCompany, *, leave_facts: bool = False) -> dict[str, object]:
+    """The company as the simulator's data file (`{resource: [rows]}`, the API's row format).
+
+    With `leave_facts`, leaves also carry `childId` and `gradePercentage`: fields the published
+    API does not have, served as a real company's rows might carry unpublished fields.
+    """
+    tables: dict[str, Any] = msgspec.to_builtins(company.dataset)
+    if leave_facts:
+        for row in tables["leave"]:
+            known = company.leave_facts.get(row["id"])
+            if known is not None:
+                row.update(msgspec.to_builtins(known))
+    return tables

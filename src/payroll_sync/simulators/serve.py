@@ -22,10 +22,9 @@ from payroll_sync.assumptions import (
     SIMPLOYER_RATE_LIMIT_PER_SECOND,
 )
 from payroll_sync.schemas import payroll as payroll_schema
-from payroll_sync.schemas import simployer as simployer_schema
 from payroll_sync.simulators import payroll, simployer
 from payroll_sync.simulators.controls import SettingsPatch
-from payroll_sync.simulators.generator import generate_company
+from payroll_sync.simulators.generator import company_rows, generate_company
 from payroll_sync.simulators.payroll_store import default_absence_types
 
 
@@ -49,6 +48,9 @@ class SimulatorOptions:
     error_rate: float = 0.0
     drop_rate: float = 0.0
     timeout_rate: float = 0.0
+    # Generated leaves also carry `childId` and `gradePercentage`, which the published API
+    # does not have (the sync uses them when present).
+    leave_facts: bool = False
 
 
 @dataclass
@@ -74,11 +76,13 @@ class RunningSimulators:
             await runner.cleanup()
 
 
-def load_simployer_dataset(options: SimulatorOptions) -> simployer_schema.Dataset:
+def load_simployer_tables(options: SimulatorOptions) -> dict[str, object]:
+    """The company's rows in the API's own format: the data file's, else a generated one."""
     if options.simployer_data is not None:
-        raw = options.simployer_data.read_bytes()
-        return msgspec.json.decode(raw, type=simployer_schema.Dataset)
-    return generate_company(options.employees, options.seed).dataset
+        tables: dict[str, object] = msgspec.json.decode(options.simployer_data.read_bytes())
+        return tables
+    company = generate_company(options.employees, options.seed)
+    return company_rows(company, leave_facts=options.leave_facts)
 
 
 def load_payroll_dataset(options: SimulatorOptions) -> payroll_schema.Dataset:
@@ -110,7 +114,7 @@ def _faults(options: SimulatorOptions) -> SettingsPatch:
 
 async def start_simulators(options: SimulatorOptions) -> RunningSimulators:
     simployer_app = simployer.create_app(
-        load_simployer_dataset(options),
+        load_simployer_tables(options),
         tokens=[options.simployer_token],
         rate_limit_per_second=options.simployer_rate_limit_per_second,
         rate_limit_burst=options.simployer_rate_limit_burst,

@@ -1,14 +1,17 @@
 """Simployer One (AlexisHR v1) simulator, per APIS.md.
 
-`GET /v1/<resource>` and `GET /v1/<resource>/<id>` for every resource of
-`schemas.simployer.RESOURCES`, bearer-token auth, the list query language of
+`GET /v1/<resource>` and `GET /v1/<resource>/<id>` for every published resource we read
+(`simployer_published.RESOURCES`), bearer-token auth, the published list query language of
 `simployer_query`, plus the shared `/_admin/` routes and
 `PATCH /_admin/state/<resource>/<id>` to change one row (tests edit the HR data with it).
+
+Rows are kept as the JSON objects they were loaded as, so a data file whose rows carry fields
+beyond the published ones is served with them: the client must ignore what it does not know.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 from http import HTTPStatus
 
@@ -16,9 +19,9 @@ import msgspec
 from aiohttp import web
 
 from payroll_sync.assumptions import SIMPLOYER_RATE_LIMIT_BURST, SIMPLOYER_RATE_LIMIT_PER_SECOND
-from payroll_sync.schemas import simployer
 from payroll_sync.simulators.admin import ADMIN_STATE_MAX_BYTES, add_admin_routes, json_response
 from payroll_sync.simulators.controls import Controls, Settings, control_middleware
+from payroll_sync.simulators.simployer_published import RESOURCES, TABLES
 from payroll_sync.simulators.simployer_query import (
     QueryError,
     Row,
@@ -29,9 +32,9 @@ from payroll_sync.simulators.simployer_query import (
 )
 
 API_PREFIX = "/v1"
-_dataset_decoder = msgspec.json.Decoder(simployer.Dataset)
+_tables_decoder = msgspec.json.Decoder(dict[str, list[dict[str, object]]])
 _encoder = msgspec.json.Encoder()
-_row_decoders = {name: msgspec.json.Decoder(struct) for name, struct in simployer.RESOURCES.items()}
+Tables = dict[str, list[Row]]
 Handler = Callable[[web.Request], Awaitable[web.Response]]
 _CONTROLS = web.AppKey("controls", Controls)
 
@@ -42,18 +45,42 @@ def now_iso() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def checked_row(table: str, row: Row) -> None:
+    """Raise ValueError naming the table, row and field when `row` does not fit the published
+    row (a required field missing, a value of the wrong type); fields beyond it are fine."""
+    try:
+        msgspec.convert(row, TABLES[table])
+    except msgspec.ValidationError as exc:
+        raise ValueError(f"{table} {row.get('id')!r}: {exc}") from None
+
+
+def checked_tables(tables: Mapping[str, object]) -> Tables:
+    """Tables of a data file, each row checked; an unknown table is refused."""
+    unknown = sorted(set(tables) - set(TABLES))
+    if unknown:
+        raise ValueError(f"unknown table(s) {', '.join(unknown)} (known: {', '.join(TABLES)})")
+    out: Tables = {}
+    for name in TABLES:
+        rows = tables.get(name, [])
+        if not isinstance(rows, list) or not all(isinstance(row, dict) for row in rows):
+            raise ValueError(f"{name}: expected a list of objects")
+        for row in rows:
+            checked_row(name, row)
+        out[name] = [dict(row) for row in rows]
+    return out
+
+
 class SimployerStore:
     """The company's rows, as dicts in the API's shape, in insertion order."""
 
-    def __init__(self, dataset: simployer.Dataset | None = None) -> None:
-        self.tables: dict[str, list[Row]] = {}
+    def __init__(self, tables: Mapping[str, object] | None = None) -> None:
+        self.tables: Tables = {}
         self.by_id: dict[str, dict[str, Row]] = {}
         self._indexes: dict[tuple[str, str], dict[object, list[int]]] = {}
-        self.replace(dataset or simployer.Dataset())
+        self.replace(tables or {})
 
-    def replace(self, dataset: simployer.Dataset) -> None:
-        builtins = msgspec.to_builtins(dataset)
-        tables = {name: list(builtins[name]) for name in simployer.RESOURCES}
+    def replace(self, given: Mapping[str, object]) -> None:
+        tables = checked_tables(given)
         by_id: dict[str, dict[str, Row]] = {}
         for name, rows in tables.items():
             index = by_id[name] = {}
@@ -72,20 +99,20 @@ class SimployerStore:
         return self._indexes[key]
 
     def load_json(self, raw: bytes) -> None:
-        self.replace(_dataset_decoder.decode(raw))
+        self.replace(_tables_decoder.decode(raw))
 
     def dump_json(self) -> bytes:
         return _encoder.encode(self.tables)
 
     def patch_row(self, resource: str, row_id: str, changes: dict[str, object]) -> Row:
-        """Merge `changes` into one row, validated as the resource's Struct."""
+        """Merge `changes` into one row, checked against the published row."""
         current = self.by_id[resource][row_id]
         if "id" in changes and changes["id"] != row_id:
             raise ValueError("id cannot be changed")
         merged = {**current, **changes}
         if "updated" in merged and "updated" not in changes:
             merged["updated"] = now_iso()  # as the real API would, so `updated` filters work
-        _row_decoders[resource].decode(_encoder.encode(merged))  # raises ValueError if invalid
+        checked_row(resource, merged)
         current.clear()
         current.update(merged)
         self._indexes.clear()
@@ -132,7 +159,7 @@ def _get_handler(resource: str) -> Handler:
             return _error(404, f"{resource} with id {request.match_info['id']!r} not found")
         params = [(k, v) for k, v in request.query.items() if k.startswith(("select", "relations"))]
         if len(params) != len(request.query):
-            return _error(400, "only select[] and relations[] apply to a single row")
+            return _error(400, "only select and relations apply to a single row")
         try:
             query = parse_query(resource, params)
         except QueryError as exc:
@@ -165,7 +192,7 @@ async def _patch_row(request: web.Request) -> web.Response:
 
 
 def create_app(
-    dataset: simployer.Dataset | None = None,
+    tables: Mapping[str, object] | None = None,
     *,
     tokens: list[str],
     rate_limit_per_second: float = SIMPLOYER_RATE_LIMIT_PER_SECOND,
@@ -178,7 +205,7 @@ def create_app(
         rate_limit_burst=rate_limit_burst,
     )
     controls = Controls.start(API_PREFIX, seed, settings)
-    store = SimployerStore(dataset)
+    store = SimployerStore(tables)
 
     def rate_key(request: web.Request) -> str | None:
         token = _bearer(request)
@@ -191,7 +218,7 @@ def create_app(
     )
     app[_CONTROLS] = controls
     app[_STORE] = store
-    for resource in simployer.RESOURCES:
+    for resource in RESOURCES:
         app.router.add_get(f"{API_PREFIX}/{resource}", _list_handler(resource))
         app.router.add_get(f"{API_PREFIX}/{resource}/{{id}}", _get_handler(resource))
     add_admin_routes(app, controls, store.dump_json, store.load_json)

@@ -1,9 +1,11 @@
 """Simployer One's list query language, as a pure function over stored rows.
 
-`limit`, `offset`, `select[]`, `relations[]`, `sort[field]=asc|desc` and
+As published: `limit`, `offset`, `select` and `relations` as comma-separated lists
+(`relations=employment,compensation`: form style, not exploded), `sort[field]=asc|desc` and
 `filters[field][$op]=value` with `$eq $neq $gt $gte $lt $lte $in[] $nin[] $between[]`
-(`filters[field]=v` is `$eq`). Rows are dicts in the API's shape; a bad query raises
-`QueryError` with a message that names the parameter.
+(`filters[field]=v` is `$eq`). The exploded form `relations[]=a` is refused, so a client that
+relies on it fails here rather than against the real API. Rows are dicts in the API's shape; a
+bad query raises `QueryError` with a message that names the parameter.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from msgspec import inspect
 
 from payroll_sync.assumptions import (
     SIMPLOYER_DEFAULT_LIMIT,
+    SIMPLOYER_FILTERABLE,
     SIMPLOYER_MAX_LIMIT,
     SIMPLOYER_RELATIONS,
 )
-from payroll_sync.schemas.simployer import RESOURCES
+from payroll_sync.simulators.simployer_published import RESOURCES, TABLES
 
 Row = dict[str, object]
 Kind = Literal["bool", "number", "text", "object"]
@@ -88,9 +91,7 @@ def _field_kinds(struct: type[msgspec.Struct]) -> dict[str, Kind]:
     return kinds
 
 
-FIELD_KINDS: dict[str, dict[str, Kind]] = {
-    name: _field_kinds(struct) for name, struct in RESOURCES.items()
-}
+FIELD_KINDS: dict[str, dict[str, Kind]] = {name: _field_kinds(TABLES[name]) for name in RESOURCES}
 
 
 def _int_param(name: str, raw: str, low: int, high: int | None) -> int:
@@ -118,17 +119,23 @@ def parse_query(resource: str, params: Iterable[tuple[str, str]]) -> Query:
             limit = _int_param("limit", value, 1, SIMPLOYER_MAX_LIMIT)
         elif key == "offset":
             offset = _int_param("offset", value, 0, None)
-        elif key in ("select[]", "select"):
-            if value not in kinds:
-                raise QueryError(f"select[]: unknown field {value!r} on {resource}")
-            select.append(value)
-        elif key in ("relations[]", "relations"):
-            if value not in relations_known:
-                known = ", ".join(sorted(relations_known)) or "none"
-                raise QueryError(
-                    f"relations[]: unknown relation {value!r} on {resource} (known: {known})"
-                )
-            relations.append(value)
+        elif key in ("select[]", "relations[]"):
+            raise QueryError(
+                f"{key}: send {key[:-2]}=a,b (one parameter, comma-separated), as published"
+            )
+        elif key == "select":
+            for name in _listed(key, value):
+                if name not in kinds:
+                    raise QueryError(f"select: unknown field {name!r} on {resource}")
+                select.append(name)
+        elif key == "relations":
+            for name in _listed(key, value):
+                if name not in relations_known:
+                    known = ", ".join(sorted(relations_known)) or "none"
+                    raise QueryError(
+                        f"relations: unknown relation {name!r} on {resource} (known: {known})"
+                    )
+                relations.append(name)
         elif match := _SORT_KEY.match(key):
             name = match.group(1)
             if name not in kinds:
@@ -146,7 +153,7 @@ def parse_query(resource: str, params: Iterable[tuple[str, str]]) -> Query:
                 raise QueryError(f"{key}: unknown operator {op!r} (known: {', '.join(OPERATORS)})")
             if brackets and op not in _LIST_OPERATORS:
                 raise QueryError(f"{key}: {op} takes one value, not a list")
-            if kinds[name] == "object":
+            if kinds[name] == "object" or name not in SIMPLOYER_FILTERABLE.get(resource, kinds):
                 raise QueryError(f"{key}: field {name!r} cannot be filtered")
             _coerce(kinds[name], value, key)  # refuse a bad value even when no row matches
             filter_values.setdefault((name, op), []).append(value)
@@ -160,6 +167,13 @@ def parse_query(resource: str, params: Iterable[tuple[str, str]]) -> Query:
             raise QueryError(f"filters[{name}][{op}] given more than once")
         filters.append(Filter(name, op, tuple(values)))
     return Query(limit, offset, tuple(select), tuple(relations), tuple(sort), tuple(filters))
+
+
+def _listed(key: str, value: str) -> list[str]:
+    names = [name.strip() for name in value.split(",")]
+    if not all(names):
+        raise QueryError(f"{key}: empty name in {value!r} (expected a comma-separated list)")
+    return names
 
 
 def _as_time(text: str) -> datetime | None:
@@ -290,7 +304,7 @@ def related_rows(
     for name in relations:
         target, local, remote = SIMPLOYER_RELATIONS[resource][name]
         keys = {row.get(local) for row in rows} - {None}
-        out[name] = [r for r in tables[target] if r.get(remote) in keys]
+        out[name] = [] if target is None else [r for r in tables[target] if r.get(remote) in keys]
     return out
 
 

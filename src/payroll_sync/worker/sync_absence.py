@@ -27,7 +27,6 @@ from payroll_sync.schemas.payroll import AbsenceWrite, ChildWrite
 from payroll_sync.schemas.snapshots import AbsenceSnapshot
 from payroll_sync.worker.mapping.absence import (
     REJECTED,
-    UNKNOWN_CHILD,
     absence_changes,
     child_birthdate,
     child_first_name,
@@ -35,6 +34,7 @@ from payroll_sync.worker.mapping.absence import (
     choose_code,
     find_child,
     map_absence,
+    sick_child,
     withdrawal,
 )
 from payroll_sync.worker.result import SyncResult
@@ -46,7 +46,7 @@ DRY_RUN_CHILD = "(new child)"
 class HrPort(Protocol):
     async def leave(self, leave_id: str) -> simployer.Leave | None: ...
     async def leave_type(self, type_id: str) -> simployer.LeaveTypeWithCode | None: ...
-    async def child(self, child_id: str) -> simployer.Child | None: ...
+    async def children_of(self, employee_id: str) -> list[simployer.Child]: ...
 
 
 class PayrollPort(Protocol):
@@ -74,7 +74,8 @@ class AbsenceRules(msgspec.Struct, kw_only=True, frozen=True):
 class _Sources(msgspec.Struct, kw_only=True):
     leave: simployer.Leave
     leave_type: simployer.LeaveTypeWithCode | None
-    child: simployer.Child | None
+    # The employee's children in Simployer One; None = not read yet (only sick child needs them).
+    children: list[simployer.Child] | None
     existing: payroll.Absence | None
 
 
@@ -148,14 +149,26 @@ async def _sync(
             f"absence type {choice.code} is not set up in 24SevenOffice", field="typeId"
         )
     child_id: str | None = None
+    note = ""
     if absence_type.category == "sick_child":
-        child_id = await _child_id(
-            emp_id,
-            sources.child,
-            payroll_api=payroll_api,
-            child_lock=child_lock,
-            dry_run=task.dry_run,
-        )
+        children = sources.children
+        if children is None:
+            children = await hr.children_of(leave.employee_id)
+        child, note = sick_child(leave, children)
+        if child is None and not (existing is not None and existing.child_id.strip()):
+            # The published POST makes childId mandatory for sick child: refuse here, before a
+            # write that cannot succeed. An absence that has one (picked in payroll) keeps it.
+            raise Permanent(
+                f"{note}; 24SevenOffice needs the child of a sick-child absence", field="childId"
+            )
+        if child is not None:
+            child_id = await _child_id(
+                emp_id,
+                child,
+                payroll_api=payroll_api,
+                child_lock=child_lock,
+                dry_run=task.dry_run,
+            )
     target = map_absence(
         leave, emp_id=emp_id, code=choice.code, absence_type=absence_type, child_id=child_id
     )
@@ -167,7 +180,7 @@ async def _sync(
             outcome="created",
             changed=[change.field for change in diff],
             diff=diff,
-            reason="dry run" if task.dry_run else "",
+            reason=_reason(task.dry_run, note),
         )
     diff = absence_changes(target, existing)
     if diff and not task.dry_run:
@@ -177,13 +190,23 @@ async def _sync(
     if task.new_in_payroll:
         # Absent when the run began: an earlier attempt of this run created it.
         created = _created(target)
-        return SyncResult(outcome="created", changed=[c.field for c in created], diff=created)
+        return SyncResult(
+            outcome="created",
+            changed=[c.field for c in created],
+            diff=created,
+            reason=_reason(False, note),
+        )
     return SyncResult(
         outcome="updated" if diff else "unchanged",
         changed=[change.field for change in diff],
         diff=diff,
-        reason="dry run" if task.dry_run and diff else "",
+        reason=_reason(task.dry_run and bool(diff), note),
     )
+
+
+def _reason(dry_run: bool, note: str) -> str:
+    """What the outcome says besides its fields: a dry run, a child that could not be set."""
+    return "; ".join(part for part in ("dry run" if dry_run else "", note) if part)
 
 
 async def _read(
@@ -201,7 +224,7 @@ async def _read(
         return _Sources(
             leave=snapshot.leave,
             leave_type=snapshot.leave_type,
-            child=snapshot.child,
+            children=snapshot.children,
             existing=snapshot.existing,
         )
     leave = await hr.leave(task.leave_id)
@@ -212,8 +235,7 @@ async def _read(
     if leave is None:
         return None
     leave_type = await hr.leave_type(leave.type_id)
-    child = await hr.child(leave.child_id) if leave.child_id else None
-    return _Sources(leave=leave, leave_type=leave_type, child=child, existing=existing)
+    return _Sources(leave=leave, leave_type=leave_type, children=None, existing=existing)
 
 
 def _not_in_payroll(task: AbsenceTask) -> Permanent:
@@ -244,17 +266,13 @@ async def _withdraw(
 
 async def _child_id(
     emp_id: int,
-    child: simployer.Child | None,
+    child: simployer.Child,
     *,
     payroll_api: PayrollPort,
     child_lock: ChildLock,
     dry_run: bool,
 ) -> str:
     """The 24SevenOffice child of a sick-child leave, created when missing (never twice)."""
-    if child is None:
-        raise Permanent(
-            f"{UNKNOWN_CHILD}: set the child on the leave in Simployer One", field="childId"
-        )
     birthdate = child_birthdate(child)
     first_name = child_first_name(child.name)
     async with child_lock(emp_id):

@@ -6,7 +6,7 @@ about a person's health. The code choice (`choose_code`), working days and child
 their own modules and are re-exported here, so the worker imports one module.
 
 Decisions:
-- Dates are the date part of Simployer One's ISO values ("...T23:00:00.000Z" -> that day).
+- Dates are the Oslo dates of Simployer One's instants ("2024-07-31T22:00:00.000Z" -> 1 August).
 - `percent` is gradePercentage (100 when absent), rounded to two decimals as payroll keeps it
   and written without needless decimals ("50", "62.5"). A type whose `percentage` flag is "0"
   cannot carry one: `percent` is not sent; a leave graded below 100 % of such a type fails
@@ -42,6 +42,7 @@ from payroll_sync.worker.mapping.absence_children import (
     child_last_name,
     child_write,
     find_child,
+    sick_child,
 )
 from payroll_sync.worker.mapping.absence_code import CodeChoice, choose_code, normalise_code
 from payroll_sync.worker.mapping.employee import calendar_date, text
@@ -60,6 +61,7 @@ __all__ = [
     "map_absence",
     "normalise_absence_value",
     "normalise_code",
+    "sick_child",
     "withdrawal",
     "working_days",
 ]
@@ -86,7 +88,9 @@ def map_absence(
 ) -> payroll.AbsenceWrite:
     """The payroll absence for one leave, exported as `code` (an absence type of the company).
 
-    `child_id` is the payroll child of a sick-child leave (found or created by the worker).
+    `child_id` is the payroll child of a sick-child leave (found or created by the worker);
+    None when the Simployer child cannot be told (`sick_child`): `childId` is then not sent,
+    so a child payroll staff picked by hand stays.
     """
     if normalise_code(code) != normalise_code(absence_type.code):
         raise ValueError(f"code {code!r} is not the code of absence type {absence_type.code!r}")
@@ -101,13 +105,9 @@ def map_absence(
             field="description",
         )
     category = absence_type.category
-    child = ""
+    child: str | None = ""
     if category == "sick_child":
-        child = text(child_id)
-        if not child:
-            raise Permanent(
-                f"{UNKNOWN_CHILD}: set the child on the leave in Simployer One", field="childId"
-            )
+        child = text(child_id) or None
     days = ""
     if category == "vacation":
         days = str(

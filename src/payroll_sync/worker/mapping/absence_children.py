@@ -27,10 +27,30 @@ __all__ = [
     "child_last_name",
     "child_write",
     "find_child",
+    "sick_child",
 ]
 
 #: SPEC's reason for a sick-child leave whose child cannot be determined.
 UNKNOWN_CHILD = "the child of this sick-child leave cannot be determined"
+
+
+def sick_child(
+    leave: simployer.Leave, children: Sequence[simployer.Child]
+) -> tuple[simployer.Child | None, str]:
+    """The Simployer One child a sick-child leave is for, or None and the note the outcome keeps.
+
+    SPEC: the child the leave names (`childId`, which the published API does not have, so
+    only when a row carries it); otherwise the employee's only child. Without one, the absence is
+    exported without a child (payroll staff can pick it; the days still count).
+    """
+    if leave.child_id:
+        named = next((child for child in children if child.id == leave.child_id), None)
+        if named is not None:
+            return named, ""
+        return None, "child not set: the leave's child is not among the employee's children"
+    if len(children) == 1:
+        return children[0], ""
+    return None, f"child not set: {len(children)} children in Simployer One"
 
 
 def child_first_name(name: str) -> str:

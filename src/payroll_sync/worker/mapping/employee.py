@@ -20,7 +20,6 @@ Decisions (see also compare.py):
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Callable
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -91,14 +90,15 @@ def two_decimals(value: Decimal) -> str:
 
 
 def calendar_date(value: str | None, field: str) -> str:
-    """YYYY-MM-DD of an ISO date or date-time; date-times are taken as calendar dates."""
-    match = ISO_DATE.fullmatch(text(value))
+    """YYYY-MM-DD of a Simployer One date value (`schemas.simployer.calendar_day`: the Oslo date
+    of an instant); Permanent naming `field` when it is missing or no date."""
     try:
-        if match is None:
-            raise ValueError
-        return datetime.date.fromisoformat(match["date"]).isoformat()
+        day = s.calendar_day(value)
     except ValueError:
-        raise Permanent(f"{field} is not a valid date", field=field) from None
+        day = None
+    if day is None:
+        raise Permanent(f"{field} is not a valid date", field=field)
+    return day.isoformat()
 
 
 # ---------------------------------------------------------------- the mapping
