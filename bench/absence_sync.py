@@ -36,9 +36,9 @@ from bench.employee_sync import (
     simulators,
 )
 from payroll_sync.logs import configure_logging
-from payroll_sync.schemas import simployer
 from payroll_sync.schemas.messages import Period, SyncRequest
 from payroll_sync.schemas.settings import Integration, Settings
+from payroll_sync.simulators import simployer_published as published
 from payroll_sync.stack import PAYROLL_TOKEN_ENV, SIMPLOYER_TOKEN_ENV, Stack, local_stack
 
 CHANGED_SHARE = 0.10
@@ -80,7 +80,7 @@ async def run_phases(
     first = await measure(http, sims, stack, request, 0)
     second = await measure(http, sims, stack, request, 0)
     raw = await admin(http, "GET", f"{sims.simployer_admin}/state")
-    leaves = {row.id: row for row in msgspec.json.decode(raw, type=simployer.Dataset).leave}
+    leaves = {row.id: row for row in msgspec.json.decode(raw, type=published.Company).leave}
     now = msgspec.json.decode(
         await admin(http, "GET", f"{sims.payroll_admin}/state"), type=_Absences
     )

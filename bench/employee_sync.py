@@ -39,12 +39,12 @@ from payroll_sync.connectors.simployer import SimployerClient
 from payroll_sync.logs import configure_logging
 from payroll_sync.producer.scope import in_scope
 from payroll_sync.producer.submit import oslo_today
-from payroll_sync.schemas import simployer
 from payroll_sync.schemas.messages import EmployeeTask, SyncRequest
 from payroll_sync.schemas.settings import Integration, Settings
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.simulators import payroll as payroll_sim
 from payroll_sync.simulators import simployer as simployer_sim
+from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.serve import SimulatorOptions
 from payroll_sync.stack import (
     PAYROLL_TOKEN_ENV,
@@ -256,7 +256,7 @@ def sequential_sync(sims: Sims, integration: Integration) -> Sync:
                 session, sims.payroll_url, TOKENS.payroll_token, before_request=limit.wait
             )
             payroll_api = PayrollClient(session, sims.payroll_url, auth, before_request=limit.wait)
-            bundles = await hr.employee_bundles()
+            bundles, _ = await hr.employee_bundles()
             selected = in_scope(
                 [bundle.employee for bundle in bundles],
                 integration.scope,
@@ -368,7 +368,7 @@ async def bench(args: argparse.Namespace, sims: Sims) -> None:
         raw = await admin(http, "GET", f"{sims.simployer_admin}/state")
         last_names = {
             row.id: row.last_name or ""
-            for row in msgspec.json.decode(raw, type=simployer.Dataset).employee
+            for row in msgspec.json.decode(raw, type=published.Company).employee
         }
         queued: list[list[Phase]] = []
         sequential: list[list[Phase]] = []

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 
 import aiohttp
 
-from payroll_sync.simulators.generator import generate_company
+from payroll_sync.simulators.generator import company_rows, generate_company
 from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, SimulatorThread
 from payroll_sync.simulators.simployer import SimployerStore
 from payroll_sync.simulators.simployer_query import parse_query, run_query
@@ -94,7 +94,7 @@ async def _measure(sims: RunningSimulators, employees: int, rounds: int) -> dict
 
 def _index_effect(employees: int, rounds: int) -> tuple[float, float]:
     """Median microseconds of one `filters[employeeId][$eq]` compensation query, scan vs index."""
-    store = SimployerStore(generate_company(employees, seed=1).dataset)
+    store = SimployerStore(company_rows(generate_company(employees, seed=1)))
     ids = [str(row["id"]) for row in store.tables["employee"][:200]]
     queries = [parse_query("compensation", [("filters[employeeId]", i)]) for i in ids]
     timings: dict[bool, list[float]] = {False: [], True: []}

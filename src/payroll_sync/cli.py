@@ -45,7 +45,16 @@ def _add_simulate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     )
     sim.add_argument("--employees", type=int, default=200, help="generated company size")
     sim.add_argument("--seed", type=int, default=1, help="seed of the generated company")
-    sim.add_argument("--simployer-data", type=Path, help="JSON file with Simployer One data")
+    sim.add_argument(
+        "--simployer-data",
+        type=Path,
+        help="JSON file of Simployer One rows in the API's format: {resource: [rows]}",
+    )
+    sim.add_argument(
+        "--leave-facts",
+        action="store_true",
+        help="generated leaves also carry childId and gradePercentage (not in the published API)",
+    )
     sim.add_argument("--payroll-data", type=Path, help="JSON file with 24SevenOffice data")
     sim.add_argument("--host", default="127.0.0.1")
     sim.add_argument("--simployer-port", type=int, default=8081)
@@ -116,6 +125,7 @@ def _simulator_options(args: argparse.Namespace) -> SimulatorOptions:
         error_rate=args.error_rate,
         drop_rate=args.drop_rate,
         timeout_rate=args.timeout_rate,
+        leave_facts=args.leave_facts,
         **extra,  # type: ignore[arg-type]
     )
 

@@ -12,10 +12,12 @@ import msgspec
 import pytest
 import structlog
 
-from payroll_sync.schemas import payroll, simployer
+from payroll_sync.schemas import payroll
 from payroll_sync.schemas.absence_codes import ABSENCE_CODES, KNOWN_CODES
 from payroll_sync.schemas.messages import Period, SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome
+from payroll_sync.simulators import simployer_published as published
+from payroll_sync.simulators.generator import day_of, generate_company
 from payroll_sync.simulators.serve import RunningSimulators
 from payroll_sync.stack import Stack
 from payroll_sync.worker.mapping.absence import working_days
@@ -28,6 +30,7 @@ from tests.integration.sync_helpers import (
     put_simployer_state,
     reset_payroll_requests,
     set_payroll_faults,
+    simployer_rows,
     simployer_state,
     sync_stack,
 )
@@ -45,14 +48,15 @@ def absences(**fields: Any) -> SyncRequest:
 
 
 def _day(text: str) -> str:
-    return text[:10]
+    """YYYY-MM-DD of a Simployer One instant (the simulator's reader) or a payroll date."""
+    return day_of(text).isoformat() if "T" in text else text[:10]
 
 
-def _in_year(leave: simployer.Leave) -> bool:
+def _in_year(leave: published.Leave) -> bool:
     return _day(leave.start_date) <= str(YEAR.end) and _day(leave.end_date) >= str(YEAR.start)
 
 
-def _expected_code(data: simployer.Dataset, type_id: str) -> str | None:
+def _expected_code(data: published.Company, type_id: str) -> str | None:
     """SPEC's precedence without overrides: the type's own 24SevenOffice code, else the table."""
     own = {row.leave_type_id: row.code for row in data.leave_type_code}.get(type_id)
     if own in KNOWN_CODES:
@@ -78,9 +82,10 @@ def _exported(state: payroll.Dataset) -> dict[str, payroll.Absence]:
 async def synced(
     start_simulators: StartSimulators,
 ) -> AsyncIterator[tuple[RunningSimulators, Stack]]:
-    """A company of 40 whose employees are already in 24SevenOffice."""
+    """A company of 40 whose employees are already in 24SevenOffice; its leaves also carry the
+    generator's `childId` and `gradePercentage` (beyond the published API: used when present)."""
     sims = start_simulators(
-        employees=40, rate_limit_per_second=0, simployer_rate_limit_per_second=0
+        employees=40, rate_limit_per_second=0, simployer_rate_limit_per_second=0, leave_facts=True
     )
     async with sync_stack(sims) as stack:
         run, _ = await stack.sync(SyncRequest(integration=INTEGRATION))
@@ -93,6 +98,7 @@ async def test_a_year_is_exported_with_the_right_codes_and_fields_and_again_writ
 ) -> None:
     sims, stack = synced
     hr = await simployer_state(sims)
+    facts = generate_company(40).leave_facts  # what the simulator's leaves carry besides
     in_payroll = {row.emp_id for row in (await payroll_state(sims)).employee}
     number_of = {row.id: row.employee_number for row in hr.employee}
     types = {row.id: row for row in hr.leave_type}
@@ -119,7 +125,8 @@ async def test_a_year_is_exported_with_the_right_codes_and_fields_and_again_writ
         assert absence.emp_id == number_of[leave.employee_id]
         assert _day(absence.start_date) == _day(leave.start_date)
         assert _day(absence.end_date) == _day(leave.end_date)
-        assert float(absence.percent) == (leave.grade_percentage or 100.0)
+        grade = facts[leave.id].grade_percentage if leave.id in facts else None
+        assert float(absence.percent) == (grade or 100.0)
         assert absence.approved == "1"
         assert absence.comment == (leave.description or "")
         if code == "04":
@@ -235,30 +242,29 @@ async def test_a_sick_child_twice_for_the_same_child_creates_the_child_once(
     child = next(row for row in hr.child if row.employee_id in parents)
     sick_child = next(row for row in hr.leave_type if row.name == "Care of sick child")
     # Two new approved leaves for that child, a week apart (sent in one run, so two workers
-    # may handle them at once).
-    template = hr.leave[0]
+    # may handle them at once); they name the child, beyond the published leave.
     new = [
-        msgspec.structs.replace(
-            template,
-            id=f"sickchild{i}",
-            employee_id=child.employee_id,
-            type_id=sick_child.id,
-            status="APPROVED",
-            start_date=f"2026-0{3 + i}-02T00:00:00.000Z",
-            end_date=f"2026-0{3 + i}-03T00:00:00.000Z",
-            child_id=child.id,
-            grade_percentage=None,
-            description=None,
-        )
+        {
+            "id": f"sickchild{i}",
+            "employeeId": child.employee_id,
+            "typeId": sick_child.id,
+            "status": "APPROVED",
+            "duration": "longer",
+            "startDate": f"2026-0{3 + i}-02T00:00:00.000Z",
+            "endDate": f"2026-0{3 + i}-03T00:00:00.000Z",
+            "childId": child.id,
+        }
         for i in range(2)
     ]
-    await put_simployer_state(sims, msgspec.structs.replace(hr, leave=[*hr.leave, *new]))
+    tables = msgspec.json.decode(await simployer_rows(sims))
+    tables["leave"] += new
+    await put_simployer_state(sims, tables)
     number = parents[child.employee_id].employee_number
 
     _run, outcomes = await stack.sync(absences(employees=[number]))
 
     found = _by_leave(outcomes)
-    assert [found[row.id].outcome for row in new] == ["created", "created"]
+    assert [found[row["id"]].outcome for row in new] == ["created", "created"]
     state = await payroll_state(sims)
     first_name = child.name.split()[0]
     matching = [
@@ -266,15 +272,15 @@ async def test_a_sick_child_twice_for_the_same_child_creates_the_child_once(
         for row in state.child
         if row.emp_id == number
         and row.firstname == first_name
-        and row.birthdate[:10] == child.birthdate[:10]
+        and row.birthdate[:10] == _day(child.birthdate)
     ]
     assert len(matching) == 1, "the child is created once"
     exported = _exported(state)
-    assert {exported[row.id].child_id for row in new} == {matching[0].child_id}
+    assert {exported[row["id"]].child_id for row in new} == {matching[0].child_id}
 
 
 async def test_with_faults_nothing_is_duplicated_or_lost(start_simulators: StartSimulators) -> None:
-    sims = start_simulators(employees=40, simployer_rate_limit_per_second=0)
+    sims = start_simulators(employees=40, simployer_rate_limit_per_second=0, leave_facts=True)
     async with sync_stack(sims, rate_limit_per_second=200) as stack:
         await stack.sync(SyncRequest(integration=INTEGRATION))
         clean_hr = await simployer_state(sims)
@@ -337,8 +343,53 @@ async def test_no_personal_data_reaches_the_log_events(
     assert len(synced_events) == run.total, "one event per leave"
     text = repr(events)
     secrets = [row.description for row in hr.leave if row.description]
-    secrets += [row.name for row in hr.child] + [row.birthdate[:10] for row in hr.child]
+    secrets += [row.name for row in hr.child] + [_day(row.birthdate) for row in hr.child]
     secrets += [row.ssn for row in hr.employee if row.ssn]
     assert secrets
     leaked = [value for value in secrets if value in text]
     assert leaked == []
+
+
+async def test_published_leaves_name_no_child_and_no_grade(
+    start_simulators: StartSimulators,
+) -> None:
+    """Leaves as published: percent 100; a sick child is the employee's only child, and with
+    none or several the leave fails naming childId (24SevenOffice requires the child), with
+    SPEC's note on how many children there are."""
+    sims = start_simulators(
+        employees=60, rate_limit_per_second=0, simployer_rate_limit_per_second=0
+    )
+    async with sync_stack(sims) as stack:
+        await stack.sync(SyncRequest(integration=INTEGRATION))
+        hr = await simployer_state(sims)
+        _run, outcomes = await stack.sync(absences())
+    found = _by_leave(outcomes)
+    state = await payroll_state(sims)
+    exported = _exported(state)
+    assert exported
+    assert {row.percent for row in exported.values()} <= {"100", "100.00"}
+    children = Counter(row.employee_id for row in hr.child)
+    names = {row.employee_id: row.name.split()[0] for row in hr.child}
+    number_of = {row.id: row.employee_number for row in hr.employee}
+    payroll_children = {(row.emp_id, row.child_id): row.firstname for row in state.child}
+    sick = [
+        leave
+        for leave in hr.leave
+        if leave.id in found
+        and _expected_code(hr, leave.type_id) in ("02", "16")
+        and leave.status in EXPORTED
+        and "not in 24SevenOffice" not in found[leave.id].reason
+    ]
+    assert sick, "the generated company has sick-child leaves"
+    for leave in sick:
+        outcome = found[leave.id]
+        count = children[leave.employee_id]
+        if count == 1:
+            assert outcome.outcome == "created", outcome.reason
+            absence = exported[leave.id]
+            assert payroll_children[(absence.emp_id, absence.child_id)] == names[leave.employee_id]
+            assert absence.emp_id == number_of[leave.employee_id]
+        else:
+            assert (outcome.outcome, outcome.field) == ("failed", "childId")
+            assert outcome.reason.startswith(f"child not set: {count} children in Simployer One")
+            assert leave.id not in exported

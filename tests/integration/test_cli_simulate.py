@@ -75,8 +75,11 @@ async def test_serves_a_generated_company_until_stopped(simulate: type[Simulate]
 
 
 async def test_loads_both_data_files(simulate: type[Simulate], tmp_path: Path) -> None:
+    # Rows in the API's own format; fields the publisher does not list load and are served.
     hr = {
-        "department": [{"id": "d1", "name": "Lønn"}],
+        "department": [
+            {"id": "d1", "companyId": "c1", "name": "Lønn", "costCenter": {"code": "7"}}
+        ],
         "employee": [],
     }
     pay = {
@@ -92,7 +95,8 @@ async def test_loads_both_data_files(simulate: type[Simulate], tmp_path: Path) -
         async with http.get(
             f"{sim.simployer_url}/department", headers=bearer(sim.simployer_token)
         ) as answer:
-            assert [d["name"] for d in (await answer.json())["data"]] == ["Lønn"]
+            rows = (await answer.json())["data"]
+            assert [(d["name"], d["costCenter"]) for d in rows] == [("Lønn", {"code": "7"})]
         async with http.get(f"{sim.payroll_url}/auth", params={"token": sim.payroll_token}) as a:
             token = (await a.json())["accessToken"]
         async with http.get(f"{sim.payroll_url}/child/v2/7", headers=bearer(token)) as answer:

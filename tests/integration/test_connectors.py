@@ -4,12 +4,15 @@ and how every kind of failure surfaces as an `errors.SyncError`."""
 from __future__ import annotations
 
 import asyncio
+import math
+from collections import Counter
 from typing import Any
 
 import aiohttp
 import msgspec
 import pytest
 
+from payroll_sync.assumptions import SIMPLOYER_MAX_LIMIT
 from payroll_sync.connectors.errors import (
     ConfigError,
     Conflict,
@@ -18,12 +21,20 @@ from payroll_sync.connectors.errors import (
     Retryable,
 )
 from payroll_sync.connectors.payroll import PayrollAuth, PayrollClient
-from payroll_sync.connectors.simployer import SimployerClient
+from payroll_sync.connectors.simployer import COMPENSATION_BATCH, SimployerClient
 from payroll_sync.schemas import simployer
 from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite
 from payroll_sync.simulators import simployer as simployer_sim
+from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.serve import RunningSimulators
+from tests.bundles import as_read, bundles_by_number
 from tests.integration.conftest import StartSimulators
+from tests.integration.sync_helpers import (
+    patch_simployer,
+    put_simployer_state,
+    simployer_rows,
+    simployer_state,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -58,11 +69,6 @@ async def patch_settings(http: aiohttp.ClientSession, admin: str, **settings: An
         assert answer.status == 200, await answer.text()
 
 
-async def dataset_of(http: aiohttp.ClientSession, sims: RunningSimulators) -> simployer.Dataset:
-    async with http.get(f"{sims.simployer_admin}/state") as answer:
-        return msgspec.json.decode(await answer.read(), type=simployer.Dataset)
-
-
 def simployer_client(http: aiohttp.ClientSession, sims: RunningSimulators) -> SimployerClient:
     return SimployerClient(http, sims.simployer_url, sims.simployer_token)
 
@@ -89,53 +95,78 @@ async def test_list_all_pages_with_the_largest_limit(
     assert report["by_route"] == {"GET /employee": 3}  # 100 + 100 + 50
 
 
+def _by_number(bundles: list[simployer.EmployeeBundle]) -> dict[str, simployer.EmployeeBundle]:
+    """Bundles by employee number, compensations in id order (the order is not the point)."""
+    return {
+        b.employee.employee_number: msgspec.structs.replace(
+            b, compensations=sorted(b.compensations, key=lambda c: c.id)
+        )
+        for b in bundles
+    }
+
+
+def _compensation_pages(data: published.Company, employee_ids: list[str]) -> int:
+    """The `/compensation` requests the client needs: ids in batches, each batch paged."""
+    count = Counter(row.employee_id for row in data.compensation)
+    pages = 0
+    for start in range(0, len(employee_ids), COMPENSATION_BATCH):
+        rows = sum(count[e] for e in employee_ids[start : start + COMPENSATION_BATCH])
+        pages += max(1, math.ceil(rows / SIMPLOYER_MAX_LIMIT))
+    return pages
+
+
 async def test_employee_bundles_match_the_dataset_in_few_requests(
     start_simulators: StartSimulators, http: aiohttp.ClientSession
 ) -> None:
     sims = start_simulators(employees=150, **NO_LIMITS)
-    bundles = await simployer_client(http, sims).employee_bundles()
+    bundles, unreadable = await simployer_client(http, sims).employee_bundles()
     report = await requests_of(http, sims.simployer_admin)
-    # The types once, then the employees with their relations in pages of 100.
-    assert report["by_route"] == {"GET /employment-type": 1, "GET /employee": 2}
-
-    data = await dataset_of(http, sims)
-    employments = {e.id: e for e in data.employment}
-    types = {t.id: t for t in data.employment_type}
-    assert [b.employee for b in bundles] == data.employee
+    data = await simployer_state(sims)
+    # The types once, the employees with their current employment in pages of 100, and the
+    # compensations of 50 employees at a time.
+    assert report["by_route"] == {
+        "GET /employment-type": 1,
+        "GET /employee": 2,
+        "GET /compensation": _compensation_pages(data, [e.id for e in data.employee]),
+    }
+    assert unreadable == []
+    assert [b.employee for b in bundles] == as_read(data.employee, simployer.Employee)
+    assert _by_number(bundles) == _by_number(list(bundles_by_number(data).values()))
+    # Every compensation of every employee, not only the one compensationId names.
     for bundle in bundles:
-        employee = bundle.employee
-        assert employee.employment_id is not None
-        assert bundle.employment == employments[employee.employment_id]
-        assert bundle.employment_type == types[bundle.employment.type_id]
-        expected = [c for c in data.compensation if c.employee_id == employee.id]
-        assert sorted(bundle.compensations, key=lambda c: c.id) == sorted(
-            expected, key=lambda c: c.id
-        )
+        expected = [c for c in data.compensation if c.employee_id == bundle.employee.id]
+        assert sorted(c.id for c in bundle.compensations) == sorted(c.id for c in expected)
     assert sum(len(b.compensations) for b in bundles) == len(data.compensation)
+    assert any(len(b.compensations) > 1 for b in bundles)  # the case the relation would miss
 
 
 async def test_employee_bundles_pass_filters(
     sims: RunningSimulators, http: aiohttp.ClientSession
 ) -> None:
-    data = await dataset_of(http, sims)
+    data = await simployer_state(sims)
     client = simployer_client(http, sims)
-    active = await client.employee_bundles(filters={"active": "true"})
+    active, _ = await client.employee_bundles(filters={"active": "true"})
     assert [b.employee.id for b in active] == [e.id for e in data.employee if e.active]
     newest = max(e.updated for e in data.employee)
-    recent = await client.employee_bundles(filters={"updated[$gte]": newest})
-    assert [b.employee.updated for b in recent] == [newest]
+    recent, _ = await client.employee_bundles(filters={"updated[$gte]": newest})
+    assert [b.employee.id for b in recent] == [e.id for e in data.employee if e.updated == newest]
+    # The compensations are those of the filtered employees only.
+    assert {c.employee_id for b in recent for c in b.compensations} <= {
+        b.employee.id for b in recent
+    }
 
 
-async def test_one_bundle_is_one_request_and_equals_the_bulk_one(
+async def test_one_bundle_is_two_requests_and_equals_the_bulk_one(
     sims: RunningSimulators, http: aiohttp.ClientSession
 ) -> None:
     client = simployer_client(http, sims)
-    bulk = {b.employee.id: b for b in await client.employee_bundles()}
+    bulk = {b.employee.id: b for b in (await client.employee_bundles()).bundles}
     await reset_requests(http, sims.simployer_admin)
     for employee_id in list(bulk)[:5]:
         assert await client.employee_bundle(employee_id) == bulk[employee_id]
     report = await requests_of(http, sims.simployer_admin)
-    assert report["by_route"] == {"GET /employee/{id}": 5}
+    # The employee with its current employment and type, and its compensations.
+    assert report["by_route"] == {"GET /employee/{id}": 5, "GET /compensation": 5}
     assert await client.employee_bundle("no-such-employee") is None
 
 
@@ -143,48 +174,141 @@ async def test_one_bundle_takes_the_type_of_the_current_employment(
     sims: RunningSimulators, http: aiohttp.ClientSession
 ) -> None:
     client = simployer_client(http, sims)
-    data = await dataset_of(http, sims)
+    data = await simployer_state(sims)
     employee = data.employee[0]
     employment = next(e for e in data.employment if e.id == employee.employment_id)
     other_type = next(t for t in data.employment_type if t.id != employment.type_id)
     # The employee's own employmentTypeId disagrees with its current employment's typeId.
-    url = f"{sims.simployer_admin}/state/employee/{employee.id}"
-    async with http.patch(url, json={"employmentTypeId": other_type.id}) as answer:
-        assert answer.status == 200
+    await patch_simployer(sims, "employee", employee.id, {"employmentTypeId": other_type.id})
     await reset_requests(http, sims.simployer_admin)
     bundle = await client.employee_bundle(employee.id)
     assert bundle is not None
     assert bundle.employment_type is not None
     assert bundle.employment_type.id == employment.type_id
     report = await requests_of(http, sims.simployer_admin)
-    assert report["by_route"] == {"GET /employee/{id}": 1, "GET /employment-type/{id}": 1}
+    assert report["by_route"] == {
+        "GET /employee/{id}": 1,
+        "GET /employment-type/{id}": 1,
+        "GET /compensation": 1,
+    }
 
 
 async def test_departments_and_offices(
     sims: RunningSimulators, http: aiohttp.ClientSession
 ) -> None:
     client = simployer_client(http, sims)
-    data = await dataset_of(http, sims)
-    assert await client.departments() == data.department
-    assert await client.offices() == data.office
+    data = await simployer_state(sims)
+    assert await client.departments() == as_read(data.department, simployer.Department)
+    assert await client.offices() == as_read(data.office, simployer.Office)
     await client.check()
 
 
-async def test_a_malformed_row_fails_the_list_naming_the_field_not_the_value(
+async def test_a_malformed_row_fails_alone_naming_the_field_not_the_value(
     sims: RunningSimulators, http: aiohttp.ClientSession
 ) -> None:
-    data = await dataset_of(http, sims)
-    row_id = data.employee[3].id
+    data = await simployer_state(sims)
+    bad_account, no_start = data.employee[3], data.employee[5]
+    assert no_start.employment_id is not None
     # Behind the simulator's validation, as an API that changed its types would answer.
-    simployer_sim.store_of(sims.simployer_app).by_id["employee"][row_id]["employeeNumber"] = 424242
-    with pytest.raises(Permanent) as failed:
-        await simployer_client(http, sims).employee_bundles()
-    assert str(failed.value) == (
-        f"Simployer One employee {row_id}: field employeeNumber is missing or invalid"
+    store = simployer_sim.store_of(sims.simployer_app)
+    store.by_id["employee"][bad_account.id]["bankAccount"] = 5
+    del store.by_id["employment"][no_start.employment_id]["startDate"]
+    client = simployer_client(http, sims)
+
+    bundles, unreadable = await client.employee_bundles()
+    assert {u.employee_id: u.field for u in unreadable} == {
+        bad_account.id: "bankAccount",
+        no_start.id: "employment.startDate",
+    }
+    by_id = {u.employee_id: u for u in unreadable}
+    assert by_id[bad_account.id].reason == (
+        f"Simployer One employee {bad_account.id}: field bankAccount is missing or invalid"
     )
-    assert failed.value.field == "employeeNumber"
-    with pytest.raises(Permanent, match="employeeNumber"):
-        await simployer_client(http, sims).employee_bundle(row_id)
+    assert by_id[no_start.id].reason == (
+        f"Simployer One employment {no_start.employment_id}: field startDate is missing or invalid"
+    )
+    assert by_id[no_start.id].employee_number == no_start.employee_number
+    # Every other employee is read, exactly as from the company's rows.
+    expected = bundles_by_number(data)
+    for broken in (bad_account, no_start):
+        del expected[broken.employee_number]
+    assert _by_number(bundles) == _by_number(list(expected.values()))
+
+    with pytest.raises(Permanent) as failed:
+        await client.employee_bundle(bad_account.id)
+    assert failed.value.field == "bankAccount"
+    assert str(failed.value) == by_id[bad_account.id].reason
+    with pytest.raises(Permanent) as failed:
+        await client.employee_bundle(no_start.id)
+    assert failed.value.field == "employment.startDate"
+    assert "startDate" in str(failed.value)
+
+
+def _unknown_fields(row: dict[str, Any], count: int) -> dict[str, Any]:
+    """`count` fields the client does not know: scalars, lists and nested objects, some with
+    the names of known fields inside them."""
+    kinds: list[Any] = [
+        "text",
+        42,
+        4.5,
+        True,
+        None,
+        [1, "two", None],
+        {"nested": {"deeper": {"id": 5, "employeeNumber": None}}},
+        {"startDate": "not a date", "rate": "full"},
+    ]
+    extra = {f"unknown{i}": kinds[i % len(kinds)] for i in range(count)}
+    out = {**row, **extra}
+    for name in ("homeAddress", "bankAccount", "tax", "custom"):
+        if isinstance(out.get(name), dict):
+            out[name] = {**out[name], "unknownInner": {"a": [1, {"b": None}]}, "extra": 1}
+    return out
+
+
+async def test_unknown_fields_change_nothing_the_client_reads(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    client = simployer_client(http, sims)
+    before = await client.employee_bundles()
+    tables = msgspec.json.decode(await simployer_rows(sims))
+    for name, rows in tables.items():
+        tables[name] = [_unknown_fields(row, 20) for row in rows]
+    await put_simployer_state(sims, tables)
+    served = msgspec.json.decode(await simployer_rows(sims))
+    assert served["employee"][0]["unknown19"] == tables["employee"][0]["unknown19"]
+    after = await client.employee_bundles()
+    assert after == before
+    assert after.unreadable == []
+    for bundle in after.bundles[:3]:
+        assert await client.employee_bundle(bundle.employee.id) == bundle
+    assert await client.departments() == as_read(
+        (await simployer_state(sims)).department, simployer.Department
+    )
+
+
+async def test_before_request_runs_before_every_request(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    calls: list[str] = []
+
+    def hook(name: str) -> Any:
+        async def before() -> None:
+            calls.append(name)
+
+        return before
+
+    auth = PayrollAuth(http, sims.payroll_url, sims.payroll_token, before_request=hook("auth"))
+    payroll = PayrollClient(http, sims.payroll_url, auth, before_request=hook("payroll"))
+    await payroll.list_employees()
+    await payroll.list_employees()
+    client = SimployerClient(
+        http, sims.simployer_url, sims.simployer_token, before_request=hook("simployer")
+    )
+    await reset_requests(http, sims.simployer_admin)
+    await client.employee_bundles()
+    served = (await requests_of(http, sims.simployer_admin))["total"]
+    assert served >= 3  # types, employees, compensations
+    assert calls == ["auth", "payroll", "payroll"] + ["simployer"] * served
 
 
 async def test_simployer_bad_token_is_a_config_error(
@@ -209,28 +333,6 @@ async def test_simployer_429_is_retryable_with_the_servers_delay(
     with pytest.raises(RateLimited) as throttled:
         await client.check()
     assert throttled.value.delay == 2.0
-
-
-async def test_before_request_runs_before_every_request(
-    sims: RunningSimulators, http: aiohttp.ClientSession
-) -> None:
-    calls: list[str] = []
-
-    def hook(name: str) -> Any:
-        async def before() -> None:
-            calls.append(name)
-
-        return before
-
-    auth = PayrollAuth(http, sims.payroll_url, sims.payroll_token, before_request=hook("auth"))
-    payroll = PayrollClient(http, sims.payroll_url, auth, before_request=hook("payroll"))
-    await payroll.list_employees()
-    await payroll.list_employees()
-    client = SimployerClient(
-        http, sims.simployer_url, sims.simployer_token, before_request=hook("simployer")
-    )
-    await client.employee_bundles()
-    assert calls == ["auth", "payroll", "payroll", "simployer", "simployer"]
 
 
 # ---------------------------------------------------------------- 24SevenOffice Lønn

@@ -15,10 +15,11 @@ from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.settings import Scope
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
+from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.generator import GeneratedCompany, generate_company
 from payroll_sync.worker.compare import employee_changes, employment_changes
 from payroll_sync.worker.mapping.employee import map_employee
-from tests.bundles import bundles_by_number
+from tests.bundles import as_read, bundles_by_number
 from tests.integration.conftest import StartSimulators
 from tests.integration.sync_helpers import (
     INTEGRATION,
@@ -52,9 +53,14 @@ def _company() -> GeneratedCompany:
     return generate_company(EMPLOYEES, seed=1)
 
 
-def _in_scope_numbers(data: simployer.Dataset) -> list[str]:
+def _in_scope_numbers(data: published.Company) -> list[str]:
     today = datetime.date.today()
-    chosen = in_scope(data.employee, Scope(), departments=data.department, today=today)
+    chosen = in_scope(
+        as_read(data.employee, simployer.Employee),
+        Scope(),
+        departments=as_read(data.department, simployer.Department),
+        today=today,
+    )
     return [employee.employee_number for employee in chosen]
 
 

@@ -112,7 +112,7 @@ def test_counts_ids_and_employee_numbers(company: GeneratedCompany) -> None:
 def test_every_reference_points_at_an_existing_row(company: GeneratedCompany) -> None:
     ds = company.dataset
     ids = {name: {row.id for row in getattr(ds, name)} for name in s.Company.__struct_fields__}
-    employees, children = ids["employee"], ids["child"]
+    employees = ids["employee"]
     for e in ds.employee:
         assert e.employment_id in ids["employment"]
         assert e.employment_type_id in ids["employment_type"]

@@ -7,7 +7,12 @@ from urllib.parse import parse_qsl
 
 import pytest
 
-from payroll_sync.assumptions import SIMPLOYER_DEFAULT_LIMIT, SIMPLOYER_MAX_LIMIT
+from payroll_sync.assumptions import (
+    SIMPLOYER_DEFAULT_LIMIT,
+    SIMPLOYER_MAX_LIMIT,
+    SIMPLOYER_RELATIONS,
+)
+from payroll_sync.simulators.simployer_published import RESOURCES
 from payroll_sync.simulators.simployer_query import (
     Filter,
     QueryError,
@@ -25,11 +30,16 @@ def _employee(row_id: str, **fields: object) -> Row:
         "id": row_id,
         "active": True,
         "companyId": "c1",
+        "userId": f"u{row_id}",
         "employeeNumber": row_id.removeprefix("e"),
         "firstName": None,
         "hireDate": None,
         "employmentId": None,
+        "employmentTypeId": None,
+        "compensationId": None,
         "departmentId": None,
+        "officeId": None,
+        "costCenterId": None,
         "managerEmployeeId": None,
         "homeAddress": None,
         "custom": {},
@@ -40,7 +50,27 @@ def _employee(row_id: str, **fields: object) -> Row:
     return row
 
 
+def _compensation(row_id: str, employee_id: str, amount: float, effective: str) -> Row:
+    return {
+        "id": row_id,
+        "employeeId": employee_id,
+        "companyId": "c1",
+        "amount": amount,
+        "effectiveDate": effective,
+        "currency": "NOK",
+        "payoutPeriod": "MONTHLY",
+    }
+
+
+def _leave(row_id: str, employee_id: str, type_id: str, **fields: object) -> Row:
+    row: Row = {"id": row_id, "employeeId": employee_id, "typeId": type_id, "description": None}
+    row.update(fields)
+    return row
+
+
 # Values chosen so that comparing dates as text or numbers as text gives a different answer.
+# e1 has two employments (m5 ended) and two compensations (p1 older), and names the current
+# ones in employmentId/compensationId: the published relations join only those.
 TABLES: Tables = {
     "employee": [
         _employee(
@@ -50,7 +80,11 @@ TABLES: Tables = {
             updated="2024-08-01T00:00:00.000Z",
             homeAddress={"street": "Gate 1", "postalCode": "0150", "city": "Oslo"},
             employmentId="m1",
+            employmentTypeId="t1",
+            compensationId="p2",
             departmentId="d1",
+            officeId="o1",
+            costCenterId="cc1",
         ),
         _employee(
             "e2",
@@ -60,6 +94,8 @@ TABLES: Tables = {
             updated="2024-08-02T12:30:00.000Z",
             homeAddress={"city": "Bergen"},
             employmentId="m2",
+            employmentTypeId="t1",
+            compensationId="p3",
             departmentId="d2",
             managerEmployeeId="e1",
         ),
@@ -68,6 +104,7 @@ TABLES: Tables = {
             firstName="Carl",
             updated="2024-07-31T23:59:59.999Z",
             employmentId="m3",
+            employmentTypeId="t2",
             departmentId="d1",
             managerEmployeeId="e1",
         ),
@@ -77,6 +114,7 @@ TABLES: Tables = {
             updated="2024-09-01T08:00:00.000Z",
             homeAddress={"city": None},
             employmentId="m4",
+            employmentTypeId="t2",
         ),
     ],
     "employment": [
@@ -128,28 +166,70 @@ TABLES: Tables = {
         },
     ],
     "employment-type": [
-        {"id": "t1", "name": "Permanent", "vacation": 25, "country": "NO"},
-        {"id": "t2", "name": "Temporary", "vacation": None, "country": "NO"},
+        {"id": "t1", "name": "Permanent", "vacation": True, "maxMonths": None, "country": "NO"},
+        {"id": "t2", "name": "Temporary", "vacation": False, "maxMonths": 24, "country": "NO"},
     ],
-    "compensation": [],
-    "leave": [],
+    "compensation": [
+        _compensation("p1", "e1", 41000, "2024-01-01T00:00:00.000+00:00"),
+        _compensation("p2", "e1", 45000, "2024-07-31T22:00:00.000Z"),
+        _compensation("p3", "e2", 38000, "2023-06-01T00:00:00.000Z"),
+    ],
+    "leave": [
+        _leave(
+            "l1",
+            "e1",
+            "lt1",
+            status="APPROVED",
+            duration="one_day",
+            startDate="2024-08-01T00:00:00.000+00:00",
+            endDate="2024-08-01T00:00:00.000+00:00",
+        ),
+        # 1 to 10 August in Oslo, written as Oslo midnights in UTC.
+        _leave(
+            "l2",
+            "e3",
+            "lt2",
+            status="PENDING",
+            duration="longer",
+            startDate="2024-07-31T22:00:00.000Z",
+            endDate="2024-08-09T22:00:00.000Z",
+        ),
+        _leave(
+            "l3",
+            "e1",
+            "lt9",
+            status="CANCELLED",
+            duration="half_day",
+            startDate="2024-09-02T00:00:00.000Z",
+            endDate="2024-09-02T00:00:00.000Z",
+            description="Doctor",
+        ),
+    ],
     "leave-type": [
         {"id": "lt1", "name": "Sick", "kind": "SICK_LEAVE", "paid": True},
         {"id": "lt2", "name": "Holiday", "kind": "VACATION", "paid": True},
         {"id": "lt3", "name": "Unpaid", "kind": "OFF_DUTY", "paid": False},
     ],
+    # Not a served resource: only the relation `leaveTypeCode` of a leave type.
     "leave-type-code": [
-        {"id": "c1", "leaveTypeId": "lt1", "code": "01"},
-        {"id": "c2", "leaveTypeId": "lt2", "code": "04"},
-        {"id": "c3", "leaveTypeId": "lt9", "code": "99"},
+        {"id": "c1", "companyId": "c1", "leaveTypeId": "lt1", "code": "01"},
+        {"id": "c2", "companyId": "c1", "leaveTypeId": "lt2", "code": "04"},
+        {"id": "c3", "companyId": "c1", "leaveTypeId": "lt9", "code": "99"},
     ],
-    "child": [],
+    "child": [
+        {"id": "ch1", "employeeId": "e1", "name": "Ola Nordmann", "birthdate": "2019-05-17"},
+        {"id": "ch2", "employeeId": "e1", "name": "Kari Nordmann", "birthdate": "2021-02-01"},
+        {"id": "ch3", "employeeId": "e3", "name": "Per Hansen", "birthdate": "2020-10-10"},
+    ],
     "department": [
-        {"id": "d1", "name": "Sales", "parentId": None},
-        {"id": "d2", "name": "Ops", "parentId": "d1"},
+        {"id": "d1", "name": "Sales", "parentId": None, "costCenterId": "cc1"},
+        {"id": "d2", "name": "Ops", "parentId": "d1", "effectiveCostCenterId": "cc1"},
         {"id": "d3", "name": "Unused", "parentId": None},
     ],
-    "office": [],
+    "office": [
+        {"id": "o1", "companyId": "c1", "name": "Oslo"},
+        {"id": "o2", "companyId": "c1", "name": "Bergen"},
+    ],
 }
 
 
@@ -171,10 +251,14 @@ def _ids(resource: str, query: str, tables: Tables = TABLES) -> list[str]:
     return [str(row["id"]) for row in _rows(resource, query, tables)]
 
 
-def _relation_ids(body: dict[str, object], name: str) -> list[str]:
+def _relations(body: dict[str, object]) -> dict[str, list[Row]]:
     relations = body["relations"]
     assert isinstance(relations, dict)
-    return [str(row["id"]) for row in relations[name]]
+    return relations
+
+
+def _relation_ids(body: dict[str, object], name: str) -> list[str]:
+    return [str(row["id"]) for row in _relations(body)[name]]
 
 
 # ------------------------------------------------------------------------------- parsing
@@ -209,14 +293,47 @@ def test_parse_defaults_and_every_part() -> None:
     query = parse_query(
         "employee",
         _params(
-            "limit=5&offset=7&select[]=firstName&select[]=id&relations[]=employment"
+            "limit=5&offset=7&select=firstName,id&relations=employment,managerEmployee"
             "&sort[active]=desc&sort[firstName]=asc"
         ),
     )
     assert (query.limit, query.offset) == (5, 7)
     assert query.select == ("firstName", "id")
-    assert query.relations == ("employment",)
+    assert query.relations == ("employment", "managerEmployee")
     assert query.sort == (("active", True), ("firstName", False))
+
+
+@pytest.mark.parametrize(
+    ("query", "select", "relations"),
+    [
+        ("select=firstName", ("firstName",), ()),
+        (
+            "select=firstName,lastName,homeAddress.city",
+            ("firstName", "lastName", "homeAddress.city"),
+            (),
+        ),
+        ("relations=employment", (), ("employment",)),
+        ("relations=employment,compensation,child", (), ("employment", "compensation", "child")),
+        ("select=id&relations=office,department", ("id",), ("office", "department")),
+    ],
+)
+def test_select_and_relations_are_comma_separated_in_one_parameter(
+    query: str, select: tuple[str, ...], relations: tuple[str, ...]
+) -> None:
+    parsed = parse_query("employee", _params(query))
+    assert (parsed.select, parsed.relations) == (select, relations)
+
+
+@pytest.mark.parametrize("key", ["select[]", "relations[]"])
+def test_the_exploded_array_form_is_refused_pointing_to_the_comma_separated_one(key: str) -> None:
+    value = "id" if key == "select[]" else "employment"
+    for params in ([(key, value)], [(key, value), (key, value)], [("limit", "5"), (key, value)]):
+        with pytest.raises(QueryError) as caught:
+            parse_query("employee", params)
+        message = str(caught.value)
+        assert key in message
+        assert f"{key[:-2]}=a,b" in message
+        assert "comma-separated" in message
 
 
 # ------------------------------------------------------------------------------- filters
@@ -346,9 +463,10 @@ def test_employment_filters(query: str, expected: list[str]) -> None:
 @pytest.mark.parametrize(
     ("query", "expected"),
     [
-        ("filters[vacation][$gte]=20", ["t1"]),
-        ("filters[vacation]=null", ["t2"]),
-        ("filters[vacation][$neq]=25", ["t2"]),
+        ("filters[maxMonths][$gte]=20", ["t2"]),
+        ("filters[maxMonths]=null", ["t1"]),
+        ("filters[maxMonths][$neq]=24", ["t1"]),
+        ("filters[vacation]=true", ["t1"]),  # a bool, as published (not a number of days)
         ("filters[name][$in][]=Temporary", ["t2"]),
     ],
 )
@@ -356,9 +474,32 @@ def test_optional_number_and_text_filters(query: str, expected: list[str]) -> No
     assert _ids("employment-type", query) == expected
 
 
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("filters[id]=l2", ["l2"]),
+        ("filters[employeeId]=e1", ["l1", "l3"]),
+        ("filters[typeId][$nin][]=lt9", ["l1", "l2"]),
+        ("filters[status]=APPROVED", ["l1"]),
+        ("filters[status][$in][]=PENDING&filters[status][$in][]=CANCELLED", ["l2", "l3"]),
+        ("filters[duration][$neq]=longer", ["l1", "l3"]),
+        # instants compared by time: l2 starts 1 August in Oslo, 31 July 22:00 in UTC
+        ("filters[startDate][$gte]=2024-08-01", ["l1", "l3"]),
+        ("filters[startDate][$gte]=2024-07-31T22:00:00.000Z", ["l1", "l2", "l3"]),
+        ("filters[endDate][$lt]=2024-08-05", ["l1"]),
+    ],
+)
+def test_leave_filters_on_the_published_filterable_fields(query: str, expected: list[str]) -> None:
+    assert _ids("leave", query) == expected
+
+
 def test_filters_do_not_change_the_rows() -> None:
     before = copy.deepcopy(TABLES)
-    _body("employee", "filters[updated][$gte]=2024-08-01&sort[updated]=desc&select[]=firstName")
+    _body(
+        "employee",
+        "filters[updated][$gte]=2024-08-01&sort[updated]=desc&select=firstName"
+        "&relations=employment,compensation",
+    )
     assert before == TABLES
 
 
@@ -413,12 +554,12 @@ def test_sort_on_free_text_where_only_some_values_look_like_dates_does_not_crash
 @pytest.mark.parametrize(
     ("query", "keys"),
     [
-        ("select[]=firstName", {"id", "firstName"}),
         ("select=firstName", {"id", "firstName"}),
-        ("select[]=firstName&select[]=hireDate", {"id", "firstName", "hireDate"}),
-        ("select[]=id", {"id"}),
-        ("select[]=homeAddress.city", {"id", "homeAddress"}),
-        ("select[]=custom&select[]=active", {"id", "custom", "active"}),
+        ("select=firstName,hireDate", {"id", "firstName", "hireDate"}),
+        ("select=hireDate,firstName,firstName", {"id", "firstName", "hireDate"}),
+        ("select=id", {"id"}),
+        ("select=homeAddress.city", {"id", "homeAddress"}),
+        ("select=custom,active", {"id", "custom", "active"}),
     ],
 )
 def test_select_keeps_the_fields_asked_and_always_id(query: str, keys: set[str]) -> None:
@@ -432,7 +573,7 @@ def test_select_keeps_the_fields_asked_and_always_id(query: str, keys: set[str])
 def test_select_does_not_limit_what_filters_sort_and_relations_see() -> None:
     body = _body(
         "employee",
-        "select[]=firstName&filters[active]=true&sort[hireDate]=desc&relations[]=department",
+        "select=firstName&filters[active]=true&sort[hireDate]=desc&relations=department",
     )
     assert body["data"] == [
         {"id": "e1", "firstName": "Anna"},
@@ -446,23 +587,90 @@ def test_select_does_not_limit_what_filters_sort_and_relations_see() -> None:
 # ------------------------------------------------------------------------------- relations
 
 
+#: The relation names APIS.md publishes, resource by resource (written out here rather than
+#: read from `assumptions`, so the simulator is checked against the page, not against itself).
+PUBLISHED_RELATIONS: dict[str, set[str]] = {
+    "employee": {
+        "office",
+        "costCenter",
+        "effectiveCostCenter",
+        "child",
+        "department",
+        "emergencyContact",
+        "employment",
+        "employmentType",
+        "compensation",
+        "managerEmployee",
+        "teamReference",
+    },
+    "employment": {"type", "employee"},
+    "leave": {"type", "employee"},
+    "leave-type": {"leaveTypeCode"},
+    "department": {"costCenter", "effectiveCostCenter"},
+}
+
+
+@pytest.mark.parametrize("resource", RESOURCES)
+def test_every_published_relation_is_accepted_and_no_other(resource: str) -> None:
+    published = PUBLISHED_RELATIONS.get(resource, set())
+    assert set(SIMPLOYER_RELATIONS.get(resource, {})) == published
+    if published:
+        query = parse_query(resource, [("relations", ",".join(sorted(published)))])
+        assert set(query.relations) == published
+        body = run_query(resource, query, TABLES)
+        relations = body["relations"]
+        assert isinstance(relations, dict)
+        assert set(relations) == published
+    for name in {"employee", "nope"} - published:
+        with pytest.raises(QueryError, match=f"'{name}'"):
+            parse_query(resource, [("relations", name)])
+
+
 @pytest.mark.parametrize(
     ("resource", "query", "relation", "expected"),
     [
-        ("employee", "relations[]=employment", "employment", ["m1", "m2", "m3", "m4", "m5"]),
-        ("employee", "relations[]=employment&limit=1", "employment", ["m1", "m5"]),
-        ("employee", "relations[]=employment&limit=2&offset=1", "employment", ["m2", "m3"]),
-        ("employee", "relations[]=employment&filters[active]=false", "employment", ["m2"]),
-        ("employee", "relations[]=employment&offset=50", "employment", []),
-        ("employee", "relations[]=department", "department", ["d1", "d2"]),
-        ("employee", "relations[]=department&limit=1&offset=3", "department", []),  # no dept
-        ("employee", "relations[]=manager&filters[firstName]=Carl", "manager", ["e1"]),
-        ("employment", "relations[]=employmentType&limit=2", "employmentType", ["t1"]),
-        ("employment", "relations[]=employee&filters[rate]=100", "employee", ["e1", "e4"]),
-        ("leave-type", "relations[]=leaveTypeCode", "leaveTypeCode", ["c1", "c2"]),
-        ("leave-type", "relations[]=leaveTypeCode&filters[paid]=false", "leaveTypeCode", []),
+        # The narrowest join: only the employment that employmentId names (not e1's ended m5).
+        ("employee", "relations=employment", "employment", ["m1", "m2", "m3", "m4"]),
+        ("employee", "relations=employment&limit=1", "employment", ["m1"]),
+        ("employee", "relations=employment&limit=2&offset=1", "employment", ["m2", "m3"]),
+        ("employee", "relations=employment&filters[active]=false", "employment", ["m2"]),
+        ("employee", "relations=employment&offset=50", "employment", []),
+        # ... and only the compensation that compensationId names (not e1's older p1).
+        ("employee", "relations=compensation", "compensation", ["p2", "p3"]),
+        ("employee", "relations=compensation&limit=1", "compensation", ["p2"]),
+        ("employee", "relations=compensation&offset=2", "compensation", []),
+        ("employee", "relations=employmentType", "employmentType", ["t1", "t2"]),
+        ("employee", "relations=employmentType&limit=2", "employmentType", ["t1"]),
+        ("employee", "relations=department", "department", ["d1", "d2"]),
+        ("employee", "relations=department&limit=1&offset=3", "department", []),  # no dept
+        ("employee", "relations=office", "office", ["o1"]),
+        ("employee", "relations=child", "child", ["ch1", "ch2", "ch3"]),
+        ("employee", "relations=child&limit=1", "child", ["ch1", "ch2"]),
+        ("employee", "relations=child&filters[active]=false", "child", []),
+        (
+            "employee",
+            "relations=managerEmployee&filters[firstName]=Carl",
+            "managerEmployee",
+            ["e1"],
+        ),
+        ("employee", "relations=managerEmployee&limit=1", "managerEmployee", []),
+        # Resources the simulator does not hold: accepted, and empty even when the id is set.
+        ("employee", "relations=costCenter", "costCenter", []),
+        ("employee", "relations=effectiveCostCenter", "effectiveCostCenter", []),
+        ("employee", "relations=emergencyContact", "emergencyContact", []),
+        ("employee", "relations=teamReference", "teamReference", []),
+        ("department", "relations=costCenter", "costCenter", []),
+        ("department", "relations=effectiveCostCenter", "effectiveCostCenter", []),
+        ("employment", "relations=type&limit=2", "type", ["t1"]),
+        ("employment", "relations=type", "type", ["t1", "t2"]),
+        ("employment", "relations=employee&filters[rate]=100", "employee", ["e1", "e4"]),
+        ("employment", "relations=employee&filters[employeeId]=e1", "employee", ["e1"]),
+        ("leave", "relations=type", "type", ["lt1", "lt2"]),  # l3's lt9 does not exist
+        ("leave", "relations=employee", "employee", ["e1", "e3"]),
+        ("leave", "relations=employee&filters[status]=PENDING", "employee", ["e3"]),
+        ("leave-type", "relations=leaveTypeCode", "leaveTypeCode", ["c1", "c2"]),
+        ("leave-type", "relations=leaveTypeCode&filters[paid]=false", "leaveTypeCode", []),
         ("leave-type", "relations=leaveTypeCode&offset=1", "leaveTypeCode", ["c2"]),
-        ("department", "relations[]=parent", "parent", ["d1"]),
     ],
 )
 def test_relations_hold_the_related_rows_of_the_page_only(
@@ -476,12 +684,37 @@ def test_relations_hold_the_related_rows_of_the_page_only(
 
 
 def test_relations_are_full_rows_and_empty_without_asking() -> None:
-    body = _body("leave-type", "relations[]=leaveTypeCode&limit=1")
+    body = _body("leave-type", "relations=leaveTypeCode&limit=1")
     assert body["relations"] == {"leaveTypeCode": [TABLES["leave-type-code"][0]]}
     assert _body("leave-type", "")["relations"] == {}
-    both = _body("employee", "relations[]=employment&relations[]=department&limit=1")
-    assert _relation_ids(both, "employment") == ["m1", "m5"]
+    both = _body("employee", "relations=employment,department&limit=1")
+    assert set(_relations(both)) == {"employment", "department"}
+    assert _relation_ids(both, "employment") == ["m1"]
     assert _relation_ids(both, "department") == ["d1"]
+
+
+def test_relations_in_one_parameter_equal_each_asked_alone() -> None:
+    names = ["employment", "compensation", "child", "department", "costCenter"]
+    together = _body("employee", f"relations={','.join(names)}&limit=3")
+    alone = {name: _relations(_body("employee", f"relations={name}&limit=3")) for name in names}
+    assert _relations(together) == {name: rows[name] for name, rows in alone.items()}
+    assert [len(rows) for rows in _relations(together).values()] == [3, 2, 3, 2, 0]
+
+
+def test_employee_relations_hold_only_the_named_rows_the_resources_hold_all() -> None:
+    """Employee e1 has two employments and two compensations: its relations hold the ones
+    employmentId/compensationId name; `/employment` and `/compensation` filtered by employee
+    hold all of them (the client reads compensations there)."""
+    body = _body("employee", "filters[id]=e1&relations=employment,compensation")
+    assert _relation_ids(body, "employment") == ["m1"]
+    assert _relation_ids(body, "compensation") == ["p2"]
+    assert _ids("employment", "filters[employeeId]=e1") == ["m1", "m5"]
+    assert _ids("compensation", "filters[employeeId][$in][]=e1") == ["p1", "p2"]
+    assert _ids("compensation", "filters[employeeId][$in][]=e1&filters[employeeId][$in][]=e2") == [
+        "p1",
+        "p2",
+        "p3",
+    ]
 
 
 # ------------------------------------------------------------------------------- paging
@@ -545,10 +778,30 @@ def test_limit_and_offset(query: str, ids: list[int], total: int, offset: int) -
         ("employee", "filters[homeAddress]=Oslo", ["filters[homeAddress]"]),
         ("employee", "filters[custom]=x", ["filters[custom]"]),
         ("employee", "filters[firstName]=A&filters[firstName][$eq]=B", ["filters[firstName]"]),
-        ("employee", "relations[]=nope", ["relations[]", "'nope'"]),
-        ("employee", "relations[]=leaveTypeCode", ["relations[]", "'leaveTypeCode'"]),
-        ("leave-type", "relations[]=employment", ["relations[]", "'employment'"]),
-        ("employee", "select[]=nope", ["select[]", "'nope'"]),
+        # the exploded array form, refused with the form to send instead
+        ("employee", "relations[]=employment", ["relations[]", "relations=a,b"]),
+        ("employee", "select[]=firstName", ["select[]", "select=a,b"]),
+        ("employee", "select[]=nope", ["select[]", "select=a,b"]),
+        # unknown relations, named (and the old names, which are not published)
+        ("employee", "relations=nope", ["relations", "'nope'", "employment"]),
+        ("employee", "relations=employment,nope", ["relations", "'nope'"]),
+        ("employee", "relations=manager", ["relations", "'manager'"]),
+        ("employee", "relations=leaveTypeCode", ["relations", "'leaveTypeCode'"]),
+        ("employment", "relations=employmentType", ["relations", "'employmentType'"]),
+        ("leave", "relations=leaveType", ["relations", "'leaveType'"]),
+        ("leave", "relations=child", ["relations", "'child'"]),
+        ("department", "relations=parent", ["relations", "'parent'"]),
+        ("compensation", "relations=employee", ["relations", "'employee'", "none"]),
+        ("child", "relations=employee", ["relations", "'employee'"]),
+        ("leave-type", "relations=employment", ["relations", "'employment'"]),
+        ("employee", "relations=", ["relations"]),
+        ("employee", "relations=employment,,office", ["relations"]),
+        ("employee", "select=nope", ["select", "'nope'"]),
+        ("employee", "select=firstName,nope", ["select", "'nope'"]),
+        ("employee", "select=firstName,", ["select"]),
+        # a leave filters only on the fields the publisher lists
+        ("leave", "filters[description]=Doctor", ["filters[description]", "'description'"]),
+        ("leave", "filters[description][$neq]=null", ["filters[description][$neq]"]),
         ("employee", "sort[nope]=asc", ["sort[nope]"]),
         ("employee", "sort[firstName]=up", ["sort[firstName]", "'up'"]),
         ("employee", "sort[firstName]=", ["sort[firstName]"]),
@@ -594,16 +847,21 @@ def test_limit_bounds_are_inclusive() -> None:
     ("query", "data", "relations"),
     [
         ("", TABLES["employee"][1], {}),
-        ("select[]=firstName", {"id": "e2", "firstName": "Bjørn"}, {}),
+        ("select=firstName", {"id": "e2", "firstName": "Bjørn"}, {}),
         (
-            "select[]=firstName&relations[]=employment&relations[]=manager",
+            "select=firstName&relations=employment,managerEmployee",
             {"id": "e2", "firstName": "Bjørn"},
-            {"employment": [TABLES["employment"][1]], "manager": [TABLES["employee"][0]]},
+            {"employment": [TABLES["employment"][1]], "managerEmployee": [TABLES["employee"][0]]},
         ),
         (
-            "relations[]=department",
+            "relations=department",
             TABLES["employee"][1],
             {"department": [TABLES["department"][1]]},
+        ),
+        (
+            "select=id&relations=compensation,costCenter,child",
+            {"id": "e2"},
+            {"compensation": [TABLES["compensation"][2]], "costCenter": [], "child": []},
         ),
     ],
 )
@@ -615,8 +873,30 @@ def test_get_one(query: str, data: Row, relations: dict[str, list[Row]]) -> None
 
 def test_get_one_relation_of_a_leave_type() -> None:
     row = TABLES["leave-type"][1]
-    query = parse_query("leave-type", [("relations[]", "leaveTypeCode")])
+    query = parse_query("leave-type", [("relations", "leaveTypeCode")])
     body = run_get_one("leave-type", row, query, TABLES)
     assert body["relations"] == {
-        "leaveTypeCode": [{"id": "c2", "leaveTypeId": "lt2", "code": "04"}]
+        "leaveTypeCode": [{"id": "c2", "companyId": "c1", "leaveTypeId": "lt2", "code": "04"}]
     }
+
+
+def test_get_one_employee_holds_only_its_current_employment_and_compensation() -> None:
+    row = TABLES["employee"][0]
+    query = parse_query("employee", [("relations", "employment,compensation,child,office")])
+    body = run_get_one("employee", row, query, TABLES)
+    assert (
+        body["relations"]
+        == {
+            "employment": [TABLES["employment"][0]],  # m1, not the ended m5
+            "compensation": [TABLES["compensation"][1]],  # p2, not the older p1
+            "child": TABLES["child"][:2],
+            "office": [TABLES["office"][0]],
+        }
+    )
+
+
+def test_leave_type_codes_are_a_table_but_not_a_resource() -> None:
+    """Leave type codes are published only as the relation `leaveTypeCode` of a leave type."""
+    assert "leave-type-code" in TABLES
+    assert "leave-type-code" not in RESOURCES
+    assert set(RESOURCES) == set(TABLES) - {"leave-type-code"}

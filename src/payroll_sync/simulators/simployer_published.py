@@ -2,7 +2,7 @@
 
 Every published field of every resource we read (APIS.md, from the published OpenAPI
 description "AlexisHR API v1-preview", as vendored in konfig-sdks/alexis-hr-java-sdk
-`api/openapi.yaml`), with the published types; fields the description marks required have no default.
+`api/openapi.yaml`), with the published types; fields it marks required have no default.
 These are *not* the client's Structs (`schemas.simployer` lists only what the sync uses): a
 simulator built from the client's own Structs would agree with the client by construction and
 prove nothing.
