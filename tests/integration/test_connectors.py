@@ -505,3 +505,30 @@ async def test_no_answer_is_retryable(
         await client.list_employees()
     assert str(failed.value) == expected
     assert failed.value.__cause__ is None  # aiohttp's text (with URLs) is not kept
+
+
+async def test_leaves_their_types_and_children_as_the_absence_sync_reads_them(
+    http: aiohttp.ClientSession, sims: RunningSimulators
+) -> None:
+    """Bulk and single reads agree; the single leave type's code comes as one object in the
+    published answer, and children are read per employee."""
+    client = simployer_client(http, sims)
+    company = await simployer_state(sims)
+    types, unreadable = await client.leave_types()
+    assert unreadable == []
+    codes = {row.leave_type_id: row.code for row in company.leave_type_code}
+    assert {row.type.id: row.code for row in types} == {
+        row.id: codes.get(row.id) for row in company.leave_type
+    }
+    for row in types:
+        assert await client.leave_type(row.type.id) == row
+    assert await client.leave_type("no-such-type") is None
+
+    leave = company.leave[0]
+    assert await client.leave(leave.id) == as_read([leave], simployer.Leave)[0]
+    parent = company.child[0].employee_id
+    mine = [row for row in company.child if row.employee_id == parent]
+    assert await client.children_of(parent) == as_read(mine, simployer.Child)
+    everyone, bad = await client.children()
+    assert bad == []
+    assert everyone == as_read(company.child, simployer.Child)

@@ -571,7 +571,7 @@ async def test_get_by_id(api: Api) -> None:
     }
     status, body, _ = await api.get("/leave-type/lt2", [("relations", "leaveTypeCode")])
     assert status == 200
-    assert body["relations"] == {"leaveTypeCode": [_rows(_dataset().leave_type_code[1])]}
+    assert body["relations"] == {"leaveTypeCode": _rows(_dataset().leave_type_code[1])}
     status, body, _ = await api.get("/department/d2", [("relations", "costCenter")])
     assert status == 200
     assert body["relations"] == {"costCenter": []}

@@ -875,9 +875,12 @@ def test_get_one_relation_of_a_leave_type() -> None:
     row = TABLES["leave-type"][1]
     query = parse_query("leave-type", [("relations", "leaveTypeCode")])
     body = run_get_one("leave-type", row, query, TABLES)
+    # As the published example: one object in a single-row answer, not a list.
     assert body["relations"] == {
-        "leaveTypeCode": [{"id": "c2", "companyId": "c1", "leaveTypeId": "lt2", "code": "04"}]
+        "leaveTypeCode": {"id": "c2", "companyId": "c1", "leaveTypeId": "lt2", "code": "04"}
     }
+    none = run_get_one("leave-type", {"id": "lt-none"}, query, TABLES)
+    assert none["relations"] == {"leaveTypeCode": None}
 
 
 def test_get_one_employee_holds_only_its_current_employment_and_compensation() -> None:

@@ -35,15 +35,18 @@ COMPENSATION_BATCH: Final = 50
 
 
 class OneBody(msgspec.Struct, kw_only=True):
-    """`GET /v1/<resource>/<id>`. A relation holds a list of rows, or one row (the published
-    single leave type answers `relations.leaveTypeCode` as one object): `related` reads both."""
+    """`GET /v1/<resource>/<id>`. A relation holds a list of rows, one row or null (the
+    published single leave type answers `relations.leaveTypeCode` as one object): `related`
+    reads them all as a list."""
 
     status: str
     data: Row
-    relations: dict[str, list[Row] | Row] = msgspec.field(default_factory=dict)
+    relations: dict[str, list[Row] | Row | None] = msgspec.field(default_factory=dict)
 
     def related(self, name: str) -> list[Row]:
-        rows = self.relations.get(name, [])
+        rows = self.relations.get(name)
+        if rows is None:
+            return []
         return rows if isinstance(rows, list) else [rows]
 
 

@@ -14,10 +14,10 @@ grep for the API's name finds it.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
-from msgspec import field
+from msgspec import Meta, field
 
 LeaveStatus = Literal["PENDING", "DENIED", "CANCELLED", "APPROVED", "CONFIRMED"]
 LeaveDuration = Literal["minutes", "half_day", "one_day", "longer"]
@@ -26,12 +26,18 @@ PayoutPeriod = Literal["HOURLY", "DAILY", "WEEKLY", "BI_WEEKLY", "MONTHLY", "QUA
 PayoutFrequency = Literal["WEEK", "BI_WEEKLY", "MONTH"]
 SalarySchedule = Literal["ADVANCE", "DELAYED"]
 MinimumDuration = Literal["DAY", "HALF_DAY", "HOUR", "MINUTE"]
-# Date-times as the API writes them: ISO 8601 instants with an offset or Z.
-Instant = str
+# Date-times as the API writes them: ISO 8601 instants with an offset or Z. A bare date is let
+# through too (hand-written data files use them; the client reads both).
+Instant = Annotated[
+    str,
+    Meta(pattern=r"^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}:\d{2}(\.\d{1,6})?(Z|[+-]\d{2}:\d{2}))?$"),
+]
+# Opaque ids (24-hex Mongo ids in practice); a row must be reachable at /<resource>/<id>.
+Id = Annotated[str, Meta(min_length=1)]
 
 
 class Row(msgspec.Struct, kw_only=True):
-    id: str
+    id: Id
 
 
 class Tax(msgspec.Struct, kw_only=True):

@@ -14,7 +14,7 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 import msgspec
 from msgspec import inspect
@@ -360,12 +360,17 @@ def run_query(
     }
 
 
+#: Relations the published single-row answer gives as one object, not a list: the published
+#: example of `GET /leave-type/{id}` has `relations.leaveTypeCode` as an object.
+SINGLE_ROW_OBJECTS: Final = frozenset({("leave-type", "leaveTypeCode")})
+
+
 def run_get_one(
     resource: str, row: Row, query: Query, tables: Mapping[str, Sequence[Row]]
 ) -> dict[str, object]:
     """The body of `GET /v1/<resource>/<id>`."""
-    return {
-        "status": "ok",
-        "data": _project(row, query.select),
-        "relations": related_rows(resource, [row], query.relations, tables),
-    }
+    related: dict[str, object] = {}
+    for name, rows in related_rows(resource, [row], query.relations, tables).items():
+        one = (resource, name) in SINGLE_ROW_OBJECTS
+        related[name] = (rows[0] if rows else None) if one else rows
+    return {"status": "ok", "data": _project(row, query.select), "relations": related}
