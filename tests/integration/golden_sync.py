@@ -115,7 +115,26 @@ async def run_both(sims: RunningSimulators) -> dict[str, Any]:
     }
 
 
+def with_unknown_fields(tables: dict[str, Any], count: int = 20) -> dict[str, Any]:
+    """Every row with `count` fields no publisher has listed (yet), of every JSON kind, and
+    nested objects (`bankAccount`, `homeAddress`, `tax`) with some of their own."""
+    kinds: list[object] = [None, True, 7, 2.5, "text", [1, "two"], {"deep": {"er": [None]}}]
+    extra = {f"notYetPublished{n}": kinds[n % len(kinds)] for n in range(count)}
+    out: dict[str, Any] = {}
+    for name, rows in tables.items():
+        out[name] = []
+        for row in rows:
+            changed = {**row, **extra}
+            for nested in ("bankAccount", "homeAddress", "tax"):
+                if isinstance(row.get(nested), dict):
+                    changed[nested] = {**row[nested], "notYetPublished": {"a": [1]}, "iso": None}
+            out[name].append(changed)
+    return out
+
+
 def capture(**more: Any) -> dict[str, Any]:
+    # The capture's data carried each leave's sick child and grade (now `leave_facts`).
+    more.setdefault("leave_facts", True)
     with SimulatorThread(options(**more)) as sims:
         return asyncio.run(run_both(sims))
 

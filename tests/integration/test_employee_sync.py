@@ -15,6 +15,7 @@ from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.settings import Scope
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
+from payroll_sync.simulators import simployer as simployer_sim
 from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.generator import GeneratedCompany, generate_company
 from payroll_sync.worker.compare import employee_changes, employment_changes
@@ -272,3 +273,48 @@ async def test_logs_hold_no_personal_data_or_tokens(start_simulators: StartSimul
         secrets.add(f"{pay.amount:.2f}")
     for secret in sorted(secret for secret in secrets if len(secret) >= 5):
         assert secret.encode() not in text, "personal data or a token in the logs"
+
+
+async def test_a_row_that_cannot_be_read_fails_alone_naming_the_field(
+    start_simulators: StartSimulators,
+) -> None:
+    """One employee's row holds a malformed `bankAccount`, another's current employment has no
+    `startDate`: those two records fail with the field to fix (never a value), every other
+    employee is synced as usual, and a retry after the fix goes through."""
+    sims = start_simulators(
+        employees=40, rate_limit_per_second=0, simployer_rate_limit_per_second=0
+    )
+    company = generate_company(40, seed=1)
+    numbers = _in_scope_numbers(company.dataset)
+    healthy = [n for n in numbers if n not in company.broken]
+    by_number = {row.employee_number: row for row in company.dataset.employee}
+    bad_bank, bad_employment = by_number[healthy[0]], by_number[healthy[1]]
+    # Behind the simulator's own checks, as an API that changed its types would answer.
+    store = simployer_sim.store_of(sims.simployer_app)
+    store.by_id["employee"][bad_bank.id]["bankAccount"] = 5
+    del store.by_id["employment"][bad_employment.employment_id or ""]["startDate"]
+
+    async with sync_stack(sims) as stack:
+        run, outcomes = await stack.sync(SyncRequest(integration=INTEGRATION))
+        found = _by_number(outcomes)
+        assert sorted(found) == sorted(numbers), "nobody vanished from the run"
+        first, second = found[bad_bank.employee_number], found[bad_employment.employee_number]
+        assert (first.outcome, first.field) == ("failed", "bankAccount")
+        assert (second.outcome, second.field) == ("failed", "employment.startDate")
+        assert "bankAccount" in first.reason
+        assert "startDate" in second.reason
+        assert all(n in found and found[n].outcome == "created" for n in healthy[2:])
+        assert run.counts["created"] == len(healthy) - 2
+
+        # Fixed in Simployer One: the next sync creates both.
+        await patch_simployer(sims, "employee", bad_bank.id, {"bankAccount": None})
+        await patch_simployer(
+            sims,
+            "employment",
+            bad_employment.employment_id or "",
+            {"startDate": "2020-01-01T00:00:00.000+00:00"},
+        )
+        _run, outcomes = await stack.sync(SyncRequest(integration=INTEGRATION))
+        found = _by_number(outcomes)
+        assert found[bad_bank.employee_number].outcome == "created"
+        assert found[bad_employment.employee_number].outcome == "created"

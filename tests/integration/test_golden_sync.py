@@ -9,7 +9,8 @@ import msgspec
 import pytest
 
 from tests.integration.conftest import StartSimulators
-from tests.integration.golden_sync import GOLDEN, options, run_both
+from tests.integration.golden_sync import GOLDEN, options, run_both, with_unknown_fields
+from tests.integration.sync_helpers import put_simployer_state, simployer_rows
 
 pytestmark = pytest.mark.integration
 
@@ -31,12 +32,21 @@ def _differences(want: Any, got: Any, path: str = "$") -> list[str]:
     return [] if want == got else [f"{path}: {want!r} != {got!r}"]
 
 
+@pytest.mark.parametrize("unknown_fields", [False, True], ids=["published", "unknown-fields"])
 async def test_published_api_gives_the_golden_outcomes_and_payroll_state(
-    start_simulators: StartSimulators,
+    start_simulators: StartSimulators, unknown_fields: bool
 ) -> None:
+    """Full published rows, the published query style; with `unknown-fields`, every row also
+    carries 20 fields nobody has published (nested ones too). The outcomes and the payroll
+    company are those captured before the client read the published APIs."""
     # Today's data carried the sick child and the grade on each leave: served here as fields
     # beyond the published leave, which the client uses when present.
     sims = start_simulators(**vars(options(leave_facts=True)))
+    if unknown_fields:
+        tables = msgspec.json.decode(await simployer_rows(sims))
+        await put_simployer_state(sims, with_unknown_fields(tables))
+        served = msgspec.json.decode(await simployer_rows(sims))
+        assert served["employee"][0]["notYetPublished6"] == {"deep": {"er": [None]}}
     got = msgspec.json.decode(msgspec.json.encode(await run_both(sims)))
     want = msgspec.json.decode(GOLDEN.read_bytes())
     assert _differences(want, got)[:20] == []
