@@ -244,14 +244,17 @@ async def test_create_conflict_update_and_employments(
     assert await client.get_employee(12) is None
     assert await client.list_employments(12) == []
 
-    created = await client.create_employee(KARI)
+    await client.create_employee(KARI)
+    created = await client.get_employee(12)
+    assert created is not None
     assert (created.emp_id, created.firstname, created.salary) == ("12", "Kari", "45000.00")
     with pytest.raises(Conflict):
         await client.create_employee(KARI)
 
-    updated = await client.update_employee(12, EmployeeWrite(city="Bergen"))
+    await client.update_employee(12, EmployeeWrite(city="Bergen"))
+    updated = await client.get_employee(12)
+    assert updated is not None
     assert (updated.city, updated.firstname) == ("Bergen", "Kari")  # the rest unchanged
-    assert await client.get_employee(12) == updated
     assert await client.list_employees() == [updated]
 
     first = EmploymentWrite(
@@ -262,16 +265,20 @@ async def test_create_conflict_update_and_employments(
         employment_rate=80.5,
         profession_code="2511101",
     )
-    (employment,) = await client.upsert_employments(12, [first])
+    await client.create_employment(12, first)
+    (employment,) = await client.list_employments(12)
     assert (employment.startdate, employment.employment_rate) == ("2024-01-01", "80.50")
     end = EmploymentWrite(
         employment_id=employment.employment_id,
         enddate="2024-12-31",
         enddate_reason="arbeidstakerHarSagtOppSelv",
     )
-    (ended,) = await client.upsert_employments(12, [end])
+    await client.update_employment(12, end)
+    (ended,) = await client.list_employments(12)
     assert (ended.employment_id, ended.enddate) == (employment.employment_id, "2024-12-31")
-    assert await client.list_employments(12) == [ended]
+    assert ended.startdate == "2024-01-01"
+    with pytest.raises(Retryable, match="no longer in 24SevenOffice"):
+        await client.update_employment(12, EmploymentWrite(employment_id="12-99"))
 
 
 async def test_400_names_the_field_but_not_the_submitted_value(

@@ -124,6 +124,7 @@ async def test_first_sync_creates_then_second_writes_nothing_then_changes_update
         assert report["by_route"].get("GET /employment/v2/{empId}", 0) == len(valid)
 
         # Ten employees change in Simployer One: exactly ten updates, of just those fields.
+        before = await payroll_state(sims)
         data = await simployer_state(sims)
         by_number = {row.employee_number: row for row in data.employee}
         changed = valid[:10]
@@ -153,10 +154,42 @@ async def test_first_sync_creates_then_second_writes_nothing_then_changes_update
         report = await payroll_requests(sims, log=True)
         writes = [entry for entry in report["log"] if entry["method"] == "POST"]
         assert len(writes) == 10
+        # Each update is the whole record as read, only the changed field differing.
+        read = _api_rows(before)
         for entry in writes:
             body = entry["body"]
-            keys = set(body[0]) if isinstance(body, list) else set(body)
-            assert keys <= {"lastname", "email", "employment_rate", "employment_id"}, keys
+            number = entry["path"].rsplit("/", 1)[1]
+            if isinstance(body, list):
+                (body,) = body
+                held = read["employment", number]
+                ours = {"employment_rate"}
+            else:
+                held = read["employee", number]
+                ours = {"lastname", "email"}
+            assert set(body) == set(held)
+            assert _without(body, ours) == _without(held, ours)
+        # One re-read per update: unchanged records cost no more.
+        employee_updates = sum(1 for fields in expected.values() if "employment." not in fields[0])
+        assert report["by_route"]["GET /employee/v2/{empId}"] == employee_updates
+        assert (
+            report["by_route"]["GET /employment/v2/{empId}"] == len(valid) + 10 - employee_updates
+        )
+
+
+def _api_rows(state: payroll.Dataset) -> dict[tuple[str, str], dict[str, object]]:
+    """Each employee and (only) employment as `GET` serves it, by kind and empId."""
+    rows: dict[tuple[str, str], dict[str, object]] = {}
+    for employee in state.employee:
+        rows["employee", employee.emp_id] = msgspec.to_builtins(employee)
+    for employment in state.employment:
+        served = msgspec.to_builtins(employment)
+        del served["empId"]  # the state file's, not the API's
+        rows["employment", employment.emp_id] = served
+    return rows
+
+
+def _without(row: dict[str, object], names: set[str]) -> dict[str, object]:
+    return {key: value for key, value in row.items() if key not in names}
 
 
 async def test_faults_and_tight_rate_limit_still_sync_everything_once(
