@@ -80,19 +80,40 @@ PAYROLL_AUTH_HEADER: Final = "Authorization"
 #: unknown employee answers 404.
 PAYROLL_UNKNOWN_EMPLOYEE_STATUS: Final = 404
 
-#: `POST /employee/v2/{empId}` and employment/absence/child upserts: fields left out of the
-#: body stay unchanged (the write Structs' None means "not sent").
+#: `POST /employee/v2/{empId}` and the employment/absence/child upserts: whether an update
+#: merges the fields sent into the record ("merge": fields left out stay unchanged) or replaces
+#: it ("replace": fields left out are cleared) is unpublished. The simulator merges by default
+#: and can replace (setting `update_mode`); the client is right under both, as it sends the
+#: whole record as just read with its own fields overlaid (APIS.md). Under "replace" an
+#: employment update replaces that one employment, never the employee's others; fields the
+#: server owns (an absence's `requestDate`, `lastChanged`, `description`) are kept either way.
+PAYROLL_UPDATE_MODE: Final = "merge"
+PAYROLL_UPDATE_MODES: Final = ("merge", "replace")
+
+#: The answer to a successful POST is unpublished ("Success! Item created returned", no
+#: schema). The simulator answers 200 with an empty body by default, the least a client may
+#: count on; setting `post_answer = "array"` answers with the stored object(s) as a JSON array
+#: like the GETs do (the whole employment list for `POST /employment/v2/{empId}`). The client
+#: treats any 2xx as success whatever its body and reads back with a GET the ids it needs.
+PAYROLL_POST_ANSWER: Final = "empty"
+PAYROLL_POST_ANSWERS: Final = ("empty", "array")
 
 #: `POST /employee/v2` refuses (400) a new employee without these fields.
 PAYROLL_CREATE_REQUIRES: Final = ("firstname", "lastname")
 
 #: Write bodies with fields the API does not list are refused (400) rather than ignored, so a
-#: client that misspells a field fails in tests instead of silently writing nothing.
+#: client that misspells a field fails in tests instead of silently writing nothing. Fields
+#: every row read carries but the POST description does not list are accepted and ignored,
+#: because a record read is a valid update body (the published update examples send whole
+#: records): an absence's `requestDate`, `requestMotivation`, `description` and `lastChanged`.
+#: Absence dates are accepted as `YYYY-MM-DD` or as read (`YYYY-MM-DD HH:MM:SS`). Custom employee
+#: fields (`employee_field_{ID}`) are not modelled: the simulator neither serves nor takes them.
 
-#: A successful create/update answers with the stored object as a one-element array, like GET.
 #: `GET /absence/v2?datefrom=&dateto=` returns absences that overlap the interval.
 #: `GET /child/v2/{empId}` rows use `childId firstname lastname birthdate` as in APIS.md (the
-#: OpenAPI example's `firstnamn`/`surname` contradicts its own POST fields).
+#: OpenAPI example's `firstnamn`/`surname` contradicts its own POST fields); the client reads
+#: either spelling.
+#: `POST /absence/v2` declares a `text/html` body while every example is an object: we send JSON.
 
 #: Fields the API answers with two decimals ("160.00", "100.00").
 PAYROLL_DECIMAL_FIELDS: Final = frozenset(

@@ -16,7 +16,13 @@ import msgspec
 import redis
 
 from payroll_sync import cli_dashboard, cli_intake, cli_schedule, cli_sync
-from payroll_sync.assumptions import PAYROLL_RATE_LIMIT_PER_SECOND
+from payroll_sync.assumptions import (
+    PAYROLL_POST_ANSWER,
+    PAYROLL_POST_ANSWERS,
+    PAYROLL_RATE_LIMIT_PER_SECOND,
+    PAYROLL_UPDATE_MODE,
+    PAYROLL_UPDATE_MODES,
+)
 from payroll_sync.connectors.errors import SyncError
 from payroll_sync.logs import configure_logging
 from payroll_sync.simulators.serve import SimulatorOptions, start_simulators
@@ -81,6 +87,18 @@ def _add_simulate(commands: argparse._SubParsersAction[argparse.ArgumentParser])
     sim.add_argument(
         "--timeout-rate", type=_share, default=0.0, help="share of calls that hang, then drop"
     )
+    sim.add_argument(
+        "--payroll-post-answer",
+        choices=PAYROLL_POST_ANSWERS,
+        default=PAYROLL_POST_ANSWER,
+        help="body of a successful 24SevenOffice POST: empty, or the stored rows as an array",
+    )
+    sim.add_argument(
+        "--payroll-update-mode",
+        choices=PAYROLL_UPDATE_MODES,
+        default=PAYROLL_UPDATE_MODE,
+        help="24SevenOffice updates merge the fields sent, or replace the record",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -126,6 +144,8 @@ def _simulator_options(args: argparse.Namespace) -> SimulatorOptions:
         drop_rate=args.drop_rate,
         timeout_rate=args.timeout_rate,
         leave_facts=args.leave_facts,
+        payroll_post_answer=args.payroll_post_answer,
+        payroll_update_mode=args.payroll_update_mode,
         **extra,  # type: ignore[arg-type]
     )
 

@@ -3,22 +3,19 @@
 The fixtures are the file's response examples, every field as published; one variant has nulls
 and numbers in place of strings (APIS.md: read `null` as "" and numbers as their text).
 
-The payroll decoding is being rewritten on another branch. These tests are written against its
-interface, `payroll_sync.connectors.payroll.read_rows(body, struct, what) -> list`, which decodes a
-JSON array of rows tolerantly into the read Structs of `payroll_sync.schemas.payroll`; adapt the
-one call in `_read_rows` at merge if the interface ends up spelled differently.
+Each answer goes through `connectors.payroll.read_answer`, the one place the client turns an
+answer body into the read Structs of `schemas.payroll`.
 """
 
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable
 from pathlib import Path
 from typing import Final, TypeVar
 
 import msgspec
 
-from payroll_sync.connectors import payroll as payroll_connector
+from payroll_sync.connectors.payroll import read_answer
 from payroll_sync.schemas.payroll import (
     Absence,
     AbsenceType,
@@ -31,8 +28,6 @@ from payroll_sync.schemas.payroll import (
 T = TypeVar("T")
 
 FIXTURES: Final = Path(__file__).parent / "fixtures" / "payroll"
-#: The name of the rewritten branch's reader (looked up by name: it does not exist here yet).
-READ_ROWS: Final = "read_rows"
 
 
 def _raw(name: str) -> bytes:
@@ -40,8 +35,7 @@ def _raw(name: str) -> bytes:
 
 
 def _read_rows(name: str, struct: type[T], what: str) -> list[T]:
-    read_rows: Callable[[bytes, type[T], str], list[T]] = getattr(payroll_connector, READ_ROWS)
-    rows = read_rows(_raw(name), struct, what)
+    rows = read_answer(_raw(name), list[struct], what)  # type: ignore[valid-type]
     assert all(isinstance(row, struct) for row in rows)
     return rows
 
@@ -131,10 +125,7 @@ def test_children_as_published_with_either_spelling() -> None:
     described = msgspec.json.encode(
         [{"childId": "1", "firstname": "Ada", "lastname": "Berg", "birthdate": "2015-05-05"}]
     )
-    read_rows: Callable[[bytes, type[Child], str], list[Child]] = getattr(
-        payroll_connector, READ_ROWS
-    )
-    (child,) = read_rows(described, Child, "read children")
+    (child,) = read_answer(described, list[Child], "read children")
     assert (child.firstname, child.lastname) == ("Ada", "Berg")
 
 

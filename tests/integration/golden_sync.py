@@ -8,7 +8,11 @@ day compares with a run on another. `numberOfDays` is left out for the same reas
 weekdays and holidays, which move with the calendar (the mapping's own tests pin it).
 
 `tests/integration/golden/sync_500.json` was captured with the code as it was before the client
-read the published API (issue 11): `python -m tests.integration.golden_sync` writes it again.
+read the published APIs (commit e22e4a6, with this module and the helpers it needs copied
+beside it); `python -m tests.integration.golden_sync` writes it with the code of today. The
+capture has two rounds: both syncs of a new company, then deterministic edits in Simployer One
+(names, rates, descriptions, cancellations) and both syncs again, so updates and withdrawals are
+held to it too.
 """
 
 from __future__ import annotations
@@ -25,7 +29,13 @@ import msgspec
 from payroll_sync.schemas.messages import Period, SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, SimulatorThread
-from tests.integration.sync_helpers import INTEGRATION, payroll_rows, sync_stack
+from tests.integration.sync_helpers import (
+    INTEGRATION,
+    patch_simployer,
+    payroll_rows,
+    simployer_rows,
+    sync_stack,
+)
 
 EMPLOYEES = 500
 SEED = 1
@@ -94,24 +104,58 @@ def _state(raw: dict[str, Any], day0: datetime.date) -> dict[str, Any]:
     return {name: _relative(rows, day0) for name, rows in state.items()}
 
 
+async def _change_hr(sims: RunningSimulators, first_employees: dict[str, list[object]]) -> None:
+    """Deterministic edits in Simployer One for the second round: last names and employment
+    rates of some created employees, descriptions of some exported leaves, a few cancelled."""
+    tables: dict[str, Any] = msgspec.json.decode(await simployer_rows(sims))
+    employees = {row["employeeNumber"]: row for row in tables["employee"]}
+    created = sorted(key for key, item in first_employees.items() if item[0] == "created")
+    for n, number in enumerate(created):
+        row = employees[number]
+        if n % 7 == 0:
+            await patch_simployer(
+                sims, "employee", row["id"], {"lastName": f"{row['lastName']}-Ny"}
+            )
+        if n % 11 == 0 and row.get("employmentId"):
+            await patch_simployer(sims, "employment", row["employmentId"], {"rate": 60})
+    exported = sorted(
+        row["id"] for row in tables["leave"] if row["status"] in ("APPROVED", "CONFIRMED")
+    )
+    for n, leave_id in enumerate(exported):
+        if n % 9 == 0:
+            await patch_simployer(sims, "leave", leave_id, {"description": "Endret"})
+        elif n % 13 == 0:
+            await patch_simployer(sims, "leave", leave_id, {"status": "CANCELLED"})
+
+
 async def run_both(sims: RunningSimulators) -> dict[str, Any]:
+    """Both syncs, then edits in Simployer One and both syncs again (updates and withdrawals)."""
     day0 = datetime.date.today()
     period = Period(
         start=day0 + datetime.timedelta(days=PERIOD_DAYS[0]),
         end=day0 + datetime.timedelta(days=PERIOD_DAYS[1]),
     )
+    employee_sync = SyncRequest(integration=INTEGRATION)
+    absence_sync = SyncRequest(integration=INTEGRATION, kind="absences", period=period)
+    rounds: list[list[RecordOutcome]] = []
     async with sync_stack(sims) as stack:
-        run, employees = await stack.sync(SyncRequest(integration=INTEGRATION))
-        assert run.status == "done"
-        run, leaves = await stack.sync(
-            SyncRequest(integration=INTEGRATION, kind="absences", period=period)
-        )
-        assert run.status == "done"
-    raw = await payroll_rows(sims)
+        for request in (employee_sync, absence_sync):
+            run, outcomes = await stack.sync(request)
+            assert run.status == "done"
+            rounds.append(outcomes)
+        first = await payroll_rows(sims)
+        await _change_hr(sims, _outcomes(rounds[0]))
+        for request in (employee_sync, absence_sync):
+            run, outcomes = await stack.sync(request)
+            assert run.status == "done"
+            rounds.append(outcomes)
     return {
-        "employees": _outcomes(employees),
-        "absences": _outcomes(leaves),
-        "payroll": _state(raw, day0),
+        "employees": _outcomes(rounds[0]),
+        "absences": _outcomes(rounds[1]),
+        "payroll": _state(first, day0),
+        "employees_again": _outcomes(rounds[2]),
+        "absences_again": _outcomes(rounds[3]),
+        "payroll_again": _state(await payroll_rows(sims), day0),
     }
 
 

@@ -393,3 +393,74 @@ async def test_published_leaves_name_no_child_and_no_grade(
             assert (outcome.outcome, outcome.field) == ("failed", "childId")
             assert outcome.reason.startswith(f"child not set: {count} children in Simployer One")
             assert leave.id not in exported
+
+
+async def _absence_scenario(
+    start_simulators: StartSimulators, *, post_answer: str, update_mode: str
+) -> tuple[dict[str, tuple[str, list[str]]], dict[str, dict[str, Any]]]:
+    """Export a year, then move one leave and cancel a vacation and a sick-child leave:
+    the second export's outcomes and every exported absence (ids made comparable)."""
+    sims = start_simulators(
+        employees=40,
+        rate_limit_per_second=0,
+        simployer_rate_limit_per_second=0,
+        payroll_post_answer=post_answer,
+        payroll_update_mode=update_mode,
+    )
+    async with sync_stack(sims) as stack:
+        await stack.sync(SyncRequest(integration=INTEGRATION))
+        await stack.sync(absences())
+        before = _exported(await payroll_state(sims))
+        ordered = sorted(before.values(), key=lambda row: row.external_id)
+        vacation = next(row for row in ordered if row.number_of_days)
+        sick_child = next(row for row in ordered if row.child_id)
+        moved = next(row for row in ordered if row.permisjon_id and not row.startdate_parental)
+        for row in (vacation, sick_child):
+            await patch_simployer(sims, "leave", row.external_id, {"status": "CANCELLED"})
+        start = datetime.date.fromisoformat(_day(moved.start_date)) + datetime.timedelta(days=1)
+        await patch_simployer(sims, "leave", moved.external_id, {"startDate": f"{start}"})
+
+        _run, outcomes = await stack.sync(absences())
+
+        state = await payroll_state(sims)
+    after = _exported(state)
+    for row in (vacation, sick_child):
+        # Withdrawn: rejected, and every other field as it was, whatever the API does.
+        assert after[row.external_id] == msgspec.structs.replace(
+            row, approved="2", last_changed=after[row.external_id].last_changed
+        )
+    edited = after[moved.external_id]
+    assert _day(edited.start_date) == str(start)
+    kept = ("serial_no", "permisjon_id", "request_date", "comment", "percent", "approved")
+    assert [getattr(edited, name) for name in kept] == [getattr(moved, name) for name in kept]
+    found: dict[str, tuple[str, list[str]]] = {
+        item.leave_id: (item.outcome, item.changed) for item in outcomes
+    }
+    written = {key for key, (outcome, _) in found.items() if outcome in ("updated", "withdrawn")}
+    assert written == {vacation.external_id, sick_child.external_id, moved.external_id}
+    assert "created" not in {outcome for outcome, _ in found.values()}
+    # Serial numbers, permisjon and child ids follow the order workers created things in.
+    children = {row.child_id: (row.firstname, row.birthdate) for row in state.child}
+    comparable = {
+        key: {
+            **msgspec.to_builtins(row),
+            "serialNo": "",
+            "permisjonId": bool(row.permisjon_id),
+            "childId": children.get(row.child_id),
+            "requestDate": "",
+            "lastChanged": "",
+        }
+        for key, row in after.items()
+    }
+    return found, comparable
+
+
+async def test_empty_answers_and_replacing_updates_export_the_same(
+    start_simulators: StartSimulators,
+) -> None:
+    found, exported = await _absence_scenario(
+        start_simulators, post_answer="array", update_mode="merge"
+    )
+    strict = await _absence_scenario(start_simulators, post_answer="empty", update_mode="replace")
+    assert strict == (found, exported)
+    assert Counter(outcome for outcome, _ in found.values())["withdrawn"] == 2

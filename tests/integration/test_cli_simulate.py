@@ -143,4 +143,18 @@ async def test_fault_flags_set_both_simulators(simulate: type[Simulate]) -> None
             assert settings["timeout_rate"] == 0.05
         assert settings["rate_limit_per_second"] == 7  # the last one read is 24SevenOffice
         assert settings["rate_limit_burst"] == 14
+        assert (settings["post_answer"], settings["update_mode"]) == ("empty", "merge")
+    assert sim.stop() == 0
+
+
+async def test_payroll_write_flags_set_the_24sevenoffice_simulator(
+    simulate: type[Simulate],
+) -> None:
+    sim = simulate(
+        "--employees", "5", "--payroll-post-answer", "array", "--payroll-update-mode", "replace",
+    )  # fmt: skip
+    admin = sim.payroll_url.rsplit("/", 1)[0] + "/_admin/settings"
+    async with aiohttp.ClientSession() as http, http.get(admin) as answer:
+        settings = await answer.json()
+    assert (settings["post_answer"], settings["update_mode"]) == ("array", "replace")
     assert sim.stop() == 0

@@ -23,7 +23,7 @@ from payroll_sync.connectors.errors import (
 from payroll_sync.connectors.payroll import PayrollAuth, PayrollClient
 from payroll_sync.connectors.simployer import COMPENSATION_BATCH, SimployerClient
 from payroll_sync.schemas import simployer
-from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite
+from payroll_sync.schemas.payroll import AbsenceWrite, ChildWrite, EmployeeWrite, EmploymentWrite
 from payroll_sync.simulators import simployer as simployer_sim
 from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.serve import RunningSimulators
@@ -346,14 +346,17 @@ async def test_create_conflict_update_and_employments(
     assert await client.get_employee(12) is None
     assert await client.list_employments(12) == []
 
-    created = await client.create_employee(KARI)
+    await client.create_employee(KARI)
+    created = await client.get_employee(12)
+    assert created is not None
     assert (created.emp_id, created.firstname, created.salary) == ("12", "Kari", "45000.00")
     with pytest.raises(Conflict):
         await client.create_employee(KARI)
 
-    updated = await client.update_employee(12, EmployeeWrite(city="Bergen"))
+    await client.update_employee(12, EmployeeWrite(city="Bergen"))
+    updated = await client.get_employee(12)
+    assert updated is not None
     assert (updated.city, updated.firstname) == ("Bergen", "Kari")  # the rest unchanged
-    assert await client.get_employee(12) == updated
     assert await client.list_employees() == [updated]
 
     first = EmploymentWrite(
@@ -364,16 +367,20 @@ async def test_create_conflict_update_and_employments(
         employment_rate=80.5,
         profession_code="2511101",
     )
-    (employment,) = await client.upsert_employments(12, [first])
+    await client.create_employment(12, first)
+    (employment,) = await client.list_employments(12)
     assert (employment.startdate, employment.employment_rate) == ("2024-01-01", "80.50")
     end = EmploymentWrite(
         employment_id=employment.employment_id,
         enddate="2024-12-31",
         enddate_reason="arbeidstakerHarSagtOppSelv",
     )
-    (ended,) = await client.upsert_employments(12, [end])
+    await client.update_employment(12, end)
+    (ended,) = await client.list_employments(12)
     assert (ended.employment_id, ended.enddate) == (employment.employment_id, "2024-12-31")
-    assert await client.list_employments(12) == [ended]
+    assert ended.startdate == "2024-01-01"
+    with pytest.raises(Retryable, match="no longer in 24SevenOffice"):
+        await client.update_employment(12, EmploymentWrite(employment_id="12-99"))
 
 
 async def test_400_names_the_field_but_not_the_submitted_value(
@@ -532,3 +539,94 @@ async def test_leaves_their_types_and_children_as_the_absence_sync_reads_them(
     everyone, bad = await client.children()
     assert bad == []
     assert everyone == as_read(company.child, simployer.Child)
+
+
+# ---------------------------------------------------------------- either reading of the docs
+
+
+@pytest.mark.parametrize("update_mode", ["merge", "replace"])
+@pytest.mark.parametrize("post_answer", ["empty", "array"])
+async def test_writes_are_right_whatever_a_post_answers_and_an_update_does(
+    start_simulators: StartSimulators,
+    http: aiohttp.ClientSession,
+    post_answer: str,
+    update_mode: str,
+) -> None:
+    sims = start_simulators(
+        **NO_LIMITS, payroll_post_answer=post_answer, payroll_update_mode=update_mode
+    )
+    client = payroll_client(http, sims)
+    # Payroll staff keep fields of their own on the employee: we must never clear them.
+    await client.create_employee(msgspec.structs.replace(KARI, telefon="99887766", taxtable="7100"))
+    await client.update_employee(12, EmployeeWrite(city="Bergen"))
+    employee = await client.get_employee(12)
+    assert employee is not None
+    assert (employee.city, employee.firstname, employee.salary) == ("Bergen", "Kari", "45000.00")
+    assert (employee.telefon, employee.taxtable) == ("99887766", "7100")
+
+    await client.create_employment(
+        12,
+        EmploymentWrite(
+            startdate="2024-01-01",
+            employment_form="fast",
+            employment_rate=80,
+            enterprise_number="811010472",
+        ),
+    )
+    (employment,) = await client.list_employments(12)
+    assert employment.primary_employment == "1"
+    await client.update_employment(
+        12, EmploymentWrite(employment_id=employment.employment_id, employment_rate=60)
+    )
+    (updated,) = await client.list_employments(12)
+    assert updated == msgspec.structs.replace(employment, employment_rate="60.00")
+
+    await client.create_child(
+        ChildWrite(emp_id=12, firstname="Ola", lastname="N", birthdate="2019-05-01")
+    )
+    (child,) = await client.list_children(12)
+    await client.create_absence(
+        AbsenceWrite(
+            emp_id=12,
+            absence_type="02",
+            start_date="2025-02-03",
+            end_date="2025-02-04",
+            child_id=child.child_id,
+            comment="note",
+            external_id="leave-1",
+        )
+    )
+    await client.create_absence(
+        AbsenceWrite(emp_id=12, absence_type="12", start_date="2025-05-05", external_id="leave-2")
+    )
+    before = {row.external_id: row for row in await client.list_absences(12) or []}
+    assert before["leave-2"].permisjon_id, "generated by the API"
+    for row in before.values():
+        await client.update_absence(
+            AbsenceWrite(emp_id=row.emp_id, serial_no=row.serial_no, approved="2")
+        )
+    after = {row.external_id: row for row in await client.list_absences(12) or []}
+    for key, row in before.items():
+        assert after[key] == msgspec.structs.replace(
+            row, approved="2", last_changed=after[key].last_changed
+        )
+
+    report = await requests_of(http, sims.payroll_admin)
+    # An update costs one read of the record right before it; a create none.
+    assert report["by_route"]["POST /employee/v2/{empId}"] == 1
+    assert report["by_route"]["GET /employee/v2/{empId}"] == 2  # re-read + our check
+    with pytest.raises(Retryable, match="no longer in 24SevenOffice"):
+        await client.update_absence(AbsenceWrite(emp_id=12, serial_no=99, approved="2"))
+
+
+async def test_a_partial_update_would_lose_data_under_replace(
+    start_simulators: StartSimulators, http: aiohttp.ClientSession
+) -> None:
+    """The control for the test above: the replace mode does clear what a body leaves out."""
+    sims = start_simulators(**NO_LIMITS, payroll_update_mode="replace")
+    client = payroll_client(http, sims)
+    await client.create_employee(msgspec.structs.replace(KARI, telefon="99887766"))
+    await client._post("/employee/v2/12", "update employee", EmployeeWrite(city="Bergen"))
+    employee = await client.get_employee(12)
+    assert employee is not None
+    assert (employee.city, employee.firstname, employee.telefon) == ("Bergen", "", "")

@@ -131,6 +131,7 @@ async def test_first_sync_creates_then_second_writes_nothing_then_changes_update
         assert report["by_route"].get("GET /employment/v2/{empId}", 0) == len(valid)
 
         # Ten employees change in Simployer One: exactly ten updates, of just those fields.
+        before = await payroll_state(sims)
         data = await simployer_state(sims)
         by_number = {row.employee_number: row for row in data.employee}
         changed = valid[:10]
@@ -160,10 +161,42 @@ async def test_first_sync_creates_then_second_writes_nothing_then_changes_update
         report = await payroll_requests(sims, log=True)
         writes = [entry for entry in report["log"] if entry["method"] == "POST"]
         assert len(writes) == 10
+        # Each update is the whole record as read, only the changed field differing.
+        read = _api_rows(before)
         for entry in writes:
             body = entry["body"]
-            keys = set(body[0]) if isinstance(body, list) else set(body)
-            assert keys <= {"lastname", "email", "employment_rate", "employment_id"}, keys
+            number = entry["path"].rsplit("/", 1)[1]
+            if isinstance(body, list):
+                (body,) = body
+                held = read["employment", number]
+                ours = {"employment_rate"}
+            else:
+                held = read["employee", number]
+                ours = {"lastname", "email"}
+            assert set(body) == set(held)
+            assert _without(body, ours) == _without(held, ours)
+        # One re-read per update: unchanged records cost no more.
+        employee_updates = sum(1 for fields in expected.values() if "employment." not in fields[0])
+        assert report["by_route"]["GET /employee/v2/{empId}"] == employee_updates
+        assert (
+            report["by_route"]["GET /employment/v2/{empId}"] == len(valid) + 10 - employee_updates
+        )
+
+
+def _api_rows(state: payroll.Dataset) -> dict[tuple[str, str], dict[str, object]]:
+    """Each employee and (only) employment as `GET` serves it, by kind and empId."""
+    rows: dict[tuple[str, str], dict[str, object]] = {}
+    for employee in state.employee:
+        rows["employee", employee.emp_id] = msgspec.to_builtins(employee)
+    for employment in state.employment:
+        served = msgspec.to_builtins(employment)
+        del served["empId"]  # the state file's, not the API's
+        rows["employment", employment.emp_id] = served
+    return rows
+
+
+def _without(row: dict[str, object], names: set[str]) -> dict[str, object]:
+    return {key: value for key, value in row.items() if key not in names}
 
 
 async def test_faults_and_tight_rate_limit_still_sync_everything_once(
@@ -318,3 +351,81 @@ async def test_a_row_that_cannot_be_read_fails_alone_naming_the_field(
         found = _by_number(outcomes)
         assert found[bad_bank.employee_number].outcome == "created"
         assert found[bad_employment.employee_number].outcome == "created"
+
+
+async def _employee_scenario(
+    start_simulators: StartSimulators, *, post_answer: str, update_mode: str
+) -> tuple[dict[str, tuple[str, list[str]]], payroll.Dataset, list[str]]:
+    """Create, let payroll staff add their own fields, change three employees in Simployer One
+    and sync again: the outcomes of the last sync, the final state, the three changed."""
+    sims = start_simulators(
+        employees=30,
+        rate_limit_per_second=0,
+        simployer_rate_limit_per_second=0,
+        payroll_post_answer=post_answer,
+        payroll_update_mode=update_mode,
+    )
+    company = generate_company(30, seed=1)
+    valid = [n for n in _in_scope_numbers(company.dataset) if n not in company.broken]
+    changed = valid[:3]
+    async with sync_stack(sims) as stack:
+        run, _ = await stack.sync(SyncRequest(integration=INTEGRATION))
+        assert run.counts["created"] == len(valid)
+        # Fields payroll owns, set by hand in 24SevenOffice on the employees we will change.
+        state = await payroll_state(sims)
+        own = payroll.Accounting(
+            percentage="100.00", dimensions=[payroll.AccountingDimension(dimid="1", value="10")]
+        )
+        state.employee = [
+            msgspec.structs.replace(row, telefon="99887766", taxtable="7100", accounting=[own])
+            if row.emp_id in changed
+            else row
+            for row in state.employee
+        ]
+        await put_payroll_state(sims, state)
+        hr = {row.employee_number: row for row in (await simployer_state(sims)).employee}
+        await patch_simployer(sims, "employee", hr[changed[0]].id, {"lastName": "Ny"})
+        await patch_simployer(sims, "employee", hr[changed[1]].id, {"workEmail": "ny@x.no"})
+        employment_id = hr[changed[2]].employment_id
+        assert employment_id is not None
+        await patch_simployer(sims, "employment", employment_id, {"rate": 42.5})
+        _, outcomes = await stack.sync(SyncRequest(integration=INTEGRATION))
+        # The links to the employments (read back after creating them) hold: nothing new.
+        again, _ = await stack.sync(SyncRequest(integration=INTEGRATION))
+        assert again.counts["unchanged"] == len(valid)
+    found: dict[str, tuple[str, list[str]]] = {
+        item.employee_number: (item.outcome, item.changed) for item in outcomes
+    }
+    final = await payroll_state(sims)
+    # Workers create in any order: compare the rows, not their order.
+    final.employee.sort(key=lambda row: row.emp_id)
+    final.employment.sort(key=lambda row: (row.emp_id, row.employment_id))
+    return found, final, changed
+
+
+async def test_empty_answers_and_replacing_updates_end_in_the_same_state(
+    start_simulators: StartSimulators,
+) -> None:
+    """The same syncs against an API that answers POSTs with arrays and merges updates, and
+    one that answers with nothing and replaces records: same outcomes, same payroll data."""
+    found, state, changed = await _employee_scenario(
+        start_simulators, post_answer="array", update_mode="merge"
+    )
+    strict = await _employee_scenario(start_simulators, post_answer="empty", update_mode="replace")
+    assert strict == (found, state, changed)
+
+    assert found[changed[0]] == ("updated", ["lastname"])
+    assert found[changed[1]] == ("updated", ["email"])
+    assert found[changed[2]] == ("updated", ["employment.employment_rate"])
+    employees = {row.emp_id: row for row in state.employee}
+    for number in changed:
+        # What payroll owns survived the update, whether the API merged or replaced.
+        employee = employees[number]
+        assert (employee.telefon, employee.taxtable) == ("99887766", "7100")
+        assert employee.accounting[0].dimensions[0].value == "10"
+        assert employee.firstname
+        assert employee.personnr
+    (employment,) = [row for row in state.employment if row.emp_id == changed[2]]
+    assert (employment.employment_rate, employment.primary_employment) == ("42.50", "1")
+    assert employment.startdate
+    assert employment.employment_form

@@ -36,12 +36,19 @@ def _differences(want: Any, got: Any, path: str = "$") -> list[str]:
 async def test_published_api_gives_the_golden_outcomes_and_payroll_state(
     start_simulators: StartSimulators, unknown_fields: bool
 ) -> None:
-    """Full published rows, the published query style; with `unknown-fields`, every row also
+    """Full published rows, the published query style, empty POST answers, replace on update;
+    with `unknown-fields`, every row also
     carries 20 fields nobody has published (nested ones too). The outcomes and the payroll
     company are those captured before the client read the published APIs."""
     # Today's data carried the sick child and the grade on each leave: served here as fields
     # beyond the published leave, which the client uses when present.
-    sims = start_simulators(**vars(options(leave_facts=True)))
+    # 24SevenOffice answers POSTs with an empty body and replaces a record on update (fields
+    # left out are cleared): our writes must be right under that reading of its docs too.
+    sims = start_simulators(
+        **vars(
+            options(leave_facts=True, payroll_post_answer="empty", payroll_update_mode="replace")
+        )
+    )
     if unknown_fields:
         tables = msgspec.json.decode(await simployer_rows(sims))
         await put_simployer_state(sims, with_unknown_fields(tables))

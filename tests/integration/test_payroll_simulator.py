@@ -47,10 +47,12 @@ class Payroll:
         return body
 
     async def call(self, method: str, path: str, body: object = None) -> tuple[int, Any]:
+        """(status, decoded JSON body); the body is None when the answer has none."""
         async with self.http.request(
             method, self.sims.payroll_url + path, json=body, headers=self.headers
         ) as answer:
-            return answer.status, await answer.json()
+            raw = await answer.read()
+            return answer.status, msgspec.json.decode(raw) if raw else None
 
 
 @pytest.fixture
@@ -58,6 +60,18 @@ async def api(sims: RunningSimulators, http: aiohttp.ClientSession) -> Payroll:
     client = Payroll(http, sims)
     await client.login()
     return client
+
+
+async def set_settings(http: aiohttp.ClientSession, sims: RunningSimulators, **values: Any) -> None:
+    async with http.patch(f"{sims.payroll_admin}/settings", json=values) as answer:
+        assert answer.status == 200, await answer.text()
+
+
+@pytest.fixture
+async def array_api(api: Payroll, sims: RunningSimulators, http: aiohttp.ClientSession) -> Payroll:
+    """The API whose POSTs answer with the stored rows as an array (not the default)."""
+    await set_settings(http, sims, post_answer="array")
+    return api
 
 
 async def test_auth_exchange_gives_bearer_token_with_oslo_expiry(api: Payroll) -> None:
@@ -103,7 +117,33 @@ async def test_revoked_persistent_token_kills_its_bearer_tokens(
     assert (await api.call("GET", "/employee/v2"))[0] == 401
 
 
-async def test_create_answers_strings_in_a_one_element_array(api: Payroll) -> None:
+async def test_posts_answer_200_with_an_empty_body_by_default(
+    api: Payroll, sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(f"{sims.payroll_admin}/settings") as answer:
+        settings = await answer.json()
+    assert (settings["post_answer"], settings["update_mode"]) == ("empty", "merge")
+    writes: list[tuple[str, object]] = [
+        ("/employee/v2", EMPLOYEE),
+        ("/employee/v2/12", {"city": "Bergen"}),
+        ("/employment/v2/12", [EMPLOYMENT]),
+        ("/child/v2", {"empId": 12, "firstname": "Ola", "birthdate": "2019-05-01"}),
+        ("/absence/v2", {"empId": 12, "absenceType": "12", "startDate": "2025-01-06"}),
+    ]
+    for path, body in writes:
+        async with http.post(sims.payroll_url + path, json=body, headers=api.headers) as answer:
+            assert (answer.status, await answer.read()) == (200, b""), path
+    # Every write happened; the GETs show it.
+    assert (await api.call("GET", "/employee/v2/12"))[1][0]["city"] == "Bergen"
+    assert len((await api.call("GET", "/employment/v2/12"))[1]) == 1
+    assert len((await api.call("GET", "/child/v2/12"))[1]) == 1
+    # Errors keep their JSON body.
+    status, error = await api.call("POST", "/employee/v2", EMPLOYEE)
+    assert (status, error["error"]) == (409, "Conflict")
+
+
+async def test_create_answers_strings_in_a_one_element_array(array_api: Payroll) -> None:
+    api = array_api
     status, created = await api.call("POST", "/employee/v2", EMPLOYEE)
     assert status == 200
     assert isinstance(created, list)
@@ -135,11 +175,11 @@ async def test_duplicate_create_is_409_and_changes_nothing(api: Payroll) -> None
 
 async def test_update_changes_only_the_fields_sent(api: Payroll) -> None:
     await api.call("POST", "/employee/v2", EMPLOYEE)
-    status, updated = await api.call(
+    status, _ = await api.call(
         "POST", "/employee/v2/12", {"city": "Bergen", "internationalID": {"ID": "y"}}
     )
     assert status == 200
-    row = updated[0]
+    row = (await api.call("GET", "/employee/v2/12"))[1][0]
     assert row["city"] == "Bergen"
     assert row["firstname"] == "Kari"
     assert row["internationalID"] == {
@@ -172,7 +212,8 @@ EMPLOYMENT = {
 }
 
 
-async def test_employment_upsert_by_employment_id(api: Payroll) -> None:
+async def test_employment_upsert_by_employment_id(array_api: Payroll) -> None:
+    api = array_api
     await api.call("POST", "/employee/v2", EMPLOYEE)
     status, first = await api.call("POST", "/employment/v2/12", [EMPLOYMENT])
     assert status == 200
@@ -197,7 +238,8 @@ async def test_employment_upsert_by_employment_id(api: Payroll) -> None:
     assert (await api.call("GET", "/employment/v2/12")) == (200, third)
 
 
-async def test_absence_upsert_by_serial_no(api: Payroll) -> None:
+async def test_absence_upsert_by_serial_no(array_api: Payroll) -> None:
+    api = array_api
     await api.call("POST", "/employee/v2", EMPLOYEE)
     vacation = {
         "empId": 12,
@@ -245,7 +287,8 @@ async def test_absence_filters_by_period_and_serial(api: Payroll) -> None:
     assert (await api.call("GET", "/absence/v2?datefrom=2025-13-01"))[0] == 400
 
 
-async def test_children_and_sick_child_absence(api: Payroll) -> None:
+async def test_children_and_sick_child_absence(array_api: Payroll) -> None:
+    api = array_api
     await api.call("POST", "/employee/v2", EMPLOYEE)
     status, made = await api.call(
         "POST", "/child/v2", {"empId": 12, "firstname": "Ola", "birthdate": "2019-05-01"}
@@ -533,8 +576,9 @@ async def test_writes_are_counted_by_route(
 
 
 async def test_state_dump_and_load_round_trip(
-    api: Payroll, sims: RunningSimulators, http: aiohttp.ClientSession
+    array_api: Payroll, sims: RunningSimulators, http: aiohttp.ClientSession
 ) -> None:
+    api = array_api
     await api.call("POST", "/employee/v2", EMPLOYEE)
     await api.call("POST", "/employment/v2/12", [EMPLOYMENT])
     await api.call(
@@ -614,3 +658,133 @@ async def test_a_dropped_answer_may_or_may_not_hide_a_write(
     assert [e["empId"] for e in employees] == stored
     retry_status = (await api.call("POST", "/employee/v2", EMPLOYEE))[0]
     assert retry_status == (409 if stored else 200)  # a blind retry is told either way
+
+
+# ---------------------------------------------------------------- whole records, replace mode
+
+WHOLE_EMPLOYEE = {
+    **EMPLOYEE,
+    "telefon": "99887766",
+    "taxtable": "7100",
+    "employee_date": "2020-01-01",
+    "hidden": "0",
+    "continental_shelf": "-1",
+    "taxexemption": {"percentage": "20", "amount": "1000"},
+    "accounting": [
+        {"percentage": "50.00", "dimensions": [{"dimid": "1", "value": "10"}]},
+        {"percentage": 50, "dimensions": [{"dimid": 2, "value": 11}]},
+    ],
+}
+
+
+async def _company_with_one_of_everything(api: Payroll) -> None:
+    assert (await api.call("POST", "/employee/v2", WHOLE_EMPLOYEE))[0] == 200
+    employment = {**EMPLOYMENT, "enterprise_number": "811010472"}
+    assert (await api.call("POST", "/employment/v2/12", [employment]))[0] == 200
+    child = {"empId": 12, "firstname": "Ola", "lastname": "N", "birthdate": "2019-05-01"}
+    assert (await api.call("POST", "/child/v2", child))[0] == 200
+    absences: list[dict[str, object]] = [
+        {
+            "absenceType": "04",
+            "startDate": "2025-07-01",
+            "endDate": "2025-07-14",
+            "numberOfDays": 9,
+        },
+        {"absenceType": "02", "startDate": "2025-02-03", "endDate": "2025-02-04", "childId": "1"},
+        {"absenceType": "06", "startDate": "2025-03-03", "startdateParental": "2025-03-03"},
+        {"absenceType": "12", "startDate": "2025-05-05", "comment": "x", "externalId": "l-1"},
+    ]
+    for absence in absences:
+        status, error = await api.call("POST", "/absence/v2", {"empId": 12, **absence})
+        assert status == 200, error
+
+
+async def _served(api: Payroll) -> dict[str, Any]:
+    return {
+        "employee": (await api.call("GET", "/employee/v2/12"))[1],
+        "employment": (await api.call("GET", "/employment/v2/12"))[1],
+        "child": (await api.call("GET", "/child/v2/12"))[1],
+        "absence": [
+            {**row, "lastChanged": ""} for row in (await api.call("GET", "/absence/v2/12"))[1]
+        ],
+    }
+
+
+@pytest.mark.parametrize("mode", ["merge", "replace"])
+async def test_every_record_served_is_taken_back_whole_and_changes_nothing(
+    api: Payroll, sims: RunningSimulators, http: aiohttp.ClientSession, mode: str
+) -> None:
+    await set_settings(http, sims, update_mode=mode)
+    await _company_with_one_of_everything(api)
+    before = await _served(api)
+    assert before["employee"][0]["accounting"][1]["percentage"] == "50.00"
+    assert before["employee"][0]["taxexemption"] == {"percentage": "20", "amount": "1000"}
+    (employee,) = before["employee"]
+    (employment,) = before["employment"]
+    (child,) = before["child"]
+    assert (await api.call("POST", "/employee/v2/12", employee)) == (200, None)
+    assert (await api.call("POST", "/employment/v2/12", [employment])) == (200, None)
+    assert (await api.call("POST", "/child/v2", {**child, "empId": 12})) == (200, None)
+    raw = (await api.call("GET", "/absence/v2/12"))[1]
+    assert {"requestDate", "lastChanged", "description", "permisjonId"} <= set(raw[0])
+    for absence in raw:
+        assert (await api.call("POST", "/absence/v2", absence)) == (200, None), absence
+    assert await _served(api) == before
+
+
+async def test_replace_mode_clears_what_an_update_leaves_out(
+    api: Payroll, sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    await _company_with_one_of_everything(api)
+    before = await _served(api)
+    await set_settings(http, sims, update_mode="replace")
+
+    assert (await api.call("POST", "/employee/v2/12", {"city": "Bergen"}))[0] == 200
+    (employee,) = (await api.call("GET", "/employee/v2/12"))[1]
+    assert (employee["city"], employee["firstname"], employee["telefon"]) == ("Bergen", "", "")
+    assert employee["accounting"] == []
+    assert employee["internationalID"]["ID"] == ""
+
+    employment_id = before["employment"][0]["employment_id"]
+    change = {"employment_id": employment_id, "employment_rate": 60}
+    assert (await api.call("POST", "/employment/v2/12", [change]))[0] == 200
+    (employment,) = (await api.call("GET", "/employment/v2/12"))[1]
+    assert (employment["employment_rate"], employment["primary_employment"]) == ("60.00", "")
+    assert employment["enterprise_number"] == ""
+
+    leave = next(row for row in before["absence"] if row["externalId"] == "l-1")
+    serial = leave["serialNo"]
+    # Without its type, a replaced absence is invalid: nothing is changed.
+    status, error = await api.call(
+        "POST", "/absence/v2", {"empId": 12, "serialNo": serial, "approved": "2"}
+    )
+    assert (status, error["message"]) == (400, "absenceType is required")
+    body = {"empId": 12, "serialNo": serial, "absenceType": "12", "startDate": "2025-05-05"}
+    assert (await api.call("POST", "/absence/v2", {**body, "approved": "2"}))[0] == 200
+    (after,) = (await api.call("GET", f"/absence/v2?serialNo={serial}"))[1]
+    assert (after["approved"], after["comment"], after["externalId"]) == ("2", "", "")
+    assert after["requestDate"] == leave["requestDate"], "the server's own field stays"
+
+    # Merge again: fields left out stay.
+    await set_settings(http, sims, update_mode="merge")
+    assert (await api.call("POST", "/employee/v2/12", {"firstname": "Kari"}))[0] == 200
+    (employee,) = (await api.call("GET", "/employee/v2/12"))[1]
+    assert (employee["city"], employee["firstname"]) == ("Bergen", "Kari")
+
+
+async def test_the_two_settings_refuse_other_values(
+    sims: RunningSimulators, http: aiohttp.ClientSession
+) -> None:
+    for values in ({"post_answer": "object"}, {"update_mode": "patch"}):
+        async with http.patch(f"{sims.payroll_admin}/settings", json=values) as answer:
+            assert answer.status == 400, values
+
+
+async def test_the_two_settings_can_be_set_at_start_up(start_simulators: StartSimulators) -> None:
+    sims = start_simulators(employees=1, payroll_post_answer="array", payroll_update_mode="replace")
+    async with (
+        aiohttp.ClientSession() as http,
+        http.get(f"{sims.payroll_admin}/settings") as answer,
+    ):
+        settings = await answer.json()
+    assert (settings["post_answer"], settings["update_mode"]) == ("array", "replace")

@@ -22,7 +22,7 @@ from payroll_sync.worker.sync_absence import DRY_RUN_CHILD, AbsenceRules, sync_a
 
 NUMBER: Final = "1042"
 EMPLOYEE_ID: Final = "emp-1"
-WRITES: Final = ("post_absence", "create_child")
+WRITES: Final = ("create_absence", "update_absence", "create_child")
 
 TYPES: Final = {
     "t-vacation": simployer.LeaveType(id="t-vacation", name="Vacation"),
@@ -78,6 +78,7 @@ class FakePayroll:
         self.store.create_employee(EmployeeWrite(emp_id=NUMBER, firstname="Kari", lastname="N"))
         self.calls: list[tuple[str, Any]] = []
         self.lose: set[str] = set()
+        self.rename_created_children = False
 
     def _lost(self, name: str) -> None:
         if name in self.lose:
@@ -90,21 +91,30 @@ class FakePayroll:
             return None
         return self.store.list_absences(emp_id, None, None, None)
 
-    async def post_absence(self, body: AbsenceWrite) -> payroll.Absence:
-        self.calls.append(("post_absence", body))
-        stored = self.store.post_absence(body)
-        self._lost("post_absence")
-        return stored
+    async def create_absence(self, body: AbsenceWrite) -> None:
+        assert body.serial_no is None
+        self.calls.append(("create_absence", body))
+        self.store.post_absence(body)
+        self._lost("create_absence")
+
+    async def update_absence(self, changes: AbsenceWrite) -> None:
+        # The real client overlays `changes` on the whole absence; merging them is the same.
+        assert changes.serial_no is not None
+        self.calls.append(("update_absence", changes))
+        self.store.post_absence(changes)
+        self._lost("update_absence")
 
     async def list_children(self, emp_id: int) -> list[payroll.Child]:
         self.calls.append(("list_children", emp_id))
         await asyncio.sleep(0)  # let a concurrent task interleave, as over HTTP
         return list(self.store.children_of(emp_id))
 
-    async def create_child(self, body: ChildWrite) -> payroll.Child:
+    async def create_child(self, body: ChildWrite) -> None:
         self.calls.append(("create_child", body))
         await asyncio.sleep(0)
-        return self.store.post_child(body)
+        stored = self.store.post_child(body)
+        if self.rename_created_children:  # payroll stores another spelling than we sent
+            stored.firstname = "X" + stored.firstname
 
     def writes(self) -> list[tuple[str, Any]]:
         return [call for call in self.calls if call[0] in WRITES]
@@ -187,7 +197,7 @@ async def test_an_approved_leave_is_created_with_its_fields(world: World) -> Non
 
     assert result.outcome == "created"
     ((name, body),) = world.payroll.writes()
-    assert name == "post_absence"
+    assert name == "create_absence"
     assert body.serial_no is None
     stored = world.exported("leave-1")
     assert stored is not None
@@ -224,8 +234,8 @@ async def test_moved_dates_update_the_same_absence(world: World) -> None:
 
     assert result.outcome == "updated"
     assert set(result.changed) == {"endDate", "numberOfDays"}
-    ((_, body),) = world.payroll.writes()
-    assert body.serial_no == before.serial_no
+    ((name, body),) = world.payroll.writes()
+    assert (name, body.serial_no) == ("update_absence", before.serial_no)
     assert len(world.payroll.absences()) == 1
     after = world.exported("leave-1")
     assert after is not None
@@ -250,6 +260,14 @@ async def test_a_cancelled_exported_leave_is_rejected_once(world: World, status:
     assert stored is not None
     assert stored.approved == "2"
     assert stored.absence_type == "04", "the rest of the absence stays as it was"
+    ((name, body),) = world.payroll.writes()
+    # Only the keys and the rejection: the client sends them over the whole absence as read.
+    assert name == "update_absence"
+    assert msgspec.to_builtins(body) == {
+        "empId": NUMBER,
+        "serialNo": stored.serial_no,
+        "approved": "2",
+    }
     again = await world.sync(_leave(status=status))
     assert again.outcome == "unchanged"
     assert len(world.payroll.writes()) == 1
@@ -324,7 +342,7 @@ async def test_a_refetch_reads_both_systems_and_a_deleted_leave_is_skipped(world
 
 
 async def test_a_lost_answer_is_retried_without_a_second_absence(world: World) -> None:
-    world.payroll.lose.add("post_absence")
+    world.payroll.lose.add("create_absence")
     with pytest.raises(Retryable):
         await world.sync(_leave(), new_in_payroll=True)
 
@@ -333,7 +351,7 @@ async def test_a_lost_answer_is_retried_without_a_second_absence(world: World) -
 
     assert result.outcome == "created"
     assert len(world.payroll.absences()) == 1
-    assert [name for name, _ in world.payroll.writes()] == ["post_absence"]
+    assert [name for name, _ in world.payroll.writes()] == ["create_absence"]
 
 
 async def test_a_dry_run_writes_nothing(world: World) -> None:
@@ -372,7 +390,23 @@ async def test_an_existing_child_is_used(world: World) -> None:
         ChildWrite(emp_id=NUMBER, firstname="ada", lastname="Other", birthdate="2019-04-02")
     )
     await world.sync(_leave(type_id="t-child", child_id=CHILD.id))
-    assert [name for name, _ in world.payroll.writes()] == ["post_absence"]
+    assert [name for name, _ in world.payroll.writes()] == ["create_absence"]
+
+
+async def test_a_new_childs_id_is_read_back_after_creating_it(world: World) -> None:
+    await world.sync(_leave(type_id="t-child", child_id=CHILD.id))
+    names = [name for name, _ in world.payroll.calls]
+    assert names == ["list_children", "create_child", "list_children", "create_absence"]
+    (child,) = world.payroll.store.children_of(int(NUMBER))
+    assert world.payroll.absences()[0].child_id == child.child_id
+
+
+async def test_a_created_child_not_found_again_fails_without_a_second_one(world: World) -> None:
+    world.payroll.rename_created_children = True
+    result = await world.sync(_leave(type_id="t-child", child_id=CHILD.id))
+    assert (result.outcome, result.field) == ("failed", "childId")
+    assert "not found again" in result.reason
+    assert [name for name, _ in world.payroll.writes()] == ["create_child"]
 
 
 async def test_a_sick_child_leave_is_for_the_only_child(world: World) -> None:

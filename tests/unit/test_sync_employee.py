@@ -29,7 +29,7 @@ from tests.bundles import bundles_by_number
 
 TODAY: Final = datetime.date(2025, 6, 2)
 COMPANY: Final = generate_company(30, seed=1, today=TODAY)
-WRITES: Final = ("create_employee", "update_employee", "upsert_employments")
+WRITES: Final = ("create_employee", "update_employee", "create_employment", "update_employment")
 OTHER_SSN: Final = "15108695088"
 
 
@@ -76,7 +76,7 @@ class FakePayroll:
         self.calls.append(("get_employee", emp_id))
         return self.store.employees.get(emp_id)
 
-    async def create_employee(self, body: EmployeeWrite) -> payroll.Employee:
+    async def create_employee(self, body: EmployeeWrite) -> None:
         self.calls.append(("create_employee", body))
         if self.conflict_on_create:
             raise Conflict("24SevenOffice refused creating the employee: it already exists")
@@ -86,28 +86,32 @@ class FakePayroll:
             raise Conflict(
                 "24SevenOffice refused creating the employee: it already exists"
             ) from None
+        assert created.emp_id == str(body.emp_id)
         self._answer_lost("create_employee")
-        return created
 
-    async def update_employee(self, emp_id: int, body: EmployeeWrite) -> payroll.Employee:
-        self.calls.append(("update_employee", body))
+    async def update_employee(self, emp_id: int, changes: EmployeeWrite) -> None:
+        # The real client overlays `changes` on the whole record; merging them is the same.
+        self.calls.append(("update_employee", changes))
         if "update_employee" in self.refuse:
             raise Permanent("24SevenOffice refused the employee: salary is invalid", field="salary")
-        updated = self.store.update_employee(emp_id, body)
+        self.store.update_employee(emp_id, changes)
         self._answer_lost("update_employee")
-        return updated
 
     async def list_employments(self, emp_id: int) -> list[payroll.Employment]:
         self.calls.append(("list_employments", emp_id))
         return list(self.store.employments_of(emp_id))
 
-    async def upsert_employments(
-        self, emp_id: int, items: list[EmploymentWrite]
-    ) -> list[payroll.Employment]:
-        self.calls.append(("upsert_employments", items))
-        stored: list[payroll.Employment] = list(self.store.upsert_employments(emp_id, items))
-        self._answer_lost("upsert_employments")
-        return stored
+    async def create_employment(self, emp_id: int, item: EmploymentWrite) -> None:
+        assert item.employment_id is None, "the API picks the id"
+        self.calls.append(("create_employment", item))
+        self.store.upsert_employments(emp_id, [item])
+        self._answer_lost("create_employment")
+
+    async def update_employment(self, emp_id: int, changes: EmploymentWrite) -> None:
+        self.calls.append(("update_employment", changes))
+        assert changes.employment_id in {e.employment_id for e in self.store.employments[emp_id]}
+        self.store.upsert_employments(emp_id, [changes])
+        self._answer_lost("update_employment")
 
     def writes(self) -> list[tuple[str, Any]]:
         return [call for call in self.calls if call[0] in WRITES]
@@ -226,9 +230,9 @@ async def test_created_writes_employee_and_employment_and_links_them(world: Worl
     result = await world.sync(new_in_payroll=True)
 
     assert result == SyncResult(outcome="created", changed=_all_fields())
-    assert [name for name, _ in world.payroll.writes()] == ["create_employee", "upsert_employments"]
-    # A brand-new employee has no employments: not read.
-    assert world.payroll.counts()["list_employments"] == 0
+    assert [name for name, _ in world.payroll.writes()] == ["create_employee", "create_employment"]
+    # A brand-new employee has no employments: read only once, to learn the new one's id.
+    assert world.payroll.counts()["list_employments"] == 1
     _assert_payroll_holds_the_mapped_values(world)
     assert len(world.links.sets) == 1
 
@@ -315,9 +319,8 @@ async def test_updated_employment_writes_only_its_changed_fields(world: World) -
     result = await world.sync()
 
     assert result == SyncResult(outcome="updated", changed=["employment.employment_rate"])
-    ((name, items),) = world.payroll.writes()
-    assert name == "upsert_employments"
-    (item,) = items
+    ((name, item),) = world.payroll.writes()
+    assert name == "update_employment"
     assert msgspec.to_builtins(item) == {
         "employment_id": employment.employment_id,
         "employment_rate": f"{new_rate:.2f}",
@@ -403,9 +406,9 @@ async def test_employment_matched_by_its_link(world: World) -> None:
     result = await world.sync()
 
     assert result == SyncResult(outcome="updated", changed=["employment.startdate"])
-    ((name, (item,)),) = world.payroll.writes()
+    ((name, item),) = world.payroll.writes()
     assert (name, item.employment_id, item.startdate) == (
-        "upsert_employments",
+        "update_employment",
         linked,
         _target().startdate,
     )
@@ -427,8 +430,8 @@ async def test_employment_matched_by_start_date_and_then_linked(world: World) ->
     result = await world.sync()
 
     assert result == SyncResult(outcome="updated", changed=["employment.employment_rate"])
-    ((name, (item,)),) = world.payroll.writes()
-    assert (name, item.employment_id) == ("upsert_employments", same_start.employment_id)
+    ((name, item),) = world.payroll.writes()
+    assert (name, item.employment_id) == ("update_employment", same_start.employment_id)
     assert len(world.payroll.store.employments[_emp_id()]) == 2
     assert world.links.sets == [(_emp_id(), same_start.employment_id)]
 
@@ -461,7 +464,7 @@ async def test_employment_created_when_nothing_matches(world: World) -> None:
 # ------------------------------------------------------------------ a retry after a partial write
 
 
-@pytest.mark.parametrize("lost", ["create_employee", "upsert_employments"])
+@pytest.mark.parametrize("lost", ["create_employee", "create_employment"])
 async def test_a_retry_after_a_partial_write_ends_created_without_duplicates(
     world: World, lost: str
 ) -> None:

@@ -4,41 +4,119 @@
 and caches one until shortly before its `expiresOn`; every `PayrollClient` of the same
 integration in a process shares it, so they share one exchange. A bearer call that answers 401
 invalidates the token, exchanges once more and retries once; a second 401 is a `ConfigError`.
+
+Where APIS.md says the published file is silent, the client reads it the safe way:
+- Answers are read tolerantly (`schemas.payroll.tolerant`): null as "", numbers as their text,
+  unknown fields ignored; a field we use that is missing or malformed is a `Permanent` naming
+  its path, never its value.
+- Any 2xx answer to a POST is success whatever its body: the writes return nothing, and a
+  caller that needs an id the write created reads it back with a GET.
+- An update sends the whole record, never a partial body; see `PayrollClient`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from datetime import datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import aiohttp
 import msgspec
 
 from payroll_sync.assumptions import PAYROLL_AUTH_HEADER, PAYROLL_UNKNOWN_EMPLOYEE_STATUS
-from payroll_sync.connectors.errors import Permanent, classify, unexpected_answer
+from payroll_sync.connectors.errors import (
+    Permanent,
+    Retryable,
+    classify,
+    field_path,
+    unexpected_answer,
+)
 from payroll_sync.connectors.http import DEFAULT_TIMEOUT, Answer, BeforeRequest, send
 from payroll_sync.schemas import payroll
-from payroll_sync.schemas.payroll import AbsenceWrite, ChildWrite, EmployeeWrite, EmploymentWrite
+from payroll_sync.schemas.payroll import (
+    AbsenceWrite,
+    ChildWrite,
+    EmployeeWrite,
+    EmploymentWrite,
+    tolerant,
+)
 
 T = TypeVar("T")
 
-_auth_decoder = msgspec.json.Decoder(payroll.AuthToken)
-_employees_decoder = msgspec.json.Decoder(list[payroll.Employee])
-_employments_decoder = msgspec.json.Decoder(list[payroll.Employment])
-_absence_types_decoder = msgspec.json.Decoder(list[payroll.AbsenceType])
-_absences_decoder = msgspec.json.Decoder(list[payroll.Absence])
-_children_decoder = msgspec.json.Decoder(list[payroll.Child])
+#: A record as the API answered it: decoded JSON, every field kept, nothing normalised.
+Record = dict[str, Any]
+
+_json = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
+_MISSING_FIELD = re.compile(r"missing required field `([^`]*)`")
 
 
-def _decode(decoder: msgspec.json.Decoder[T], body: bytes, what: str) -> T:
+def _decode_json(body: bytes, what: str) -> object:
     try:
-        return decoder.decode(body)
-    except msgspec.MsgspecError as exc:
+        return _json.decode(body)
+    except msgspec.DecodeError as exc:
         raise unexpected_answer(exc, api="payroll", what=what) from None
+
+
+def _typed(decoded: object, row_type: type[T], what: str) -> T:
+    """Decoded JSON read tolerantly into `row_type` (the one place answers become Structs)."""
+    try:
+        return msgspec.convert(tolerant(decoded, row_type), row_type)
+    except msgspec.ValidationError as exc:
+        raise _shape_error(exc, what) from None
+
+
+def read_answer(body: bytes, row_type: type[T], what: str) -> T:
+    """An answer body read tolerantly (`schemas.payroll.tolerant`): unknown fields ignored,
+    null as "", numbers as their text; a field we use that is missing is `Permanent`."""
+    return _typed(_decode_json(body, what), row_type, what)
+
+
+def _shape_error(exc: msgspec.ValidationError, what: str) -> Permanent:
+    """Names the field's path, never its value; a missing field's path ends with its name
+    (msgspec's own path stops at the object that lacks it)."""
+    missing = _MISSING_FIELD.search(str(exc))
+    if missing is None:
+        error = unexpected_answer(exc, api="payroll", what=what)
+        assert isinstance(error, Permanent)  # a ValidationError is always permanent
+        return error
+    return Permanent(
+        f"24SevenOffice answered {what} without the field {field_path(exc)}.{missing.group(1)}"
+    )
+
+
+def _records(decoded: object, what: str) -> list[Record]:
+    """An answer that must be an array of objects, kept as read."""
+    if not isinstance(decoded, list) or not all(isinstance(row, dict) for row in decoded):
+        raise Permanent(f"24SevenOffice answered {what} in an unexpected shape at $")
+    return decoded
+
+
+def _text(value: object) -> str:
+    """An identifier as read (a number or a string) as text, for matching."""
+    text = payroll.api_text(value)
+    return text.strip() if isinstance(text, str) else ""
+
+
+def overlay(record: Record, ours: msgspec.Struct) -> Record:
+    """`record` as read, with the fields `ours` sets (not None) put over it. Nested objects
+    are overlaid key by key, so a sub-field we do not set keeps its value as read."""
+    return _overlay(record, msgspec.to_builtins(ours))
+
+
+def _overlay(record: Record, ours: dict[str, Any]) -> Record:
+    merged = dict(record)
+    for key, value in ours.items():
+        if value is None:
+            continue  # not ours to set
+        held = merged.get(key)
+        merged[key] = (
+            _overlay(held, value) if isinstance(value, dict) and isinstance(held, dict) else value
+        )
+    return merged
 
 
 def _expires_at(expires_on: str) -> float | None:
@@ -113,7 +191,7 @@ class PayrollAuth:
         )
         if (error := classify(*answer, api="payroll", what=what)) is not None:
             raise error
-        token = _decode(_auth_decoder, answer.body, what)
+        token = read_answer(answer.body, payroll.AuthToken, what)
         now = self._clock()
         expires_at = _expires_at(token.expires_on)
         if expires_at is None:
@@ -128,7 +206,22 @@ class PayrollAuth:
 
 
 class PayrollClient:
-    """The payroll API calls of the sync. Errors are `errors.SyncError`s."""
+    """The payroll API calls of the sync. Errors are `errors.SyncError`s.
+
+    Writes return nothing: any 2xx is success whatever its body (APIS.md), so no caller can
+    come to rely on an answer the API does not publish.
+
+    Updates (`update_employee`, `update_employment`, `update_absence`) send the whole record,
+    never a partial body, so they are right whether the API merges the fields sent or
+    replaces the record: each re-reads the record right before its POST and sends it exactly
+    as read (unknown fields, nulls and numbers included) with the caller's fields overlaid.
+    Re-reading rather than keeping the raw row alongside the Struct read earlier because:
+    - the worker's "current" record may come from the producer's bulk snapshot, minutes old;
+      sending that back would undo, under a replacing API, whatever payroll staff changed
+      since (re-reading narrows that window to one round trip);
+    - it costs one GET per update only: an unchanged record, the common case, is never
+      re-read, and snapshots and queue messages keep their shape.
+    """
 
     def __init__(
         self,
@@ -182,94 +275,121 @@ class PayrollClient:
             raise error
         return answer.body
 
-    async def _one_employee(
-        self, method: str, path: str, what: str, body: EmployeeWrite
-    ) -> payroll.Employee:
-        raw = await self._call(method, path, what, body=body)
+    async def _get(self, path: str, what: str, row_type: type[T]) -> T:
+        raw = await self._call("GET", path, what)
         assert raw is not None
-        rows = _decode(_employees_decoder, raw, what)
-        if len(rows) != 1:
-            raise Permanent(f"24SevenOffice answered {what} with {len(rows)} employees, not 1")
-        return rows[0]
+        return read_answer(raw, row_type, what)
+
+    async def _post(self, path: str, what: str, body: object) -> None:
+        """A write; its answer's body, whatever it is, is not read."""
+        await self._call("POST", path, what, body=body)
+
+    async def _read_records(self, path: str, what: str) -> list[Record]:
+        """The rows of a GET as read, each also checked against its Struct by the caller."""
+        raw = await self._call("GET", path, what)
+        assert raw is not None
+        return _records(_decode_json(raw, what), what)
+
+    # ------------------------------------------------------------ employees
 
     async def list_employees(self) -> list[payroll.Employee]:
-        what = "list employees"
-        raw = await self._call("GET", "/employee/v2", what)
-        assert raw is not None
-        return _decode(_employees_decoder, raw, what)
+        return await self._get("/employee/v2", "list employees", list[payroll.Employee])
 
     async def get_employee(self, emp_id: int) -> payroll.Employee | None:
         what = "read employee"
         raw = await self._call("GET", f"/employee/v2/{emp_id}", what, missing_ok=True)
         if raw is None:
             return None
-        rows = _decode(_employees_decoder, raw, what)
+        rows = read_answer(raw, list[payroll.Employee], what)
         return rows[0] if rows else None
 
-    async def create_employee(self, body: EmployeeWrite) -> payroll.Employee:
+    async def create_employee(self, body: EmployeeWrite) -> None:
         """Raises `errors.Conflict` when the empId exists already."""
-        return await self._one_employee("POST", "/employee/v2", "create employee", body)
+        await self._post("/employee/v2", "create employee", body)
 
-    async def update_employee(self, emp_id: int, body: EmployeeWrite) -> payroll.Employee:
-        return await self._one_employee("POST", f"/employee/v2/{emp_id}", "update employee", body)
+    async def update_employee(self, emp_id: int, changes: EmployeeWrite) -> None:
+        """The employee as it is now, with `changes` overlaid (see the class)."""
+        what = "update employee"
+        rows = await self._read_records(f"/employee/v2/{emp_id}", what)
+        if len(rows) != 1:
+            raise Permanent(f"24SevenOffice answered {what} with {len(rows)} employees, not 1")
+        _typed(rows, list[payroll.Employee], what)  # the fields we use are sound
+        await self._post(f"/employee/v2/{emp_id}", what, overlay(rows[0], changes))
+
+    # ------------------------------------------------------------ employments
 
     async def list_employments(self, emp_id: int) -> list[payroll.Employment]:
         what = "read employments"
         raw = await self._call("GET", f"/employment/v2/{emp_id}", what, missing_ok=True)
-        return [] if raw is None else _decode(_employments_decoder, raw, what)
+        return [] if raw is None else read_answer(raw, list[payroll.Employment], what)
 
-    async def upsert_employments(
-        self, emp_id: int, items: Sequence[EmploymentWrite]
-    ) -> list[payroll.Employment]:
-        """Items with a known `employment_id` are updated, the others created."""
-        what = "write employments"
-        raw = await self._call("POST", f"/employment/v2/{emp_id}", what, body=list(items))
-        assert raw is not None
-        return _decode(_employments_decoder, raw, what)
+    async def create_employment(self, emp_id: int, item: EmploymentWrite) -> None:
+        """A new employment with only our fields; the API picks its id (read it back)."""
+        await self._post(f"/employment/v2/{emp_id}", "create employment", [item])
+
+    async def update_employment(self, emp_id: int, changes: EmploymentWrite) -> None:
+        """The employment `changes.employment_id` as it is now, with `changes` overlaid, sent
+        as the one item of the upsert (the employee's other employments are not sent)."""
+        what = "update employment"
+        wanted = changes.employment_id or ""
+        rows = await self._read_records(f"/employment/v2/{emp_id}", what)
+        _typed(rows, list[payroll.Employment], what)
+        record = next((row for row in rows if _text(row.get("employment_id")) == wanted), None)
+        if record is None:
+            # Gone since the worker read it: an upsert would create a partial one instead.
+            raise Retryable("the employment to update is no longer in 24SevenOffice")
+        await self._post(f"/employment/v2/{emp_id}", what, [overlay(record, changes)])
+
+    # ------------------------------------------------------------ absences
 
     async def absence_types(self) -> list[payroll.AbsenceType]:
-        what = "read absence types"
-        raw = await self._call("GET", "/absencetypes/v2", what)
-        assert raw is not None
-        return _decode(_absence_types_decoder, raw, what)
+        return await self._get("/absencetypes/v2", "read absence types", list[payroll.AbsenceType])
 
     async def list_all_absences(self) -> list[payroll.Absence]:
         """Every absence of the company, of every date: the producer's one bulk read."""
-        what = "list absences"
-        raw = await self._call("GET", "/absence/v2", what)
-        assert raw is not None
-        return _decode(_absences_decoder, raw, what)
+        return await self._get("/absence/v2", "list absences", list[payroll.Absence])
 
     async def list_absences(self, emp_id: int) -> list[payroll.Absence] | None:
         """Every absence of one employee (no date filter: a leave may have moved); None when
         24SevenOffice does not know the employee."""
         what = "read absences"
         raw = await self._call("GET", f"/absence/v2/{emp_id}", what, missing_ok=True)
-        return None if raw is None else _decode(_absences_decoder, raw, what)
+        return None if raw is None else read_answer(raw, list[payroll.Absence], what)
 
-    async def post_absence(self, body: AbsenceWrite) -> payroll.Absence:
-        """Create an absence, or update the one whose `serialNo` the body gives."""
-        what = "write absence"
-        raw = await self._call("POST", "/absence/v2", what, body=body)
-        assert raw is not None
-        rows = _decode(_absences_decoder, raw, what)
-        if len(rows) != 1:
-            raise Permanent(f"24SevenOffice answered {what} with {len(rows)} absences, not 1")
-        return rows[0]
+    async def create_absence(self, body: AbsenceWrite) -> None:
+        """A new absence (`body` without `serialNo`)."""
+        await self._post("/absence/v2", "create absence", body)
+
+    async def update_absence(self, changes: AbsenceWrite) -> None:
+        """The absence `changes.serial_no` as it is now, with `changes` overlaid."""
+        what = "update absence"
+        serial = _text(changes.serial_no)
+        rows = await self._read_records(f"/absence/v2?serialNo={serial}", what)
+        _typed(rows, list[payroll.Absence], what)
+        # Matched here too: a server that ignored the filter must not make us send another one.
+        record = next(
+            (
+                row
+                for row in rows
+                if _text(row.get("serialNo")) == serial
+                and _text(row.get("empId")) == _text(changes.emp_id)
+            ),
+            None,
+        )
+        if record is None:
+            raise Retryable("the absence to update is no longer in 24SevenOffice")
+        await self._post("/absence/v2", what, overlay(record, changes))
+
+    # ------------------------------------------------------------ children
 
     async def list_children(self, emp_id: int) -> list[payroll.Child]:
         what = "read children"
         raw = await self._call("GET", f"/child/v2/{emp_id}", what, missing_ok=True)
-        return [] if raw is None else _decode(_children_decoder, raw, what)
+        return [] if raw is None else read_answer(raw, list[payroll.Child], what)
 
-    async def create_child(self, body: ChildWrite) -> payroll.Child:
-        what = "write child"
-        raw = await self._call("POST", "/child/v2", what, body=body)
-        assert raw is not None
-        rows = _decode(_children_decoder, raw, what)
-        if len(rows) != 1:
-            raise Permanent(f"24SevenOffice answered {what} with {len(rows)} children, not 1")
-        return rows[0]
+    async def create_child(self, body: ChildWrite) -> None:
+        """A new child; the API picks its `childId` (read it back with `list_children`)."""
+        await self._post("/child/v2", "create child", body)
 
     async def check(self) -> None:
         """Prove the token works (exchange and one bearer call); `ConfigError` if it does not."""

@@ -61,6 +61,9 @@ FIELD_KINDS: Final[dict[str, FieldKind]] = {
     "taxtable": "hidden",
     "percentage_tax_main_employer": "hidden",
     "percentage_tax_bi_employer": "hidden",
+    # Sent back as read in whole-record updates, never written by us: tax and cost data.
+    "taxexemption": "hidden",
+    "accounting": "hidden",
     # Employment (POST /employment/v2/{empId}), shown with the prefix
     EMPLOYMENT + "employment_id": "plain",
     EMPLOYMENT + "primary_employment": "plain",
@@ -86,6 +89,11 @@ FIELD_KINDS: Final[dict[str, FieldKind]] = {
     "startdateParental": "plain",
     "externalId": "plain",
     "comment": "hidden",
+    # Read-only absence fields, sent back as read in whole-record updates.
+    "description": "plain",
+    "requestDate": "plain",
+    "lastChanged": "plain",
+    "requestMotivation": "hidden",
 }
 
 # 11 digits, maybe with separators: a fødselsnummer, D-nummer or Norwegian account number.

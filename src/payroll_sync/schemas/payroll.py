@@ -1,18 +1,24 @@
 """24SevenOffice Lønn payroll API v2 payloads (see the official OpenAPI file).
 
 Two families:
-- *read* Structs mirror what the API answers: every value a string, `""` for empty.
+- *read* Structs mirror what the API answers: every value a string, `""` for empty. Answers
+  are read through `tolerant` first (null as "", numbers as their text, a second spelling of
+  some names), so the Structs stay strict about shape while the API may be loose about scalars.
 - *write* Structs are what a client may POST: values may be strings or numbers, enumerations
   are checked, unknown fields are refused. The simulator decodes request bodies with them, so a
-  client that passes here is refused by neither.
+  client that passes here is refused by neither. A record exactly as the API served it passes
+  too (the published update examples send whole records): read-only fields are accepted there
+  and ignored.
 Only stdlib and msgspec here.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import functools
+from typing import Annotated, Any, Final, Literal
 
 import msgspec
+import msgspec.inspect as mi
 from msgspec import Meta, field
 
 EmploymentForm = Literal[
@@ -53,6 +59,11 @@ Approved = Literal["", "1", "2"]
 
 # A date as the API takes it, or "" to clear it. Calendar validity is checked by the simulator.
 DateText = Annotated[str, Meta(pattern=r"^(\d{4}-\d{2}-\d{2})?$")]
+# Absence dates: as above, or as `GET /absence/v2` answers them (`YYYY-MM-DD HH:MM:SS`), so an
+# absence read can be sent back as it is.
+AbsenceDateText = Annotated[str, Meta(pattern=r"^(\d{4}-\d{2}-\d{2}( \d{2}:\d{2}:\d{2})?)?$")]
+# An identifier we use (empId, serialNo, employment_id, childId): an empty one is malformed.
+IdText = Annotated[str, Meta(min_length=1)]
 # Numbers may be sent as JSON numbers or strings; the API answers with strings.
 NumberLike = int | float | str
 # `empId` is an integer in every path; in bodies it may be either.
@@ -87,7 +98,7 @@ class Accounting(msgspec.Struct, kw_only=True):
 class Employee(msgspec.Struct, kw_only=True):
     """`GET /employee/v2` row. Every scalar is a string; "" means empty."""
 
-    emp_id: str = field(name="empId")
+    emp_id: IdText = field(name="empId")
     email: str = ""
     email_copy: str = ""
     firstname: str = ""
@@ -128,7 +139,7 @@ class Employee(msgspec.Struct, kw_only=True):
 class Employment(msgspec.Struct, kw_only=True):
     """`GET /employment/v2/{empId}` row."""
 
-    employment_id: str
+    employment_id: IdText
     primary_employment: str = ""
     startdate: str = ""
     enddate: str = ""
@@ -144,8 +155,8 @@ class Employment(msgspec.Struct, kw_only=True):
 class Absence(msgspec.Struct, kw_only=True):
     """`GET /absence/v2` row; dates come back as `YYYY-MM-DD HH:MM:SS`."""
 
-    emp_id: str = field(name="empId")
-    serial_no: str = field(name="serialNo")
+    emp_id: IdText = field(name="empId")
+    serial_no: IdText = field(name="serialNo")
     start_date: str = field(default="", name="startDate")
     end_date: str = field(default="", name="endDate")
     comment: str = ""
@@ -164,9 +175,10 @@ class Absence(msgspec.Struct, kw_only=True):
 
 
 class Child(msgspec.Struct, kw_only=True):
-    """`GET /child/v2/{empId}` row (field names as APIS.md gives them)."""
+    """`GET /child/v2/{empId}` row (field names as APIS.md gives them; `tolerant` also reads
+    the OpenAPI example's `firstnamn` and `surname` into them)."""
 
-    child_id: str = field(name="childId")
+    child_id: IdText = field(name="childId")
     firstname: str = ""
     lastname: str = ""
     birthdate: str = ""
@@ -193,6 +205,69 @@ class ErrorBody(msgspec.Struct, kw_only=True):
     message: str
 
 
+# ---------------------------------------------------------------- reading answers tolerantly
+
+#: Other names the API is documented to use for a read field: alias -> our field's API name.
+#: The OpenAPI example of `GET /child/v2/{empId}` spells the names `firstnamn` and `surname`
+#: while its description (and `POST /child/v2`) says `firstname` and `lastname`.
+READ_ALIASES: Final[dict[type, dict[str, str]]] = {
+    Child: {"firstnamn": "firstname", "surname": "lastname"},
+}
+
+_TEXT_TYPES = (mi.StrType, mi.LiteralType)
+
+
+def api_text(value: object) -> object:
+    """A scalar as the API's text: null as "", an int as its digits, a float as Python prints
+    it (160.5 -> "160.5"), a boolean as "1"/"0". Anything else is returned unchanged, for the
+    Struct to refuse with the field's path."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):  # before int: bool is an int
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    return value
+
+
+@functools.cache
+def _type_info(row_type: Any) -> mi.Type:
+    return mi.type_info(row_type)
+
+
+def tolerant(decoded: object, row_type: Any) -> object:
+    """Decoded JSON made fit for `msgspec.convert(..., row_type)`, following `row_type`'s
+    fields: where a field is text, any scalar is read as text (`api_text`); a field that is an
+    object or a list and comes as null ("will be nulled") is dropped, so it reads as its empty
+    default; `READ_ALIASES` names are read under our name. Unknown fields are left for msgspec
+    to ignore. Pure: `decoded` is not changed."""
+    return _tolerant(decoded, _type_info(row_type))
+
+
+def _tolerant(value: object, kind: mi.Type) -> object:
+    if isinstance(kind, _TEXT_TYPES):
+        return api_text(value)
+    if isinstance(kind, mi.ListType) and isinstance(value, list):
+        return [_tolerant(item, kind.item_type) for item in value]
+    if not (isinstance(kind, mi.StructType) and isinstance(value, dict)):
+        return value  # a shape msgspec reports with its path
+    row = dict(value)
+    for alias, name in READ_ALIASES.get(kind.cls, {}).items():
+        if row.get(name) is None and alias in row:
+            row[name] = row.pop(alias)
+    for info in kind.fields:
+        if info.encode_name not in row:
+            continue
+        item = row[info.encode_name]
+        if item is None and not isinstance(info.type, _TEXT_TYPES):
+            del row[info.encode_name]
+        else:
+            row[info.encode_name] = _tolerant(item, info.type)
+    return row
+
+
 # ---------------------------------------------------------------- write (requests)
 
 
@@ -202,8 +277,23 @@ class InternationalIdWrite(msgspec.Struct, kw_only=True, forbid_unknown_fields=T
     type: InternationalIdType | None = None
 
 
+class TaxExemptionWrite(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    percentage: NumberLike | None = None
+    amount: NumberLike | None = None
+
+
+class AccountingDimensionWrite(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    dimid: EmpIdLike
+    value: EmpIdLike
+
+
+class AccountingWrite(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    percentage: NumberLike
+    dimensions: list[AccountingDimensionWrite] = field(default_factory=list)
+
+
 class EmployeeWrite(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
-    """Body of `POST /employee/v2` and `POST /employee/v2/{empId}`; None = leave unchanged."""
+    """Body of `POST /employee/v2` and `POST /employee/v2/{empId}`; None = not sent."""
 
     emp_id: EmpIdLike | None = field(default=None, name="empId")
     email: str | None = None
@@ -221,7 +311,7 @@ class EmployeeWrite(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, om
     telefon: str | None = None
     personnr: str | None = None
     international_id: InternationalIdWrite | None = field(default=None, name="internationalID")
-    salary_type: SalaryType | None = None
+    salary_type: SalaryType | Literal[""] | None = None
     salary: NumberLike | None = None
     salary_valid_from: DateText | None = None
     taxtable: str | None = None
@@ -237,31 +327,37 @@ class EmployeeWrite(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, om
     percentage_tax_bi_employer: NumberLike | None = None
     tax_resident_country: str | None = None
     continental_shelf: Literal["1", "-1", "", 1, -1] | None = None
+    taxexemption: TaxExemptionWrite | None = None
+    accounting: list[AccountingWrite] | None = None
 
 
 class EmploymentWrite(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
-    """One item of `POST /employment/v2/{empId}`; None = leave unchanged."""
+    """One item of `POST /employment/v2/{empId}`; None = not sent."""
 
     employment_id: str | None = None
     primary_employment: Literal["0", "1", 0, 1] | None = None
     startdate: DateText | None = None
     enddate: DateText | None = None
     enddate_reason: EnddateReason | Literal[""] | None = None
-    employment_form: EmploymentForm | None = None
+    # "" as the API answers for an employment created without it, so a record read passes.
+    employment_form: EmploymentForm | Literal[""] | None = None
     profession_code: ProfessionCode | None = None
     employment_rate: NumberLike | None = None
-    employment_type: EmploymentType | None = None
+    employment_type: EmploymentType | Literal[""] | None = None
     enterprise_number: str | None = None
-    working_times: WorkingTimes | None = None
+    working_times: WorkingTimes | Literal[""] | None = None
 
 
 class AbsenceWrite(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):
-    """Body of `POST /absence/v2`: creates, or updates the absence whose `serialNo` is given."""
+    """Body of `POST /absence/v2`: creates, or updates the absence whose `serialNo` is given.
+
+    The last four fields are not among the published POST fields but are in every row read:
+    accepted so a record read can be sent back whole, and ignored (the API keeps them)."""
 
     emp_id: EmpIdLike = field(name="empId")
     serial_no: EmpIdLike | None = field(default=None, name="serialNo")
-    start_date: DateText | None = field(default=None, name="startDate")
-    end_date: DateText | None = field(default=None, name="endDate")
+    start_date: AbsenceDateText | None = field(default=None, name="startDate")
+    end_date: AbsenceDateText | None = field(default=None, name="endDate")
     absence_type: str | None = field(default=None, name="absenceType")
     percent: NumberLike | None = None
     approved: Approved | Literal[1, 2] | None = None
@@ -269,8 +365,12 @@ class AbsenceWrite(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omi
     child_id: EmpIdLike | None = field(default=None, name="childId")
     number_of_days: NumberLike | None = field(default=None, name="numberOfDays")
     permisjon_id: EmpIdLike | None = field(default=None, name="permisjonId")
-    startdate_parental: DateText | None = field(default=None, name="startdateParental")
+    startdate_parental: AbsenceDateText | None = field(default=None, name="startdateParental")
     external_id: str | None = field(default=None, name="externalId")
+    request_date: str | None = field(default=None, name="requestDate")
+    request_motivation: str | None = field(default=None, name="requestMotivation")
+    description: str | None = None
+    last_changed: str | None = field(default=None, name="lastChanged")
 
 
 class ChildWrite(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, omit_defaults=True):

@@ -13,13 +13,20 @@ import time
 from collections import Counter, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from typing import Literal
 
 import msgspec
 from aiohttp import web
 
-from payroll_sync.assumptions import PAYROLL_TOKEN_TTL_SECONDS
+from payroll_sync.assumptions import (
+    PAYROLL_POST_ANSWER,
+    PAYROLL_TOKEN_TTL_SECONDS,
+    PAYROLL_UPDATE_MODE,
+)
 
 ADMIN_PREFIX = "/_admin/"
+PostAnswer = Literal["empty", "array"]
+UpdateMode = Literal["merge", "replace"]
 #: Bounded: a long benchmark must not grow the simulator without limit.
 REQUEST_LOG_SIZE = 20_000
 
@@ -40,6 +47,10 @@ class Settings(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     #: lost (the client cannot tell whether its write happened).
     lost_after_handling_share: float = 0.5
     token_ttl_seconds: float = PAYROLL_TOKEN_TTL_SECONDS  # 24SevenOffice bearer tokens only
+    # 24SevenOffice only (assumptions.py): the body of a successful POST, and whether an
+    # update merges the fields sent or replaces the record.
+    post_answer: PostAnswer = PAYROLL_POST_ANSWER
+    update_mode: UpdateMode = PAYROLL_UPDATE_MODE
 
 
 class SettingsPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
@@ -54,6 +65,8 @@ class SettingsPatch(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     hang_seconds: float | None = None
     lost_after_handling_share: float | None = None
     token_ttl_seconds: float | None = None
+    post_answer: PostAnswer | None = None
+    update_mode: UpdateMode | None = None
 
 
 def apply_patch(settings: Settings, patch: SettingsPatch) -> Settings:

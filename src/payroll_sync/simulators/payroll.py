@@ -2,7 +2,10 @@
 
 HTTP only: auth (`GET /auth` token exchange with `expiresOn`, bearer tokens that expire),
 request decoding with the write Structs, and answers in the API's shapes. The write rules
-live in `payroll_store`.
+live in `payroll_store`. Two settings model what the published file leaves open
+(assumptions.py): `post_answer` (a successful POST answers 200 with an empty body, or with the
+stored rows as an array) and `update_mode` (an update merges the fields sent, or replaces the
+record).
 """
 
 from __future__ import annotations
@@ -19,14 +22,22 @@ from aiohttp import web
 
 from payroll_sync.assumptions import (
     PAYROLL_AUTH_HEADER,
+    PAYROLL_POST_ANSWER,
     PAYROLL_RATE_LIMIT_BURST,
     PAYROLL_RATE_LIMIT_PER_SECOND,
     PAYROLL_TOKEN_TTL_SECONDS,
     PAYROLL_UNKNOWN_EMPLOYEE_STATUS,
+    PAYROLL_UPDATE_MODE,
 )
 from payroll_sync.schemas import payroll
 from payroll_sync.simulators.admin import ADMIN_STATE_MAX_BYTES, add_admin_routes, json_response
-from payroll_sync.simulators.controls import Controls, Settings, control_middleware
+from payroll_sync.simulators.controls import (
+    Controls,
+    PostAnswer,
+    Settings,
+    UpdateMode,
+    control_middleware,
+)
 from payroll_sync.simulators.payroll_store import (
     OSLO,
     Conflict,
@@ -110,7 +121,7 @@ def _api(handler: Api) -> Callable[[web.Request], Awaitable[web.Response]]:
         if problem is not None:
             return _error(401, problem)
         try:
-            return json_response(await handler(request, request.app[_STORE]))
+            answer = await handler(request, request.app[_STORE])
         except (Invalid, msgspec.ValidationError) as exc:
             return _error(400, str(exc))
         except msgspec.DecodeError as exc:
@@ -119,8 +130,16 @@ def _api(handler: Api) -> Callable[[web.Request], Awaitable[web.Response]]:
             return _error(409, str(exc))
         except NotFound as exc:
             return _error(PAYROLL_UNKNOWN_EMPLOYEE_STATUS, str(exc))
+        if request.method == "POST" and request.app[_CONTROLS].settings.post_answer == "empty":
+            return web.Response(status=200)  # no body, no content type
+        return json_response(answer)
 
     return wrapped
+
+
+def _replace(request: web.Request) -> bool:
+    """Whether this update replaces the record (else it merges the fields sent)."""
+    return request.app[_CONTROLS].settings.update_mode == "replace"
 
 
 async def _auth(request: web.Request) -> web.Response:
@@ -146,7 +165,8 @@ async def _create_employee(request: web.Request, store: PayrollStore) -> object:
 
 async def _update_employee(request: web.Request, store: PayrollStore) -> object:
     emp_id = _path_emp_id(request)
-    return [store.update_employee(emp_id, _employee_write.decode(await request.read()))]
+    body = _employee_write.decode(await request.read())
+    return [store.update_employee(emp_id, body, replace=_replace(request))]
 
 
 def _without_emp_id(rows: list[payroll.StoredEmployment]) -> list[payroll.Employment]:
@@ -162,7 +182,7 @@ async def _post_employments(request: web.Request, store: PayrollStore) -> object
     emp_id = _path_emp_id(request)
     items = _employment_items.decode(await request.read())
     listed = items if isinstance(items, list) else [items]
-    return _without_emp_id(store.upsert_employments(emp_id, listed))
+    return _without_emp_id(store.upsert_employments(emp_id, listed, replace=_replace(request)))
 
 
 def _absence_query(request: web.Request, emp_id: int | None, store: PayrollStore) -> object:
@@ -183,7 +203,8 @@ async def _employee_absences(request: web.Request, store: PayrollStore) -> objec
 
 
 async def _post_absence(request: web.Request, store: PayrollStore) -> object:
-    return [store.post_absence(_absence_write.decode(await request.read()))]
+    body = _absence_write.decode(await request.read())
+    return [store.post_absence(body, replace=_replace(request))]
 
 
 async def _get_children(request: web.Request, store: PayrollStore) -> object:
@@ -193,7 +214,7 @@ async def _get_children(request: web.Request, store: PayrollStore) -> object:
 
 
 async def _post_child(request: web.Request, store: PayrollStore) -> object:
-    child = store.post_child(_child_write.decode(await request.read()))
+    child = store.post_child(_child_write.decode(await request.read()), replace=_replace(request))
     fields = payroll.Child.__struct_fields__
     return [payroll.Child(**{f: getattr(child, f) for f in fields})]
 
@@ -213,6 +234,8 @@ def create_app(
     rate_limit_per_second: float = PAYROLL_RATE_LIMIT_PER_SECOND,
     rate_limit_burst: int = PAYROLL_RATE_LIMIT_BURST,
     token_ttl_seconds: float = PAYROLL_TOKEN_TTL_SECONDS,
+    post_answer: PostAnswer = PAYROLL_POST_ANSWER,
+    update_mode: UpdateMode = PAYROLL_UPDATE_MODE,
     seed: int = 0,
 ) -> web.Application:
     settings = Settings(
@@ -220,6 +243,8 @@ def create_app(
         rate_limit_per_second=rate_limit_per_second,
         rate_limit_burst=rate_limit_burst,
         token_ttl_seconds=token_ttl_seconds,
+        post_answer=post_answer,
+        update_mode=update_mode,
     )
     controls = Controls.start(API_PREFIX, seed, settings)
     store = PayrollStore(dataset)

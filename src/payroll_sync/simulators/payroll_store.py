@@ -3,6 +3,10 @@
 Every method either applies a write the way the API would or raises `Invalid` (400),
 `Conflict` (409) or `NotFound` (404) with a message naming the field. Stored values are the
 API's strings, so a client's normalisation is tested against what the API really answers.
+
+Updates merge (fields left out of the body stay) unless called with `replace=True`, when the
+record is rebuilt from the body alone and fields left out are cleared to their empty value
+(assumptions.PAYROLL_UPDATE_MODE). Fields the server owns are kept either way.
 """
 
 from __future__ import annotations
@@ -77,7 +81,12 @@ def check_date(value: str | None, name: str) -> None:
 
 
 #: Fields the OpenAPI file describes as numbers; any other field is free text.
-NUMBER_FIELDS = PAYROLL_DECIMAL_FIELDS | {"vacation_days", "percent", "numberOfDays"}
+NUMBER_FIELDS = PAYROLL_DECIMAL_FIELDS | {
+    "vacation_days",
+    "percent",
+    "numberOfDays",
+    "accounting.percentage",
+}
 
 
 def as_text(name: str, value: object) -> str:
@@ -182,11 +191,13 @@ class PayrollStore:
         self.employments[emp_id] = []
         return employee
 
-    def update_employee(self, emp_id: int, body: EmployeeWrite) -> Employee:
+    def update_employee(
+        self, emp_id: int, body: EmployeeWrite, *, replace: bool = False
+    ) -> Employee:
         employee = self.employee(emp_id)
         if body.emp_id is not None and parse_emp_id(body.emp_id) != emp_id:
             raise Invalid(f"empId in the body ({body.emp_id}) differs from the path ({emp_id})")
-        updated = msgspec.structs.replace(employee)
+        updated = Employee(emp_id=str(emp_id)) if replace else msgspec.structs.replace(employee)
         self._apply_employee(updated, body)
         self.employees[emp_id] = updated
         return updated
@@ -197,7 +208,7 @@ class PayrollStore:
         changes: dict[str, object] = {}
         for name in body.__struct_fields__:
             value = getattr(body, name)
-            if value is None or name in ("emp_id", "international_id"):
+            if value is None or name in ("emp_id", "international_id", *_EMPLOYEE_OBJECTS):
                 continue
             if name.endswith(("_date", "_valid_from")):
                 check_date(value, name)
@@ -210,6 +221,16 @@ class PayrollStore:
                 id=_keep(update.id, current.id),
                 type=_keep(update.type, current.type),
             )
+        if body.taxexemption is not None:
+            exemption = body.taxexemption
+            changes["taxexemption"] = payroll.TaxExemption(
+                percentage=_keep(
+                    _text_or_none(exemption.percentage), employee.taxexemption.percentage
+                ),
+                amount=_keep(_text_or_none(exemption.amount), employee.taxexemption.amount),
+            )
+        if body.accounting is not None:
+            changes["accounting"] = _accounting(body.accounting)
         for name, value in changes.items():
             setattr(employee, name, value)
 
@@ -220,7 +241,7 @@ class PayrollStore:
         return self.employments[emp_id]
 
     def upsert_employments(
-        self, emp_id: int, items: list[EmploymentWrite]
+        self, emp_id: int, items: list[EmploymentWrite], *, replace: bool = False
     ) -> list[StoredEmployment]:
         current = list(self.employments_of(emp_id))
         by_id = {e.employment_id: i for i, e in enumerate(current)}
@@ -238,6 +259,11 @@ class PayrollStore:
                     emp_id=str(emp_id),
                     employment_id=employment_id,
                     primary_employment="0" if current else "1",
+                )
+            elif replace:
+                # Only this employment is replaced; the employee's others stay.
+                target = StoredEmployment(
+                    emp_id=str(emp_id), employment_id=item.employment_id or ""
                 )
             else:
                 target = msgspec.structs.replace(current[existing])
@@ -304,14 +330,22 @@ class PayrollStore:
             out.append(absence)
         return out
 
-    def post_absence(self, body: AbsenceWrite) -> Absence:
+    def post_absence(self, body: AbsenceWrite, *, replace: bool = False) -> Absence:
         emp_id = self._existing_emp_id(body.emp_id)
         if body.serial_no is not None:
             serial = parse_emp_id(body.serial_no, "serialNo")
             existing = self.absences.get(serial)
             if existing is None or existing.emp_id != str(emp_id):
                 raise Invalid(f"serialNo {serial} is not an absence of employee {emp_id}")
-            absence = msgspec.structs.replace(existing)
+            if replace:
+                absence = Absence(
+                    emp_id=existing.emp_id,
+                    serial_no=existing.serial_no,
+                    request_date=existing.request_date,  # the server's, like lastChanged
+                    request_motivation=existing.request_motivation,
+                )
+            else:
+                absence = msgspec.structs.replace(existing)
         else:
             serial = 0  # assigned once valid
             absence = Absence(emp_id=str(emp_id), serial_no="", request_date=_now_text())
@@ -330,10 +364,12 @@ class PayrollStore:
         kind = self.absence_types.get(code)
         if kind is None:
             raise Invalid(f"absenceType {code!r} is not an absence type of this company")
-        for name in ("start_date", "end_date", "startdate_parental"):
-            check_date(getattr(body, name), _API_NAMES[name])
-        start = _keep(body.start_date, absence.start_date[:10])
-        end = _keep(body.end_date, absence.end_date[:10])
+        # A date may come as read (`YYYY-MM-DD HH:MM:SS`); the time is always midnight.
+        sent = {name: _day(getattr(body, name)) for name in _API_NAMES}
+        for name, value in sent.items():
+            check_date(value, _API_NAMES[name])
+        start = _keep(sent["start_date"], absence.start_date[:10])
+        end = _keep(sent["end_date"], absence.end_date[:10])
         if not start:
             raise Invalid("startDate is required")
         if not end and kind.category != "leave_of_absence":
@@ -347,7 +383,7 @@ class PayrollStore:
             child = self.children.get(parse_emp_id(child_id, "childId"))
             if child is None or child.emp_id != absence.emp_id:
                 raise Invalid(f"childId {child_id} is not a child of employee {absence.emp_id}")
-        parental = _keep(body.startdate_parental, absence.startdate_parental)
+        parental = _keep(sent["startdate_parental"], absence.startdate_parental)
         if kind.leave_of_absence_type == "permisjonMedForeldrepenger" and not parental:
             raise Invalid(f"startdateParental is required for absence type {code}")
         percent = _keep(_text_or_none(body.percent, "percent"), absence.percent) or "100"
@@ -372,7 +408,7 @@ class PayrollStore:
         self.employee(emp_id)
         return [c for c in self.children.values() if c.emp_id == str(emp_id)]
 
-    def post_child(self, body: ChildWrite) -> StoredChild:
+    def post_child(self, body: ChildWrite, *, replace: bool = False) -> StoredChild:
         emp_id = self._existing_emp_id(body.emp_id)
         check_date(body.birthdate, "birthdate")
         if body.child_id is not None:
@@ -380,7 +416,11 @@ class PayrollStore:
             existing = self.children.get(child_id)
             if existing is None or existing.emp_id != str(emp_id):
                 raise Invalid(f"childId {child_id} is not a child of employee {emp_id}")
-            child = msgspec.structs.replace(existing)
+            child = (
+                StoredChild(emp_id=existing.emp_id, child_id=existing.child_id)
+                if replace
+                else msgspec.structs.replace(existing)
+            )
         else:
             if not body.firstname:
                 raise Invalid("firstname is required")
@@ -400,6 +440,35 @@ _API_NAMES = {
     "end_date": "endDate",
     "startdate_parental": "startdateParental",
 }
+
+
+#: Employee fields that are objects or lists, applied apart from the scalar ones.
+_EMPLOYEE_OBJECTS = ("taxexemption", "accounting")
+
+
+def _accounting(rows: list[payroll.AccountingWrite]) -> list[payroll.Accounting]:
+    """The stored form of `accounting`; 400 when the percentages add up to more than 100."""
+    stored = [
+        payroll.Accounting(
+            percentage=_two_decimals(as_text("accounting.percentage", row.percentage)),
+            dimensions=[
+                payroll.AccountingDimension(dimid=str(d.dimid), value=str(d.value))
+                for d in row.dimensions
+            ],
+        )
+        for row in rows
+    ]
+    if sum(float(row.percentage or 0) for row in stored) > 100:
+        raise Invalid("accounting: the percentages add up to more than 100")
+    return stored
+
+
+def _two_decimals(text: str) -> str:
+    return f"{float(text):.2f}" if text else ""
+
+
+def _day(value: str | None) -> str | None:
+    return None if value is None else value[:10]
 
 
 def _keep(new: str | None, old: str) -> str:

@@ -15,15 +15,17 @@ import msgspec
 from aiohttp import web
 
 from payroll_sync.assumptions import (
+    PAYROLL_POST_ANSWER,
     PAYROLL_RATE_LIMIT_BURST,
     PAYROLL_RATE_LIMIT_PER_SECOND,
     PAYROLL_TOKEN_TTL_SECONDS,
+    PAYROLL_UPDATE_MODE,
     SIMPLOYER_RATE_LIMIT_BURST,
     SIMPLOYER_RATE_LIMIT_PER_SECOND,
 )
 from payroll_sync.schemas import payroll as payroll_schema
 from payroll_sync.simulators import payroll, simployer
-from payroll_sync.simulators.controls import SettingsPatch
+from payroll_sync.simulators.controls import PostAnswer, SettingsPatch, UpdateMode
 from payroll_sync.simulators.generator import company_rows, generate_company
 from payroll_sync.simulators.payroll_store import default_absence_types
 
@@ -51,6 +53,10 @@ class SimulatorOptions:
     # Generated leaves also carry `childId` and `gradePercentage`, which the published API
     # does not have (the sync uses them when present).
     leave_facts: bool = False
+    # 24SevenOffice only: the body of a successful POST and how an update applies
+    # (assumptions.PAYROLL_POST_ANSWER, PAYROLL_UPDATE_MODE).
+    payroll_post_answer: PostAnswer = PAYROLL_POST_ANSWER
+    payroll_update_mode: UpdateMode = PAYROLL_UPDATE_MODE
 
 
 @dataclass
@@ -126,6 +132,8 @@ async def start_simulators(options: SimulatorOptions) -> RunningSimulators:
         rate_limit_per_second=options.rate_limit_per_second,
         rate_limit_burst=options.rate_limit_burst,
         token_ttl_seconds=options.token_ttl_seconds,
+        post_answer=options.payroll_post_answer,
+        update_mode=options.payroll_update_mode,
         seed=options.seed + 1,
     )
     for controls in (simployer.controls_of(simployer_app), payroll.controls_of(payroll_app)):

@@ -3,7 +3,9 @@
 Idempotent like the employee sync: every write is decided from what 24SevenOffice holds now,
 matched by `externalId` = the leave id, so a retry after a lost answer updates (or leaves
 alone) the absence the first attempt created instead of creating a second one. Children are
-found by first name and birth date under a per-employee lock before one is created.
+found by first name and birth date under a per-employee lock before one is created, and a new
+child's id is read back the same way (no answer body of a write is relied on). Updates send
+the whole absence as it is in 24SevenOffice with our fields overlaid (the client does it).
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from payroll_sync.schemas.payroll import AbsenceWrite, ChildWrite
 from payroll_sync.schemas.snapshots import AbsenceSnapshot
 from payroll_sync.worker.mapping.absence import (
     REJECTED,
+    UNKNOWN_CHILD,
     absence_changes,
     child_birthdate,
     child_first_name,
@@ -51,9 +54,10 @@ class HrPort(Protocol):
 
 class PayrollPort(Protocol):
     async def list_absences(self, emp_id: int) -> list[payroll.Absence] | None: ...
-    async def post_absence(self, body: AbsenceWrite) -> payroll.Absence: ...
+    async def create_absence(self, body: AbsenceWrite) -> None: ...
+    async def update_absence(self, changes: AbsenceWrite) -> None: ...
     async def list_children(self, emp_id: int) -> list[payroll.Child]: ...
-    async def create_child(self, body: ChildWrite) -> payroll.Child: ...
+    async def create_child(self, body: ChildWrite) -> None: ...
 
 
 class ChildLock(Protocol):
@@ -175,7 +179,7 @@ async def _sync(
     if existing is None:
         diff = _created(target)
         if not task.dry_run:
-            await payroll_api.post_absence(target)
+            await payroll_api.create_absence(target)
         return SyncResult(
             outcome="created",
             changed=[change.field for change in diff],
@@ -184,7 +188,7 @@ async def _sync(
         )
     diff = absence_changes(target, existing)
     if diff and not task.dry_run:
-        await payroll_api.post_absence(
+        await payroll_api.update_absence(
             msgspec.structs.replace(target, serial_no=existing.serial_no)
         )
     if task.new_in_payroll:
@@ -255,7 +259,7 @@ async def _withdraw(
     if existing.approved == REJECTED:
         return SyncResult(outcome="unchanged")
     if not task.dry_run:
-        await payroll_api.post_absence(withdrawal(existing))
+        await payroll_api.update_absence(withdrawal(existing))
     return SyncResult(
         outcome="withdrawn",
         changed=["approved"],
@@ -283,7 +287,18 @@ async def _child_id(
             return found.child_id
         if dry_run:
             return DRY_RUN_CHILD
-        created = await payroll_api.create_child(child_write(emp_id, child))
+        await payroll_api.create_child(child_write(emp_id, child))
+        # The new id is read back, found as any child is: the answer is not relied on.
+        created = find_child(
+            await payroll_api.list_children(emp_id), first_name=first_name, birthdate=birthdate
+        )
+        if created is None:
+            # Written but not found again: creating it once more would only add a second one.
+            raise Permanent(
+                f"{UNKNOWN_CHILD}: the child created in 24SevenOffice is not found again by "
+                "first name and birth date",
+                field="childId",
+            )
         return created.child_id
 
 

@@ -3,6 +3,10 @@
 Idempotent by construction: every write is decided from what 24SevenOffice holds now, a create
 that answers 409 turns into read-and-update, and an employment is matched by its remembered link
 or its start date before a new one is created. Running the same task twice writes nothing new.
+
+No answer body of a write is relied on (the API publishes none): the id of a new employment is
+read back with a GET. Updates pass only the fields that differ; the client sends them overlaid
+on the whole record as it is in 24SevenOffice (see `connectors.payroll.PayrollClient`).
 """
 
 from __future__ import annotations
@@ -38,12 +42,11 @@ class HrPort(Protocol):
 
 class PayrollPort(Protocol):
     async def get_employee(self, emp_id: int) -> payroll.Employee | None: ...
-    async def create_employee(self, body: EmployeeWrite) -> payroll.Employee: ...
-    async def update_employee(self, emp_id: int, body: EmployeeWrite) -> payroll.Employee: ...
+    async def create_employee(self, body: EmployeeWrite) -> None: ...
+    async def update_employee(self, emp_id: int, changes: EmployeeWrite) -> None: ...
     async def list_employments(self, emp_id: int) -> list[payroll.Employment]: ...
-    async def upsert_employments(
-        self, emp_id: int, items: list[EmploymentWrite]
-    ) -> list[payroll.Employment]: ...
+    async def create_employment(self, emp_id: int, item: EmploymentWrite) -> None: ...
+    async def update_employment(self, emp_id: int, changes: EmploymentWrite) -> None: ...
 
 
 class LinkPort(Protocol):
@@ -182,15 +185,17 @@ async def _sync_employment(
     if match is None:
         attempted += field_changes(target, None, prefix=EMPLOYMENT_PREFIX)
         if not dry_run:
-            # The API picks the new id; if this answer is lost, the retry finds the employment
-            # by its start date instead of creating a second one.
-            stored = await payroll_api.upsert_employments(emp_id, [target])
-            new_id = next(
-                (row.employment_id for row in stored if row.startdate == target.startdate),
-                stored[0].employment_id if stored else "",
+            # The API picks the new id and its answer is not to be relied on: read it back, by
+            # our start date (none had it, or we would have matched it). If this is lost, the
+            # retry finds the employment the same way instead of creating a second one.
+            await payroll_api.create_employment(emp_id, target)
+            new = match_employment(
+                await payroll_api.list_employments(emp_id),
+                linked_id=None,
+                startdate=target.startdate or "",
             )
-            if new_id:
-                await links.set(emp_id, new_id)
+            if new is not None:
+                await links.set(emp_id, new.employment_id)
         return _set_fields(target)
     changed = employment_changes(target, match)
     attempted += field_changes(target, match, changed, prefix=EMPLOYMENT_PREFIX)
@@ -198,7 +203,7 @@ async def _sync_employment(
         body = msgspec.structs.replace(
             only_fields(target, changed), employment_id=match.employment_id
         )
-        await payroll_api.upsert_employments(emp_id, [body])
+        await payroll_api.update_employment(emp_id, body)
     if linked != match.employment_id and not dry_run:
         await links.set(emp_id, match.employment_id)
     return changed

@@ -163,15 +163,13 @@ def _plain(number: Decimal) -> str:
 
 
 def withdrawal(existing: payroll.Absence) -> payroll.AbsenceWrite:
-    """The update that marks an exported absence rejected (the API cannot delete).
-
-    Only the keys, the type (the API says an absence must have one) and `approved = "2"` are
-    sent; every other field is kept by the update.
+    """The update that marks an exported absence rejected (the API cannot delete): the keys
+    and `approved = "2"`, overlaid by the client on the whole absence as it is in
+    24SevenOffice, so every other field (its type included) is sent back as read.
     """
     return payroll.AbsenceWrite(
         emp_id=existing.emp_id.strip(),
         serial_no=existing.serial_no.strip(),
-        absence_type=normalise_code(existing.absence_type) or None,
         approved=REJECTED,
     )
 
