@@ -87,6 +87,8 @@ class Phase:
     writes: float
     throttled: float
     changed: float = 0.0
+    # Reads of one employee (`GET /employee/v2/{empId}`): the re-read before each update.
+    rereads: float = 0.0
     counts: dict[str, int] = field(default_factory=dict, compare=False)
 
     @property
@@ -155,6 +157,7 @@ class Requests(msgspec.Struct):
     total: int
     writes: int
     by_status: dict[str, int]
+    by_route: dict[str, int]
 
 
 async def payroll_counts(http: aiohttp.ClientSession, sims: Sims) -> Requests:
@@ -183,6 +186,7 @@ async def measure(http: aiohttp.ClientSession, sims: Sims, sync: Sync, changed: 
         writes=report.writes,
         throttled=report.by_status.get("429", 0),
         changed=changed,
+        rereads=report.by_route.get("GET /employee/v2/{empId}", 0),
         counts=counts,
     )
 
@@ -298,9 +302,10 @@ def sequential_sync(sims: Sims, integration: Integration) -> Sync:
 def phase_row(name: str, phase: Phase, rate: float) -> str:
     synced = max(1, phase.synced)
     if phase.changed:
-        # Every employee reads its employments; only the changed ones write.
-        reads = (phase.requests - phase.writes) / synced
-        per_employee = f"{reads:.2f} / {reads + phase.writes / phase.changed:.2f}"
+        # Every employee reads its employments; only the changed ones re-read and write.
+        reads = (phase.requests - phase.writes - phase.rereads) / synced
+        extra = (phase.writes + phase.rereads) / phase.changed
+        per_employee = f"{reads:.2f} / {reads + extra:.2f}"
     else:
         per_employee = f"{phase.requests / synced:.2f}"
     bound = phase.requests / rate
