@@ -160,6 +160,47 @@ async def test_one_task_per_in_scope_employee(producer: Producer) -> None:
     assert sorted(await producer.store.pending(run_id)) == sorted(IN_SCOPE)
 
 
+async def test_an_employee_the_client_cannot_read_is_in_the_run_without_a_snapshot(
+    producer: Producer,
+) -> None:
+    """A broken row fails where a person sees it (the worker reads it and names the field),
+    never vanishes; the scope's number rules still apply to it."""
+    broken = producer.hr.bundles.pop(0).employee
+    producer.hr.unreadable = [
+        Unreadable(
+            resource="employee",
+            row_id=broken.id,
+            field="bankAccount",
+            reason=f"Simployer One employee {broken.id}: field bankAccount is missing or invalid",
+            employee_id=broken.id,
+            employee_number=broken.employee_number,
+            department_id=broken.department_id or "",
+        ),
+        # Its employee number is what is missing: keyed by its id instead.
+        Unreadable(
+            resource="employee",
+            row_id="row-without-number",
+            field="employeeNumber",
+            reason="",
+            employee_id="row-without-number",
+        ),
+    ]
+    expansion = await producer.expand()
+    numbers = [task.employee_number for task in producer.queue.tasks]
+    assert broken.employee_number in numbers
+    assert "(id row-without-number)" in numbers
+    for number in (broken.employee_number, "(id row-without-number)"):
+        assert await producer.store.snapshot(expansion.run_id, number, EmployeeSnapshot) is None
+    healthy = next(n for n in IN_SCOPE if n != broken.employee_number)
+    assert await producer.store.snapshot(expansion.run_id, healthy, EmployeeSnapshot) is not None
+
+    excluded = msgspec.structs.replace(INTEGRATION, scope=Scope(exclude=[broken.employee_number]))
+    later = Producer(producer.store)
+    later.hr.bundles, later.hr.unreadable = producer.hr.bundles, producer.hr.unreadable
+    await later.expand(integration=excluded, dry_run=True)
+    assert broken.employee_number not in [task.employee_number for task in later.queue.tasks]
+
+
 async def test_the_snapshot_holds_what_the_bulk_reads_saw(producer: Producer) -> None:
     expansion = await producer.expand()
     known = sorted(IN_PAYROLL)[0]
