@@ -17,7 +17,7 @@ import pytest
 from stdnum.no import fodselsnummer, kontonr
 
 from payroll_sync.connectors.errors import Permanent
-from payroll_sync.connectors.simployer import decode_rows
+from payroll_sync.connectors.simployer_rows import decode_rows
 from payroll_sync.schemas.simployer import (
     Child,
     Compensation,

@@ -12,7 +12,7 @@ import fakeredis
 import msgspec
 import pytest
 
-from payroll_sync.connectors.simployer import Bundles, Unreadable
+from payroll_sync.connectors.simployer_rows import Bundles, Unreadable
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.expand import RequestRefused, expand_employee_sync
 from payroll_sync.producer.scope import in_scope

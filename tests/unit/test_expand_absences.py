@@ -10,7 +10,7 @@ import fakeredis
 import msgspec
 import pytest
 
-from payroll_sync.connectors.simployer import Unreadable
+from payroll_sync.connectors.simployer_rows import Unreadable
 from payroll_sync.producer.expand import RequestRefused
 from payroll_sync.producer.expand_absences import belongs_in_run, expand_absence_sync
 from payroll_sync.runs.store import RunStore

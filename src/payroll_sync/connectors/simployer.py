@@ -11,22 +11,29 @@ bulk reads return such rows as `Unreadable` beside the good ones, single reads r
 from __future__ import annotations
 
 import datetime
-import re
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Final, NamedTuple, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Final, TypeVar
 from urllib.parse import quote
 
 import aiohttp
 import msgspec
 
 from payroll_sync.assumptions import SIMPLOYER_MAX_LIMIT
-from payroll_sync.connectors.errors import Permanent, classify, unexpected_answer
+from payroll_sync.connectors.errors import classify, unexpected_answer
 from payroll_sync.connectors.http import DEFAULT_TIMEOUT, Answer, BeforeRequest, send
+from payroll_sync.connectors.simployer_rows import (
+    Bundles,
+    Row,
+    Unreadable,
+    assemble_bundles,
+    broken_parts,
+    decode_rows,
+    read_rows,
+    text_of,
+)
 from payroll_sync.schemas import simployer
 from payroll_sync.schemas.simployer import EmployeeBundle, LeaveTypeWithCode
 
-Row = dict[str, object]
-S = TypeVar("S", bound=simployer.Resource)
 T = TypeVar("T")
 
 #: Employee ids per `/compensation` request: 50 `filters[employeeId][$in][]` keep the URL near
@@ -50,36 +57,8 @@ class OneBody(msgspec.Struct, kw_only=True):
         return rows if isinstance(rows, list) else [rows]
 
 
-class Unreadable(msgspec.Struct, kw_only=True, frozen=True):
-    """A row the sync cannot read, and the field to fix (never a value).
-
-    `employee_id` is the employee the row belongs to, when the row says (its own id for an
-    employee row, `employeeId` for the others); `employee_number`, `department_id` and
-    `office_id` what an employee's row holds of them, when readable (the scope needs them).
-    """
-
-    resource: str
-    row_id: str
-    field: str
-    reason: str
-    employee_id: str = ""
-    employee_number: str = ""
-    department_id: str = ""
-    office_id: str = ""
-
-
-class Bundles(NamedTuple):
-    """The bulk read of employees: the readable bundles, and the employees the sync cannot read
-    (their own row, or their employment, its type or a compensation)."""
-
-    bundles: list[EmployeeBundle]
-    unreadable: list[Unreadable]
-
-
 _list_decoder = msgspec.json.Decoder(simployer.ListBody)
 _one_decoder = msgspec.json.Decoder(OneBody)
-_MISSING: Final = re.compile(r"missing required field `([^`]*)`(?: - at `\$\.?([^`]*)`)?")
-_AT: Final = re.compile(r"- at `\$\.?([^`]*)`")
 
 
 def _decode(decoder: msgspec.json.Decoder[T], body: bytes, what: str) -> T:
@@ -87,63 +66,6 @@ def _decode(decoder: msgspec.json.Decoder[T], body: bytes, what: str) -> T:
         return decoder.decode(body)
     except msgspec.MsgspecError as exc:
         raise unexpected_answer(exc, api="simployer", what=what) from None
-
-
-def failed_field(exc: msgspec.ValidationError) -> str:
-    """The API path of the field a row failed on (`bankAccount.number`), from msgspec's message,
-    whose other words may quote the value and are dropped."""
-    message = str(exc)
-    if missing := _MISSING.search(message):
-        return ".".join(part for part in (missing[2], missing[1]) if part)
-    at = _AT.search(message)
-    return at[1] if at and at[1] else "(row)"
-
-
-def _text(row: Row, name: str) -> str:
-    value = row.get(name)
-    return value if isinstance(value, str) else ""
-
-
-def read_rows(
-    resource: str, rows: Iterable[Row], struct: type[S]
-) -> tuple[list[S], list[Unreadable]]:
-    """The rows that fit `struct`, and an `Unreadable` for each one that does not."""
-    good: list[S] = []
-    bad: list[Unreadable] = []
-    for row in rows:
-        try:
-            good.append(msgspec.convert(row, type=struct))
-        except msgspec.ValidationError as exc:
-            name = failed_field(exc)
-            row_id = _text(row, "id")
-            label = f"{resource} {row_id}" if row_id else resource
-            own = resource == "employee"
-            bad.append(
-                Unreadable(
-                    resource=resource,
-                    row_id=row_id,
-                    field=name,
-                    reason=f"Simployer One {label}: field {name} is missing or invalid",
-                    employee_id=row_id if own else _text(row, "employeeId"),
-                    employee_number=_text(row, "employeeNumber") if own else "",
-                    department_id=_text(row, "departmentId") if own else "",
-                    office_id=_text(row, "officeId") if own else "",
-                )
-            )
-    return good, bad
-
-
-def decode_rows(
-    resource: str, rows: Iterable[Row], struct: type[S], *, prefix: str = ""
-) -> list[S]:
-    """Rows as Structs; `Permanent` naming resource, row id and field for the first bad one.
-
-    `prefix` names the field as the record's mapping does (`employment.` for the employment of
-    an employee record)."""
-    good, bad = read_rows(resource, rows, struct)
-    if bad:
-        raise Permanent(bad[0].reason, field=prefix + bad[0].field)
-    return good
 
 
 def _filter_params(filters: Mapping[str, str | Sequence[str]] | None) -> list[tuple[str, str]]:
@@ -267,8 +189,8 @@ class SimployerClient:
             await self._compensations([e.id for e in employees]),
             simployer.Compensation,
         )
-        bundles = _bundles(employees, employments, {t.id: t for t in types}, compensations)
-        broken = _broken_parts(bundles, bad_types, bad_employments, bad_pay)
+        bundles = assemble_bundles(employees, employments, {t.id: t for t in types}, compensations)
+        broken = broken_parts(bundles, bad_types, bad_employments, bad_pay)
         good = [b for b in bundles if b.employee.id not in broken]
         unreadable += [broken[b.employee.id] for b in bundles if b.employee.id in broken]
         return Bundles(good, unreadable)
@@ -319,7 +241,7 @@ class SimployerClient:
         compensations = decode_rows(
             "compensation", rows, simployer.Compensation, prefix="compensation."
         )
-        (bundle,) = _bundles([employee], employments, by_id, compensations)
+        (bundle,) = assemble_bundles([employee], employments, by_id, compensations)
         return bundle
 
     async def _employment_type(self, type_id: str) -> simployer.EmploymentType | None:
@@ -370,7 +292,7 @@ class SimployerClient:
                 msgspec.structs.replace(
                     wrong,
                     resource="leave-type",
-                    row_id=_text(raw, "leaveTypeId"),
+                    row_id=text_of(raw, "leaveTypeId"),
                     field=f"leaveType.leaveTypeCode.{wrong.field}",
                 )
                 for wrong in bad
@@ -431,65 +353,3 @@ class SimployerClient:
     async def check(self) -> None:
         """Prove the token works (one small request); `ConfigError` if it does not."""
         await self._get("/employee", [("limit", "1"), ("select", "id")], "read employees")
-
-
-def _bundles(
-    employees: Sequence[simployer.Employee],
-    employments: Iterable[simployer.Employment],
-    types: Mapping[str, simployer.EmploymentType],
-    compensations: Iterable[simployer.Compensation],
-) -> list[EmployeeBundle]:
-    employment_by_id = {e.id: e for e in employments}
-    compensations_of: dict[str, list[simployer.Compensation]] = {}
-    for compensation in compensations:
-        compensations_of.setdefault(compensation.employee_id, []).append(compensation)
-    bundles = []
-    for employee in employees:
-        employment = (
-            employment_by_id.get(employee.employment_id) if employee.employment_id else None
-        )
-        # Only an employment of this employee counts, whatever `employmentId` says.
-        if employment is not None and employment.employee_id != employee.id:
-            employment = None
-        bundles.append(
-            EmployeeBundle(
-                employee=employee,
-                employment=employment,
-                employment_type=types.get(employment.type_id) if employment else None,
-                compensations=compensations_of.get(employee.id, []),
-            )
-        )
-    return bundles
-
-
-def _broken_parts(
-    bundles: Sequence[EmployeeBundle],
-    bad_types: Sequence[Unreadable],
-    bad_employments: Sequence[Unreadable],
-    bad_pay: Sequence[Unreadable],
-) -> dict[str, Unreadable]:
-    """Employee id -> why the employee cannot be read, for readable employees whose current
-    employment, its type or one of their compensations cannot be: the field is named with its
-    resource (`employment.startDate`), as the mapping names fields of related rows."""
-    broken: dict[str, Unreadable] = {}
-    type_by_id = {bad.row_id: bad for bad in bad_types if bad.row_id}
-    employment_by_id = {bad.row_id: bad for bad in bad_employments if bad.row_id}
-    pay_by_employee = {bad.employee_id: bad for bad in bad_pay if bad.employee_id}
-    for bundle in bundles:
-        employee = bundle.employee
-        cause: tuple[str, Unreadable] | None = None
-        if employee.employment_id in employment_by_id:
-            cause = ("employment", employment_by_id[employee.employment_id])
-        elif bundle.employment is not None and bundle.employment.type_id in type_by_id:
-            cause = ("employmentType", type_by_id[bundle.employment.type_id])
-        elif employee.id in pay_by_employee:
-            cause = ("compensation", pay_by_employee[employee.id])
-        if cause is not None:
-            prefix, bad = cause
-            broken[employee.id] = msgspec.structs.replace(
-                bad,
-                field=f"{prefix}.{bad.field}",
-                employee_id=employee.id,
-                employee_number=employee.employee_number,
-            )
-    return broken

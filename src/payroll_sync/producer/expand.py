@@ -11,7 +11,7 @@ import datetime
 from collections.abc import Sequence
 from typing import Protocol
 
-from payroll_sync.connectors.simployer import Bundles, Unreadable
+from payroll_sync.connectors.simployer_rows import Bundles, Unreadable
 from payroll_sync.producer.enrol import Enqueue, Entry, Expansion, RunSpec, enrol_and_enqueue
 from payroll_sync.producer.scope import in_scope, unknown_numbers
 from payroll_sync.runs.store import RunStore

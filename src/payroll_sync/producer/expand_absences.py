@@ -12,7 +12,7 @@ import datetime
 from collections.abc import Collection, Mapping, Sequence
 from typing import Protocol
 
-from payroll_sync.connectors.simployer import Unreadable
+from payroll_sync.connectors.simployer_rows import Unreadable
 from payroll_sync.producer.enrol import Enqueue, Entry, Expansion, RunSpec, enrol_and_enqueue
 from payroll_sync.producer.expand import (
     RequestRefused,
