@@ -193,3 +193,15 @@ def test_an_undecodable_answer_keeps_the_path_but_not_the_value() -> None:
     with pytest.raises(msgspec.DecodeError) as malformed:
         msgspec.json.decode(b"<html>", type=list[payroll.AbsenceType])
     assert type(unexpected_answer(malformed.value, api="payroll", what="x")) is Retryable
+
+
+def test_the_path_of_a_missing_field_ends_with_its_name() -> None:
+    """msgspec's own path stops at the object that lacks the field; ours names the field."""
+    for body, path in (
+        (b'[{"description": "x", "category": "sickness"}]', "$[0].code"),
+        (b'{"description": "x", "category": "sickness"}', "$.code"),
+    ):
+        kind = list[payroll.AbsenceType] if body.startswith(b"[") else payroll.AbsenceType
+        with pytest.raises(msgspec.ValidationError) as missing:
+            msgspec.json.decode(body, type=kind)
+        assert field_path(missing.value) == path

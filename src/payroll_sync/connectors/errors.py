@@ -121,6 +121,7 @@ KNOWN_FIELDS: Final[dict[Api, frozenset[str]]] = {
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
 _MSGSPEC_PATH = re.compile(r"`\$([^`]*)`")
+_MISSING_FIELD = re.compile(r"missing required field `([^`]*)`")
 
 
 def mentioned_fields(message: str, known: Collection[str]) -> list[str]:
@@ -236,6 +237,11 @@ def unexpected_answer(exc: msgspec.MsgspecError, *, api: Api, what: str) -> Sync
 
 
 def field_path(exc: msgspec.ValidationError) -> str:
-    """msgspec's path of the invalid value (`$.data[3].employeeNumber`), or `$`."""
-    match = _MSGSPEC_PATH.search(str(exc))
-    return f"${match.group(1)}" if match else "$"
+    """msgspec's path of the invalid value (`$.data[3].employeeNumber`), or `$`. For a missing
+    field, the path it should be at (`$.bankAccount.number`): msgspec's own path stops at the
+    object that lacks it. Never the value, which other words of the message may quote."""
+    message = str(exc)
+    match = _MSGSPEC_PATH.search(message)
+    path = f"${match.group(1)}" if match else "$"
+    missing = _MISSING_FIELD.search(message)
+    return f"{path}.{missing.group(1)}" if missing else path

@@ -17,7 +17,6 @@ Where APIS.md says the published file is silent, the client reads it the safe wa
 from __future__ import annotations
 
 import asyncio
-import re
 import time
 from collections.abc import Callable
 from datetime import datetime
@@ -31,7 +30,6 @@ from payroll_sync.connectors.errors import (
     Permanent,
     Retryable,
     classify,
-    field_path,
     unexpected_answer,
 )
 from payroll_sync.connectors.http import DEFAULT_TIMEOUT, Answer, BeforeRequest, send
@@ -51,7 +49,6 @@ Record = dict[str, Any]
 
 _json = msgspec.json.Decoder()
 _encoder = msgspec.json.Encoder()
-_MISSING_FIELD = re.compile(r"missing required field `([^`]*)`")
 
 
 def _decode_json(body: bytes, what: str) -> object:
@@ -66,26 +63,13 @@ def _typed(decoded: object, row_type: type[T], what: str) -> T:
     try:
         return msgspec.convert(tolerant(decoded, row_type), row_type)
     except msgspec.ValidationError as exc:
-        raise _shape_error(exc, what) from None
+        raise unexpected_answer(exc, api="payroll", what=what) from None
 
 
 def read_answer(body: bytes, row_type: type[T], what: str) -> T:
     """An answer body read tolerantly (`schemas.payroll.tolerant`): unknown fields ignored,
     null as "", numbers as their text; a field we use that is missing is `Permanent`."""
     return _typed(_decode_json(body, what), row_type, what)
-
-
-def _shape_error(exc: msgspec.ValidationError, what: str) -> Permanent:
-    """Names the field's path, never its value; a missing field's path ends with its name
-    (msgspec's own path stops at the object that lacks it)."""
-    missing = _MISSING_FIELD.search(str(exc))
-    if missing is None:
-        error = unexpected_answer(exc, api="payroll", what=what)
-        assert isinstance(error, Permanent)  # a ValidationError is always permanent
-        return error
-    return Permanent(
-        f"24SevenOffice answered {what} without the field {field_path(exc)}.{missing.group(1)}"
-    )
 
 
 def _records(decoded: object, what: str) -> list[Record]:

@@ -7,21 +7,17 @@ bundles are assembled here from the rows the client read.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Final, NamedTuple, TypeVar
+from typing import NamedTuple, TypeVar
 
 import msgspec
 
-from payroll_sync.connectors.errors import Permanent
+from payroll_sync.connectors.errors import Permanent, field_path
 from payroll_sync.schemas import simployer
 from payroll_sync.schemas.simployer import EmployeeBundle
 
 Row = dict[str, object]
 S = TypeVar("S", bound=simployer.Resource)
-
-_MISSING: Final = re.compile(r"missing required field `([^`]*)`(?: - at `\$\.?([^`]*)`)?")
-_AT: Final = re.compile(r"- at `\$\.?([^`]*)`")
 
 
 class Unreadable(msgspec.Struct, kw_only=True, frozen=True):
@@ -51,13 +47,8 @@ class Bundles(NamedTuple):
 
 
 def failed_field(exc: msgspec.ValidationError) -> str:
-    """The API path of the field a row failed on (`bankAccount.number`), from msgspec's message,
-    whose other words may quote the value and are dropped."""
-    message = str(exc)
-    if missing := _MISSING.search(message):
-        return ".".join(part for part in (missing[2], missing[1]) if part)
-    at = _AT.search(message)
-    return at[1] if at and at[1] else "(row)"
+    """The API path of the field a row failed on (`bankAccount.number`), never its value."""
+    return field_path(exc).removeprefix("$").removeprefix(".") or "(row)"
 
 
 def text_of(row: Row, name: str) -> str:
