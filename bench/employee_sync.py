@@ -33,12 +33,12 @@ from pathlib import Path
 import aiohttp
 import msgspec
 
-from payroll_sync.connectors.errors import Deferred, Retryable
 from payroll_sync.connectors.payroll import PayrollAuth, PayrollClient
 from payroll_sync.connectors.simployer import SimployerClient
+from payroll_sync.errors import Deferred, Retryable
 from payroll_sync.logs import configure_logging
-from payroll_sync.producer.scope import in_scope
 from payroll_sync.producer.submit import oslo_today
+from payroll_sync.rules.scope import in_scope
 from payroll_sync.schemas.messages import EmployeeTask, SyncRequest
 from payroll_sync.schemas.settings import Integration, Settings
 from payroll_sync.schemas.snapshots import EmployeeSnapshot

@@ -17,7 +17,7 @@ from typing import Any, Final, get_args
 
 import msgspec
 
-from payroll_sync.connectors.errors import ConfigError
+from payroll_sync.errors import ConfigError
 from payroll_sync.schemas.messages import IntegrationId
 from payroll_sync.schemas.settings import EnvName, HttpUrl, Integration, Settings
 

@@ -14,8 +14,8 @@ import logging
 import aiohttp
 
 from payroll_sync import config
-from payroll_sync.cli_sync import run_summary
 from payroll_sync.logs import configure_logging
+from payroll_sync.runs.summary import run_summary
 from payroll_sync.schemas.messages import Period, SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, start_simulators

@@ -22,12 +22,12 @@ from dramatiq.brokers.redis import RedisBroker
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.submit import producer_limiter, submit_sync
+from payroll_sync.queue import broker as broker_setup
 from payroll_sync.runs.store import RunStore, delete_keys
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome, Run
 from payroll_sync.schemas.settings import Absences, Integration, Scope, Settings, Worker
 from payroll_sync.simulators.serve import RunningSimulators
-from payroll_sync.worker import broker as broker_setup
 from payroll_sync.worker.context import WorkerContext
 
 SIMPLOYER_TOKEN_ENV = "STACK_SIMPLOYER_TOKEN"

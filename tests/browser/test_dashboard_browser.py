@@ -19,7 +19,7 @@ import msgspec
 import pytest
 from stdnum.no import fodselsnummer
 
-from payroll_sync.producer.submit import enqueue_tasks
+from payroll_sync.queue.send import enqueue_tasks
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome, Run

@@ -16,8 +16,9 @@ import msgspec
 import pytest
 from stdnum.no import fodselsnummer, kontonr
 
-from payroll_sync.connectors.errors import Permanent
 from payroll_sync.connectors.simployer_rows import decode_rows
+from payroll_sync.errors import Permanent
+from payroll_sync.rules.employee import map_employee
 from payroll_sync.schemas.simployer import (
     Child,
     Compensation,
@@ -33,7 +34,6 @@ from payroll_sync.schemas.simployer import (
     Office,
     Resource,
 )
-from payroll_sync.worker.mapping.employee import map_employee
 
 Row = dict[str, object]
 S = TypeVar("S", bound=Resource)

@@ -12,6 +12,7 @@ import msgspec
 import pytest
 import structlog
 
+from payroll_sync.rules.absence import working_days
 from payroll_sync.schemas import payroll
 from payroll_sync.schemas.absence_codes import ABSENCE_CODES, KNOWN_CODES
 from payroll_sync.schemas.messages import Period, SyncRequest
@@ -20,7 +21,6 @@ from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.generator import day_of, generate_company
 from payroll_sync.simulators.serve import RunningSimulators
 from payroll_sync.stack import Stack
-from payroll_sync.worker.mapping.absence import working_days
 from tests.integration.conftest import StartSimulators
 from tests.integration.sync_helpers import (
     INTEGRATION,

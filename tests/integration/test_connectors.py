@@ -13,15 +13,9 @@ import msgspec
 import pytest
 
 from payroll_sync.assumptions import SIMPLOYER_MAX_LIMIT
-from payroll_sync.connectors.errors import (
-    ConfigError,
-    Conflict,
-    Permanent,
-    RateLimited,
-    Retryable,
-)
 from payroll_sync.connectors.payroll import PayrollAuth, PayrollClient
 from payroll_sync.connectors.simployer import COMPENSATION_BATCH, SimployerClient
+from payroll_sync.errors import ConfigError, Conflict, Permanent, RateLimited, Retryable
 from payroll_sync.schemas import simployer
 from payroll_sync.schemas.payroll import AbsenceWrite, ChildWrite, EmployeeWrite, EmploymentWrite
 from payroll_sync.simulators import simployer as simployer_sim

@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from stdnum.no import fodselsnummer
 
 from payroll_sync.dashboard.app import create_app
-from payroll_sync.producer.submit import enqueue_tasks
+from payroll_sync.queue.send import enqueue_tasks
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import FieldChange

@@ -9,7 +9,9 @@ import msgspec
 import pytest
 import structlog
 
-from payroll_sync.producer.scope import in_scope
+from payroll_sync.rules.compare import employee_changes, employment_changes
+from payroll_sync.rules.employee import map_employee
+from payroll_sync.rules.scope import in_scope
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome
@@ -18,8 +20,6 @@ from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.simulators import simployer as simployer_sim
 from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.generator import GeneratedCompany, generate_company
-from payroll_sync.worker.compare import employee_changes, employment_changes
-from payroll_sync.worker.mapping.employee import map_employee
 from tests.bundles import as_read, bundles_by_number
 from tests.integration.conftest import StartSimulators
 from tests.integration.sync_helpers import (

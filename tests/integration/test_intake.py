@@ -21,7 +21,9 @@ from dramatiq.brokers.redis import RedisBroker
 
 from payroll_sync.intake import make_app
 from payroll_sync.logs import configure_logging
-from payroll_sync.producer.requests_actor import REQUEST_QUEUE, publish_sync_request
+from payroll_sync.queue import broker as broker_setup
+from payroll_sync.queue.broker import REQUEST_QUEUE
+from payroll_sync.queue.send import publish_sync_request
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import OUTCOMES, Run
 from payroll_sync.simulators.serve import RunningSimulators
@@ -32,7 +34,6 @@ from payroll_sync.stack import (
     local_stack,
     simulator_settings,
 )
-from payroll_sync.worker import broker as broker_setup
 from tests.integration.conftest import StartSimulators
 from tests.integration.sync_helpers import (
     INTEGRATION,

@@ -17,7 +17,8 @@ from payroll_sync.config import credentials, integration
 from payroll_sync.connectors.clients import integration_clients
 from payroll_sync.producer.enrol import RunSpec, enrol_and_enqueue
 from payroll_sync.producer.expand import PayrollSource, expand_employee_sync
-from payroll_sync.producer.submit import enqueue_tasks, oslo_today
+from payroll_sync.producer.submit import oslo_today
+from payroll_sync.queue.send import enqueue_tasks
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas import payroll
 from payroll_sync.schemas.messages import EmployeeTask, SyncRequest, Task

@@ -21,10 +21,10 @@ import pytest
 import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
+from payroll_sync.queue.broker import broker_namespace
 from payroll_sync.runs.store import RunStore, delete_keys
 from payroll_sync.schemas.outcomes import Run
 from payroll_sync.simulators.serve import RunningSimulators
-from payroll_sync.worker.broker import broker_namespace
 from tests.integration.sync_helpers import REDIS_URL, unique_prefix
 
 pytestmark = pytest.mark.integration

@@ -15,8 +15,8 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from payroll_sync.connectors.errors import Deferred
 from payroll_sync.connectors.ratelimit import RateLimit, SharedRateLimiter
+from payroll_sync.errors import Deferred
 
 pytestmark = pytest.mark.integration
 

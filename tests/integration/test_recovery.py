@@ -8,7 +8,7 @@ from collections.abc import Sequence
 import pytest
 
 from payroll_sync.producer.enrol import RunSpec, enrol_and_enqueue
-from payroll_sync.producer.submit import enqueue_tasks
+from payroll_sync.queue.send import enqueue_tasks
 from payroll_sync.runs.recovery import LOST_AFTER_SECONDS, requeue_lost
 from payroll_sync.schemas.messages import EmployeeTask, SyncRequest, Task
 from payroll_sync.simulators.serve import RunningSimulators

@@ -34,6 +34,7 @@ import redis.asyncio as aioredis
 from structlog.testing import capture_logs
 
 from payroll_sync.logs import configure_logging
+from payroll_sync.queue.broker import broker_namespace
 from payroll_sync.runs.store import RunStore, delete_keys
 from payroll_sync.scheduler.process import Scheduler, make_submit
 from payroll_sync.scheduler.slots import OSLO
@@ -43,7 +44,6 @@ from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
 from payroll_sync.simulators.serve import RunningSimulators
 from payroll_sync.stack import PAYROLL_TOKEN_ENV, SIMPLOYER_TOKEN_ENV, local_stack
-from payroll_sync.worker.broker import broker_namespace
 from tests.integration.sync_helpers import REDIS_URL, unique_prefix
 
 pytestmark = pytest.mark.integration

@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
+from payroll_sync.queue.broker import broker_namespace
 from payroll_sync.runs.store import RunStore, delete_keys
 from payroll_sync.simulators.generator import generate_company
 from payroll_sync.simulators.serve import RunningSimulators
-from payroll_sync.worker.broker import broker_namespace
 from tests.integration.conftest import StartSimulators
 from tests.integration.sync_helpers import REDIS_URL, payroll_state, unique_prefix
 

@@ -21,17 +21,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from payroll_sync.connectors.errors import Permanent
+from payroll_sync.errors import Permanent
+from payroll_sync.rules.absence import absence_changes, choose_code, map_absence, working_days
 from payroll_sync.schemas import payroll
 from payroll_sync.schemas import simployer as s
 from payroll_sync.schemas.absence_codes import ABSENCE_CODES, KNOWN_CODES
 from payroll_sync.simulators.payroll_store import PayrollStore, default_absence_types
-from payroll_sync.worker.mapping.absence import (
-    absence_changes,
-    choose_code,
-    map_absence,
-    working_days,
-)
 
 D = datetime.date
 TYPES: Final = {t.code: t for t in default_absence_types()}

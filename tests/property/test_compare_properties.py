@@ -17,13 +17,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from payroll_sync.assumptions import PAYROLL_DECIMAL_FIELDS
+from payroll_sync.rules.compare import employee_changes, employment_changes, only_fields
 from payroll_sync.schemas import payroll
 from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite, InternationalIdWrite
-from payroll_sync.worker.compare import (
-    employee_changes,
-    employment_changes,
-    only_fields,
-)
 
 # ------------------------------------------------------------------ what we may send
 

@@ -8,12 +8,7 @@ from hypothesis import strategies as st
 
 from payroll_sync.assumptions import SIMPLOYER_RELATIONS
 from payroll_sync.simulators import simployer_published as published
-from payroll_sync.simulators.simployer_query import (
-    FIELD_KINDS,
-    Row,
-    parse_query,
-    run_query,
-)
+from payroll_sync.simulators.simployer_query import FIELD_KINDS, Row, parse_query, run_query
 
 
 def _departments(names: list[str]) -> dict[str, list[Row]]:

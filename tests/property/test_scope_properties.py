@@ -7,7 +7,7 @@ import datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from payroll_sync.producer.scope import department_closure, in_scope
+from payroll_sync.rules.scope import department_closure, in_scope
 from payroll_sync.schemas.settings import Scope
 from payroll_sync.schemas.simployer import Department, Employee
 

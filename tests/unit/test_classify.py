@@ -5,20 +5,22 @@ from __future__ import annotations
 import msgspec
 import pytest
 
-from payroll_sync.connectors.errors import (
+from payroll_sync.connectors.answers import (
     Api,
+    classify,
+    mentioned_fields,
+    network_error,
+    retry_after_seconds,
+    unexpected_answer,
+)
+from payroll_sync.errors import (
     ConfigError,
     Conflict,
     Permanent,
     RateLimited,
     Retryable,
     SyncError,
-    classify,
     field_path,
-    mentioned_fields,
-    network_error,
-    retry_after_seconds,
-    unexpected_answer,
 )
 from payroll_sync.schemas import payroll
 

@@ -8,15 +8,15 @@ from typing import Any, Final
 import msgspec
 import pytest
 
-from payroll_sync.schemas import payroll
-from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite, InternationalIdWrite
-from payroll_sync.worker.compare import (
+from payroll_sync.rules.compare import (
     employee_changes,
     employment_changes,
     identity_conflict,
     match_employment,
     only_fields,
 )
+from payroll_sync.schemas import payroll
+from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite, InternationalIdWrite
 
 SSN: Final = "15108695088"
 

@@ -21,7 +21,7 @@ from payroll_sync.config import (
     load_settings,
     parse_settings,
 )
-from payroll_sync.connectors.errors import ConfigError, Permanent
+from payroll_sync.errors import ConfigError, Permanent
 from payroll_sync.schemas.settings import Integration, Scope, Settings
 
 GOOD = textwrap.dedent(

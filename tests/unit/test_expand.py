@@ -13,9 +13,10 @@ import msgspec
 import pytest
 
 from payroll_sync.connectors.simployer_rows import Bundles, Unreadable
+from payroll_sync.errors import RequestRefused
 from payroll_sync.producer.enrol import Expansion
-from payroll_sync.producer.expand import RequestRefused, expand_employee_sync
-from payroll_sync.producer.scope import in_scope
+from payroll_sync.producer.expand import expand_employee_sync
+from payroll_sync.rules.scope import in_scope
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import EmployeeTask, SyncRequest, Task

@@ -11,8 +11,9 @@ import msgspec
 import pytest
 
 from payroll_sync.connectors.simployer_rows import Unreadable
-from payroll_sync.producer.expand import RequestRefused
-from payroll_sync.producer.expand_absences import belongs_in_run, expand_absence_sync
+from payroll_sync.errors import RequestRefused
+from payroll_sync.producer.expand_absences import expand_absence_sync
+from payroll_sync.rules.absence_scope import belongs_in_run
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import AbsenceTask, Period, SyncRequest, Task

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import pytest
 from stdnum.no import fodselsnummer
 
-from payroll_sync.worker.mapping.identifiers import (
+from payroll_sync.rules.identifiers import (
     bic,
     country_alpha2,
     iban,

@@ -12,12 +12,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from structlog.testing import capture_logs
 
-from payroll_sync.connectors.errors import ConfigError, Permanent, Retryable
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
+from payroll_sync.errors import ConfigError, Permanent, RequestRefused, Retryable
 from payroll_sync.intake import make_app
 from payroll_sync.intake.body import MAX_BODY_BYTES
 from payroll_sync.producer.enrol import Expansion
-from payroll_sync.producer.expand import RequestRefused
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import OUTCOMES

@@ -11,13 +11,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from payroll_sync.intake.body import (
-    FIELDS,
-    MAX_BODY_BYTES,
-    BadBody,
-    decode_sync_request,
-    explain,
-)
+from payroll_sync.intake.body import FIELDS, MAX_BODY_BYTES, BadBody, decode_sync_request, explain
 from payroll_sync.schemas.messages import Period, SyncRequest
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from payroll_sync import cli
-from payroll_sync.cli_intake import caller_tokens
+from payroll_sync.cli import main as cli
+from payroll_sync.cli.intake import caller_tokens
 from payroll_sync.config import parse_settings
-from payroll_sync.connectors.errors import ConfigError
+from payroll_sync.errors import ConfigError
 
 CALLERS = """
 [intake.callers]

@@ -8,9 +8,9 @@ from typing import Final
 
 import pytest
 
+from payroll_sync.errors import RequestRefused
 from payroll_sync.intake.lanes import Lanes
 from payroll_sync.producer.enrol import Expansion
-from payroll_sync.producer.expand import RequestRefused
 from payroll_sync.schemas.messages import SyncRequest
 
 ONE: Final = SyncRequest(integration="acme", trigger="upstream", employees=["12"])

@@ -12,23 +12,21 @@ import fakeredis
 import pytest
 from structlog.testing import capture_logs
 
-from payroll_sync.connectors.errors import ConfigError, Deferred, Retryable
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
+from payroll_sync.errors import ConfigError, Deferred, RequestRefused, Retryable
 from payroll_sync.producer.enrol import Expansion
-from payroll_sync.producer.expand import RequestRefused
-from payroll_sync.producer.requests_actor import (
+from payroll_sync.producer.submit import PRODUCER_MAX_RATE_WAIT
+from payroll_sync.queue.broker import REQUEST_QUEUE
+from payroll_sync.runs.store import RunStore
+from payroll_sync.schemas.messages import Period, SyncRequest, encode_request
+from payroll_sync.schemas.settings import Integration, Settings
+from payroll_sync.worker.context import WorkerContext
+from payroll_sync.worker.requests import (
     ACTOR_OPTIONS,
     MAX_REQUEST_RETRIES,
-    REQUEST_QUEUE,
-    encode_request,
     handle_sync_request,
     retry_when,
 )
-from payroll_sync.producer.submit import PRODUCER_MAX_RATE_WAIT
-from payroll_sync.runs.store import RunStore
-from payroll_sync.schemas.messages import Period, SyncRequest
-from payroll_sync.schemas.settings import Integration, Settings
-from payroll_sync.worker.context import WorkerContext
 
 SETTINGS: Final = Settings(
     integrations={

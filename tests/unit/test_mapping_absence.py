@@ -11,14 +11,8 @@ from typing import Any, Final
 import msgspec
 import pytest
 
-from payroll_sync.connectors.errors import Permanent
-from payroll_sync.schemas import payroll
-from payroll_sync.schemas import simployer as s
-from payroll_sync.schemas.absence_codes import ABSENCE_CODES, AbsenceCode
-from payroll_sync.schemas.outcomes import FieldChange
-from payroll_sync.simulators.generator import generate_company
-from payroll_sync.simulators.payroll_store import PayrollStore, default_absence_types
-from payroll_sync.worker.mapping.absence import (
+from payroll_sync.errors import Permanent
+from payroll_sync.rules.absence import (
     CodeChoice,
     absence_changes,
     child_birthdate,
@@ -33,6 +27,12 @@ from payroll_sync.worker.mapping.absence import (
     withdrawal,
     working_days,
 )
+from payroll_sync.schemas import payroll
+from payroll_sync.schemas import simployer as s
+from payroll_sync.schemas.absence_codes import ABSENCE_CODES, AbsenceCode
+from payroll_sync.schemas.outcomes import FieldChange
+from payroll_sync.simulators.generator import generate_company
+from payroll_sync.simulators.payroll_store import PayrollStore, default_absence_types
 from tests.bundles import as_read
 
 replace = msgspec.structs.replace

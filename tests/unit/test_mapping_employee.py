@@ -11,13 +11,13 @@ from typing import Any, Final
 import msgspec
 import pytest
 
-from payroll_sync.connectors.errors import Permanent, RecordSkipped, SyncError
+from payroll_sync.errors import Permanent, RecordSkipped, SyncError
+from payroll_sync.rules.employee import MappedEmployee, map_employee
 from payroll_sync.schemas import simployer as s
 from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite, InternationalIdWrite
 from payroll_sync.schemas.simployer import EmployeeBundle
 from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.generator import BROKEN_KINDS, generate_company
-from payroll_sync.worker.mapping.employee import MappedEmployee, map_employee
 from tests.bundles import bundles_by_number
 
 replace = msgspec.structs.replace

@@ -11,8 +11,8 @@ from typing import Any
 import msgspec
 import pytest
 
-from payroll_sync.connectors.errors import Permanent, Retryable
 from payroll_sync.connectors.payroll import overlay, read_answer
+from payroll_sync.errors import Permanent, Retryable
 from payroll_sync.schemas import payroll
 from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite, api_text, tolerant
 

@@ -16,17 +16,13 @@ import msgspec
 import pytest
 from structlog.testing import capture_logs
 
-from payroll_sync.connectors.errors import Deferred, Permanent, RateLimited, Retryable
-from payroll_sync.schemas.messages import EmployeeTask, Task
+from payroll_sync.errors import Deferred, Permanent, RateLimited, Retryable
+from payroll_sync.schemas.messages import EmployeeTask, Task, encode_task
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.settings import Integration, Settings, Worker
 from payroll_sync.worker import process_task
 from payroll_sync.worker.context import WorkerContext
-from payroll_sync.worker.process_task import (
-    RATE_LIMITED_DEFAULT_WAIT,
-    encode_task,
-    process_employee_task,
-)
+from payroll_sync.worker.process_task import RATE_LIMITED_DEFAULT_WAIT, process_employee_task
 from payroll_sync.worker.result import SyncResult
 from payroll_sync.worker.retry_policy import retry_delay
 

@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 import fakeredis
 import pytest
 
-from payroll_sync.connectors.errors import Deferred
 from payroll_sync.connectors.ratelimit import RateLimit, SharedRateLimiter
+from payroll_sync.errors import Deferred
 
 # Real milliseconds pass between calls; waits are compared with this much slack.
 SLACK = 0.03

@@ -14,7 +14,7 @@ import fakeredis
 import msgspec
 import pytest
 
-from payroll_sync.runs.retry import parse_period, retry_failures
+from payroll_sync.producer.retry import parse_period, retry_failures
 from payroll_sync.runs.store import RunStore, failure_id
 from payroll_sync.schemas.messages import AbsenceTask, EmployeeTask, Period, SyncKind, Task
 from payroll_sync.schemas.outcomes import Outcome, RecordOutcome

@@ -14,12 +14,7 @@ from typing import Final
 import pytest
 import redis.asyncio as aioredis
 
-from payroll_sync.runs.store import (
-    RUN_RETENTION_SECONDS,
-    Enrolled,
-    RunStore,
-    parse_failure_id,
-)
+from payroll_sync.runs.store import RUN_RETENTION_SECONDS, Enrolled, RunStore, parse_failure_id
 from payroll_sync.schemas import simployer
 from payroll_sync.schemas.messages import EmployeeTask
 from payroll_sync.schemas.outcomes import Outcome, RecordOutcome

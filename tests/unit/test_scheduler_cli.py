@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from payroll_sync.cli import build_parser, main
+from payroll_sync.cli.main import build_parser, main
 
 JSON = ["--json"]
 SETTINGS = """

@@ -21,8 +21,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from structlog.testing import capture_logs
 
-from payroll_sync.connectors.errors import ConfigError, Retryable
-from payroll_sync.producer.expand import RequestRefused
+from payroll_sync.errors import ConfigError, RequestRefused, Retryable
 from payroll_sync.runs.store import delete_keys
 from payroll_sync.scheduler.process import Scheduler
 from payroll_sync.scheduler.slots import Slot

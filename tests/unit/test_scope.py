@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from payroll_sync.producer.scope import (
+from payroll_sync.rules.scope import (
     INACTIVE_GRACE_DAYS,
     department_closure,
     end_day,

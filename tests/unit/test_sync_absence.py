@@ -11,7 +11,7 @@ from typing import Any, Final
 import msgspec
 import pytest
 
-from payroll_sync.connectors.errors import Retryable
+from payroll_sync.errors import Retryable
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import AbsenceTask
 from payroll_sync.schemas.payroll import AbsenceWrite, ChildWrite, EmployeeWrite

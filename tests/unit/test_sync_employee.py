@@ -13,7 +13,9 @@ from typing import Any, Final
 import msgspec
 import pytest
 
-from payroll_sync.connectors.errors import Conflict, Permanent, Retryable
+from payroll_sync.errors import Conflict, Permanent, Retryable
+from payroll_sync.rules.compare import employee_changes, employment_changes
+from payroll_sync.rules.employee import map_employee
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import EmployeeTask
 from payroll_sync.schemas.outcomes import FieldChange
@@ -21,8 +23,6 @@ from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.simulators import payroll_store
 from payroll_sync.simulators.generator import generate_company
-from payroll_sync.worker.compare import employee_changes, employment_changes
-from payroll_sync.worker.mapping.employee import map_employee
 from payroll_sync.worker.result import SyncResult
 from payroll_sync.worker.sync_employee import EMPLOYMENT_PREFIX, sync_employee
 from tests.bundles import bundles_by_number

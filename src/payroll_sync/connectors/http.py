@@ -13,7 +13,7 @@ from typing import Final, NamedTuple
 import aiohttp
 from multidict import CIMultiDictProxy
 
-from payroll_sync.connectors.errors import Api, network_error
+from payroll_sync.connectors.answers import Api, network_error
 
 #: Awaited before every request; the worker passes the shared rate limiter's `acquire` here.
 BeforeRequest = Callable[[], Awaitable[None]]

@@ -26,13 +26,9 @@ import aiohttp
 import msgspec
 
 from payroll_sync.assumptions import PAYROLL_AUTH_HEADER, PAYROLL_UNKNOWN_EMPLOYEE_STATUS
-from payroll_sync.connectors.errors import (
-    Permanent,
-    Retryable,
-    classify,
-    unexpected_answer,
-)
+from payroll_sync.connectors.answers import classify, unexpected_answer
 from payroll_sync.connectors.http import DEFAULT_TIMEOUT, Answer, BeforeRequest, send
+from payroll_sync.errors import Permanent, Retryable
 from payroll_sync.schemas import payroll
 from payroll_sync.schemas.payroll import (
     AbsenceWrite,

@@ -24,7 +24,7 @@ from typing import Final
 import msgspec
 from redis.asyncio import Redis
 
-from payroll_sync.connectors.errors import Deferred
+from payroll_sync.errors import Deferred
 
 
 class RateLimit(msgspec.Struct, frozen=True):

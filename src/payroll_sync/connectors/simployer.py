@@ -19,7 +19,7 @@ import aiohttp
 import msgspec
 
 from payroll_sync.assumptions import SIMPLOYER_MAX_LIMIT
-from payroll_sync.connectors.errors import classify, unexpected_answer
+from payroll_sync.connectors.answers import classify, unexpected_answer
 from payroll_sync.connectors.http import DEFAULT_TIMEOUT, Answer, BeforeRequest, send
 from payroll_sync.connectors.simployer_rows import (
     Bundles,

@@ -12,7 +12,7 @@ from typing import NamedTuple, TypeVar
 
 import msgspec
 
-from payroll_sync.connectors.errors import Permanent, field_path
+from payroll_sync.errors import Permanent, field_path
 from payroll_sync.schemas import simployer
 from payroll_sync.schemas.simployer import EmployeeBundle
 

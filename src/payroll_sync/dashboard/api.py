@@ -25,8 +25,8 @@ from payroll_sync.dashboard.filters import (
 from payroll_sync.dashboard.loading import failure_rows
 from payroll_sync.dashboard.state import dashboard_of
 from payroll_sync.dashboard.views import failure_json
+from payroll_sync.producer.retry import RetryResult, retry_failures
 from payroll_sync.runs.public import run_view, run_with_records
-from payroll_sync.runs.retry import RetryResult, retry_failures
 
 log = structlog.get_logger("payroll_sync.dashboard")
 

@@ -35,7 +35,7 @@ from payroll_sync.dashboard.session import (
 )
 from payroll_sync.dashboard.state import dashboard_of, render, request_session
 from payroll_sync.dashboard.views import record_row
-from payroll_sync.runs.retry import RetryResult, retry_failures
+from payroll_sync.producer.retry import RetryResult, retry_failures
 from payroll_sync.schemas.outcomes import OUTCOMES
 
 log = structlog.get_logger("payroll_sync.dashboard")

@@ -21,13 +21,12 @@ import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 
-from payroll_sync.connectors.errors import Deferred, Retryable, SyncError
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
+from payroll_sync.errors import Deferred, RequestRefused, Retryable, SyncError
 from payroll_sync.intake.auth import caller_for
 from payroll_sync.intake.body import MAX_BODY_BYTES, BadBody, decode_sync_request
 from payroll_sync.intake.lanes import Lanes
 from payroll_sync.producer.enrol import Expansion
-from payroll_sync.producer.expand import RequestRefused
 from payroll_sync.producer.submit import submit_sync
 from payroll_sync.runs.public import run_view
 from payroll_sync.runs.store import RunStore

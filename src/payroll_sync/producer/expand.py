@@ -12,17 +12,15 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from payroll_sync.connectors.simployer_rows import Bundles, Unreadable
+from payroll_sync.errors import RequestRefused
 from payroll_sync.producer.enrol import Enqueue, Entry, Expansion, RunSpec, enrol_and_enqueue
-from payroll_sync.producer.scope import in_scope, unknown_numbers
+from payroll_sync.rules.identifiers import payroll_key
+from payroll_sync.rules.scope import in_scope, unknown_numbers
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import EmployeeTask, SyncRequest
 from payroll_sync.schemas.settings import Integration
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
-
-
-class RequestRefused(ValueError):
-    """The request cannot be carried out as asked; the message says what is wrong."""
 
 
 class HrSource(Protocol):
@@ -134,9 +132,3 @@ def stand_in(row: Unreadable) -> simployer.Employee:
         department_id=row.department_id or None,
         office_id=row.office_id or None,
     )
-
-
-def payroll_key(employee_number: str) -> str | None:
-    """The empId 24SevenOffice shows for an employee number, None when it is not numeric."""
-    number = employee_number.strip()
-    return str(int(number)) if number.isdigit() else None

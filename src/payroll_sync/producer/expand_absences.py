@@ -9,27 +9,20 @@ its snapshot, so a first attempt costs only its write. A retry reads afresh.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 from payroll_sync.connectors.simployer_rows import Unreadable
+from payroll_sync.errors import RequestRefused
 from payroll_sync.producer.enrol import Enqueue, Entry, Expansion, RunSpec, enrol_and_enqueue
-from payroll_sync.producer.expand import (
-    RequestRefused,
-    payroll_key,
-    requested_employees,
-    stand_in,
-)
+from payroll_sync.producer.expand import requested_employees, stand_in
+from payroll_sync.rules.absence_scope import belongs_in_run, leave_day, selected_codes
+from payroll_sync.rules.identifiers import payroll_key
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas import payroll, simployer
-from payroll_sync.schemas.messages import AbsenceTask, Period, SyncRequest
+from payroll_sync.schemas.messages import AbsenceTask, SyncRequest
 from payroll_sync.schemas.settings import Integration
 from payroll_sync.schemas.snapshots import AbsenceSnapshot
-from payroll_sync.worker.mapping.absence import REJECTED, choose_code
-
-#: Leaves in these states are exported; PENDING ones are reported as waiting.
-EXPORTED_STATUSES = frozenset({"APPROVED", "CONFIRMED"})
-WITHDRAWN_STATUSES = frozenset({"DENIED", "CANCELLED"})
 
 
 class HrSource(Protocol):
@@ -48,14 +41,6 @@ class PayrollSource(Protocol):
     async def list_employees(self) -> list[payroll.Employee]: ...
     async def list_all_absences(self) -> list[payroll.Absence]: ...
     async def absence_types(self) -> list[payroll.AbsenceType]: ...
-
-
-def leave_day(text: str) -> datetime.date | None:
-    """The calendar date of a Simployer One date (`simployer.calendar_day`), None if bad."""
-    try:
-        return simployer.calendar_day(text)
-    except ValueError:
-        return None
 
 
 _NEVER = datetime.date.min
@@ -80,41 +65,6 @@ def _task(
         first_attempt_at=now,
         new_in_payroll=leave_id not in exported,
     )
-
-
-def selected_codes(request: SyncRequest, integration: Integration) -> tuple[str, ...]:
-    """The codes this run exports; empty = all."""
-    return tuple(request.codes or integration.absences.codes)
-
-
-def belongs_in_run(
-    leave: simployer.Leave,
-    *,
-    period: Period,
-    leave_type: simployer.LeaveTypeWithCode | None,
-    overrides: Mapping[str, str],
-    codes: Collection[str],
-    exported: payroll.Absence | None,
-) -> bool:
-    """Whether the leave is one of this run's records (pure).
-
-    In: every leave overlapping the period whose code is selected, except a cancelled or denied
-    one that was never exported (or already rejected), which has nothing left to do. A leave
-    whose dates cannot be read is in, so it fails visibly instead of vanishing; one whose type
-    has no code is in when every code is exported, so it is reported rather than guessed.
-    """
-    start, end = leave_day(leave.start_date), leave_day(leave.end_date)
-    # An end before the start is a data error the worker reports; judge it by its start.
-    if start is not None and end is not None and not period.overlaps(start, max(start, end)):
-        return False
-    if leave.status in WITHDRAWN_STATUSES and (exported is None or exported.approved == REJECTED):
-        return False
-    if codes:
-        if leave_type is None:
-            return False
-        choice = choose_code(leave_type.type, leave_type.code, overrides)
-        return choice.code in codes
-    return True
 
 
 async def expand_absence_sync(

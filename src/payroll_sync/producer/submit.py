@@ -8,7 +8,7 @@ from __future__ import annotations
 import asyncio
 import datetime
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import Final
 from zoneinfo import ZoneInfo
 
@@ -18,13 +18,14 @@ import structlog
 
 from payroll_sync.config import credentials, integration
 from payroll_sync.connectors.clients import integration_clients
-from payroll_sync.connectors.errors import Retryable
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
+from payroll_sync.errors import Retryable
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.expand import expand_employee_sync
 from payroll_sync.producer.expand_absences import expand_absence_sync
+from payroll_sync.queue.send import enqueue_tasks
 from payroll_sync.runs.store import RunStore
-from payroll_sync.schemas.messages import EmployeeTask, SyncRequest, Task
+from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
 
 OSLO: Final = ZoneInfo("Europe/Oslo")
@@ -47,20 +48,6 @@ def producer_limiter(redis: aioredis.Redis, prefix: str) -> SharedRateLimiter:
 def oslo_today(now: float) -> datetime.date:
     """Scope dates (the 90-day grace for leavers) are Norwegian calendar dates."""
     return datetime.datetime.fromtimestamp(now, OSLO).date()
-
-
-async def enqueue_tasks(tasks: Sequence[Task]) -> None:
-    """Send each task to its actor (imported late: importing the actors sets up the broker)."""
-    from payroll_sync.worker.actors import sync_absence_task, sync_employee_task
-    from payroll_sync.worker.process_task import encode_task
-
-    def send_all() -> None:
-        for task in tasks:
-            actor = sync_employee_task if isinstance(task, EmployeeTask) else sync_absence_task
-            actor.send(encode_task(task))
-
-    # Dramatiq's broker client is synchronous.
-    await asyncio.to_thread(send_all)
 
 
 async def submit_sync(

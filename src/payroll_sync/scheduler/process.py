@@ -30,10 +30,10 @@ from typing import Final
 import redis.asyncio as aioredis
 import structlog
 
-from payroll_sync.connectors.errors import SyncError
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
-from payroll_sync.producer.expand import RequestRefused
-from payroll_sync.producer.submit import enqueue_tasks, producer_limiter, submit_sync
+from payroll_sync.errors import RequestRefused, SyncError
+from payroll_sync.producer.submit import producer_limiter, submit_sync
+from payroll_sync.queue.send import enqueue_tasks
 from payroll_sync.runs.recovery import recovery_loop
 from payroll_sync.runs.store import RunStore
 from payroll_sync.scheduler.requests import slot_requests

@@ -9,7 +9,7 @@ from pathlib import Path
 import structlog
 
 from payroll_sync import config
-from payroll_sync.connectors.errors import SyncError
+from payroll_sync.errors import SyncError
 from payroll_sync.schemas.settings import Settings
 
 log = structlog.get_logger("payroll_sync.scheduler")

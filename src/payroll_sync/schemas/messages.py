@@ -8,7 +8,7 @@ They carry ids, never personal data: Dramatiq may print a message's arguments in
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 import msgspec
 from msgspec import Meta
@@ -119,3 +119,14 @@ Task = EmployeeTask | AbsenceTask
 def record_key(task: Task) -> str:
     """What identifies a record within its run: the employee number, or the leave id."""
     return task.leave_id if isinstance(task, AbsenceTask) else task.employee_number
+
+
+_ENCODER: Final = msgspec.json.Encoder()
+
+
+def encode_task(task: Task) -> str:
+    return _ENCODER.encode(task).decode()
+
+
+def encode_request(request: SyncRequest) -> str:
+    return _ENCODER.encode(request).decode()

@@ -8,7 +8,7 @@ from typing import Final
 
 from redis.exceptions import LockError
 
-from payroll_sync.connectors.errors import ConfigError, Deferred
+from payroll_sync.errors import ConfigError, Deferred
 from payroll_sync.schemas.messages import AbsenceTask
 from payroll_sync.schemas.snapshots import AbsenceSnapshot
 from payroll_sync.worker.context import WorkerContext

@@ -15,29 +15,17 @@ from dramatiq.asyncio import get_event_loop_thread
 from dramatiq.middleware import Middleware
 
 from payroll_sync import config
-from payroll_sync.logs import configure_logging
-from payroll_sync.schemas.messages import EmployeeTask, Task
-from payroll_sync.worker import broker as broker_setup
+from payroll_sync.queue import broker as broker_setup
+from payroll_sync.queue.send import ABSENCE_ACTOR, EMPLOYEE_ACTOR, REQUEST_ACTOR, send_again
+from payroll_sync.worker import requests
 from payroll_sync.worker.context import WorkerContext
-from payroll_sync.worker.process_task import encode_task, process_task
+from payroll_sync.worker.process_task import process_task
 
 # Enough for the slowest record (a few requests, each with its own timeout, plus rate waits).
 TIME_LIMIT_MS: Final = 10 * 60 * 1000
 
 _context: WorkerContext | None = None
 _context_lock = asyncio.Lock()
-
-
-def _broker() -> dramatiq.Broker:
-    installed = broker_setup.installed()
-    if installed is not None:
-        return installed
-    configure_logging()
-    env = config.environment()
-    settings = config.load_settings(env.config_path)
-    return broker_setup.install(
-        broker_setup.redis_broker(env.redis_url, prefix=env.prefix, policy=settings.worker)
-    )
 
 
 def use_context(context: WorkerContext | None) -> None:
@@ -66,46 +54,35 @@ class CloseContext(Middleware):
             loop_thread.run_coroutine(_context.close())
 
 
-broker = _broker()
+broker = broker_setup.current()
 broker.add_middleware(CloseContext())
-
-
-async def _send_again(task: Task, delay_seconds: float) -> None:
-    # The broker's client is synchronous; keep the event loop free while it talks to Redis.
-    actor = sync_employee_task if isinstance(task, EmployeeTask) else sync_absence_task
-    await asyncio.to_thread(
-        actor.send_with_options,
-        args=(encode_task(task),),
-        delay=max(0, int(delay_seconds * 1000)),
-    )
 
 
 @dramatiq.actor(
     broker=broker,
+    actor_name=EMPLOYEE_ACTOR,
     queue_name=broker_setup.EMPLOYEE_QUEUE,
     max_retries=0,
     time_limit=TIME_LIMIT_MS,
 )
 async def sync_employee_task(body: str) -> None:
     ctx = await _current_context()
-    await process_task(body, kind="employees", ctx=ctx, send_again=_send_again)
+    await process_task(body, kind="employees", ctx=ctx, send_again=send_again)
 
 
 @dramatiq.actor(
     broker=broker,
+    actor_name=ABSENCE_ACTOR,
     queue_name=broker_setup.ABSENCE_QUEUE,
     max_retries=0,
     time_limit=TIME_LIMIT_MS,
 )
 async def sync_absence_task(body: str) -> None:
     ctx = await _current_context()
-    await process_task(body, kind="absences", ctx=ctx, send_again=_send_again)
+    await process_task(body, kind="absences", ctx=ctx, send_again=send_again)
 
 
-# Sync requests published to the `requests` queue (upstream systems); see requests_actor.py.
-from payroll_sync.producer import requests_actor  # noqa: E402
-
-
-@dramatiq.actor(broker=broker, **requests_actor.ACTOR_OPTIONS)
+# Sync requests published to the `requests` queue (upstream systems); see worker/requests.py.
+@dramatiq.actor(broker=broker, actor_name=REQUEST_ACTOR, **requests.ACTOR_OPTIONS)
 async def submit_sync_request(body: str) -> None:
-    await requests_actor.handle_sync_request(body, ctx=await _current_context())
+    await requests.handle_sync_request(body, ctx=await _current_context())

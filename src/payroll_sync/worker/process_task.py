@@ -15,7 +15,7 @@ from typing import Final, TypeVar
 import msgspec
 import structlog
 
-from payroll_sync.connectors.errors import ConfigError, Deferred, RateLimited, Retryable
+from payroll_sync.errors import ConfigError, Deferred, RateLimited, Retryable
 from payroll_sync.schemas.messages import AbsenceTask, EmployeeTask, SyncKind, Task, record_key
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
@@ -213,7 +213,3 @@ def _again(task: T, started: float, *, next_attempt: bool) -> T:
     return msgspec.structs.replace(
         task, deferrals=task.deferrals + 1, refetch=True, first_attempt_at=first
     )
-
-
-def encode_task(task: Task) -> str:
-    return TASK_ENCODER.encode(task).decode()

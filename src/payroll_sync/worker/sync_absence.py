@@ -16,18 +16,8 @@ from typing import Protocol
 
 import msgspec
 
-from payroll_sync.connectors.errors import Permanent, RecordSkipped
-from payroll_sync.producer.expand import payroll_key
-from payroll_sync.producer.expand_absences import (
-    EXPORTED_STATUSES,
-    WITHDRAWN_STATUSES,
-)
-from payroll_sync.schemas import payroll, simployer
-from payroll_sync.schemas.messages import AbsenceTask
-from payroll_sync.schemas.outcomes import FieldChange
-from payroll_sync.schemas.payroll import AbsenceWrite, ChildWrite
-from payroll_sync.schemas.snapshots import AbsenceSnapshot
-from payroll_sync.worker.mapping.absence import (
+from payroll_sync.errors import Permanent, RecordSkipped
+from payroll_sync.rules.absence import (
     REJECTED,
     UNKNOWN_CHILD,
     absence_changes,
@@ -40,6 +30,13 @@ from payroll_sync.worker.mapping.absence import (
     sick_child,
     withdrawal,
 )
+from payroll_sync.rules.absence_scope import EXPORTED_STATUSES, WITHDRAWN_STATUSES
+from payroll_sync.rules.identifiers import payroll_key
+from payroll_sync.schemas import payroll, simployer
+from payroll_sync.schemas.messages import AbsenceTask
+from payroll_sync.schemas.outcomes import FieldChange
+from payroll_sync.schemas.payroll import AbsenceWrite, ChildWrite
+from payroll_sync.schemas.snapshots import AbsenceSnapshot
 from payroll_sync.worker.result import SyncResult
 
 #: The child id a dry run shows for a child it would create.

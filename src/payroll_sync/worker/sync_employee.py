@@ -16,13 +16,8 @@ from typing import Protocol
 
 import msgspec
 
-from payroll_sync.connectors.errors import Conflict, Permanent, RecordSkipped, Retryable
-from payroll_sync.schemas import payroll, simployer
-from payroll_sync.schemas.messages import EmployeeTask
-from payroll_sync.schemas.outcomes import FieldChange, Outcome
-from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite
-from payroll_sync.schemas.snapshots import EmployeeSnapshot
-from payroll_sync.worker.compare import (
+from payroll_sync.errors import Conflict, Permanent, RecordSkipped, Retryable
+from payroll_sync.rules.compare import (
     employee_changes,
     employment_changes,
     field_changes,
@@ -30,7 +25,12 @@ from payroll_sync.worker.compare import (
     match_employment,
     only_fields,
 )
-from payroll_sync.worker.mapping.employee import map_employee
+from payroll_sync.rules.employee import map_employee
+from payroll_sync.schemas import payroll, simployer
+from payroll_sync.schemas.messages import EmployeeTask
+from payroll_sync.schemas.outcomes import FieldChange, Outcome
+from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite
+from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.worker.result import SyncResult
 
 EMPLOYMENT_PREFIX = "employment."

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -15,7 +14,6 @@ from pathlib import Path
 import msgspec
 import redis
 
-from payroll_sync import cli_dashboard, cli_intake, cli_schedule, cli_sync
 from payroll_sync.assumptions import (
     PAYROLL_POST_ANSWER,
     PAYROLL_POST_ANSWERS,
@@ -23,11 +21,13 @@ from payroll_sync.assumptions import (
     PAYROLL_UPDATE_MODE,
     PAYROLL_UPDATE_MODES,
 )
-from payroll_sync.connectors.errors import SyncError
+from payroll_sync.cli import dashboard as cli_dashboard
+from payroll_sync.cli import intake as cli_intake
+from payroll_sync.cli import schedule as cli_schedule
+from payroll_sync.cli import sync as cli_sync
+from payroll_sync.cli.exit_codes import EXIT_USAGE
+from payroll_sync.errors import SyncError
 from payroll_sync.logs import configure_logging
-from payroll_sync.simulators.serve import SimulatorOptions, start_simulators
-
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 
 def _share(text: str) -> float:
@@ -119,57 +119,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _simulator_options(args: argparse.Namespace) -> SimulatorOptions:
-    burst = max(1, round(2 * args.rate_limit))
-    extra: dict[str, object] = {}
-    if args.simployer_rate_limit is not None:
-        extra["simployer_rate_limit_per_second"] = args.simployer_rate_limit
-        extra["simployer_rate_limit_burst"] = max(1, round(2 * args.simployer_rate_limit))
-    if args.token_ttl is not None:
-        extra["token_ttl_seconds"] = args.token_ttl
-    return SimulatorOptions(
-        employees=args.employees,
-        seed=args.seed,
-        simployer_data=args.simployer_data,
-        payroll_data=args.payroll_data,
-        host=args.host,
-        simployer_port=args.simployer_port,
-        payroll_port=args.payroll_port,
-        simployer_token=args.simployer_token,
-        payroll_token=args.payroll_token,
-        rate_limit_per_second=args.rate_limit,
-        rate_limit_burst=burst,
-        latency_ms=args.latency_ms,
-        error_rate=args.error_rate,
-        drop_rate=args.drop_rate,
-        timeout_rate=args.timeout_rate,
-        leave_facts=args.leave_facts,
-        payroll_post_answer=args.payroll_post_answer,
-        payroll_update_mode=args.payroll_update_mode,
-        **extra,  # type: ignore[arg-type]
-    )
-
-
-async def _simulate(args: argparse.Namespace) -> int:
-    running = await start_simulators(_simulator_options(args))
-    print(f"Simployer One    {running.simployer_url}  token {running.simployer_token}")
-    print(f"24SevenOffice    {running.payroll_url}  token {running.payroll_token}")
-    print(f"admin            {running.simployer_admin}/  {running.payroll_admin}/")
-    print("Serving until stopped (Ctrl-C).", flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await running.close()
-    return EXIT_OK
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "simulate":
-            return asyncio.run(_simulate(args))
+            # The local stack is loaded only for the commands that use it.
+            from payroll_sync.cli.simulate import simulate
+
+            return asyncio.run(simulate(args))
         if args.command == "demo":
             from payroll_sync.demo import run_demo
 

@@ -31,11 +31,8 @@ from typing import Final
 
 import msgspec
 
-from payroll_sync.connectors.errors import Permanent
-from payroll_sync.schemas import payroll, simployer
-from payroll_sync.schemas.outcomes import FieldChange
-from payroll_sync.worker.compare import date_text, decimal_or_text, plain_text
-from payroll_sync.worker.mapping.absence_children import (
+from payroll_sync.errors import Permanent
+from payroll_sync.rules.absence_children import (
     UNKNOWN_CHILD,
     child_birthdate,
     child_first_name,
@@ -44,9 +41,12 @@ from payroll_sync.worker.mapping.absence_children import (
     find_child,
     sick_child,
 )
-from payroll_sync.worker.mapping.absence_code import CodeChoice, choose_code, normalise_code
-from payroll_sync.worker.mapping.employee import calendar_date, text
-from payroll_sync.worker.mapping.working_days import working_days
+from payroll_sync.rules.absence_code import CodeChoice, choose_code, normalise_code
+from payroll_sync.rules.compare import date_text, decimal_or_text, plain_text
+from payroll_sync.rules.employee import calendar_date, text
+from payroll_sync.rules.working_days import working_days
+from payroll_sync.schemas import payroll, simployer
+from payroll_sync.schemas.outcomes import FieldChange
 
 __all__ = [
     "UNKNOWN_CHILD",

@@ -16,9 +16,9 @@ from __future__ import annotations
 import datetime
 from collections.abc import Sequence
 
-from payroll_sync.connectors.errors import Permanent
+from payroll_sync.errors import Permanent
+from payroll_sync.rules.employee import ISO_DATE, calendar_date
 from payroll_sync.schemas import payroll, simployer
-from payroll_sync.worker.mapping.employee import ISO_DATE, calendar_date
 
 __all__ = [
     "UNKNOWN_CHILD",

@@ -18,11 +18,11 @@ from typing import Final, TextIO
 import msgspec
 
 from payroll_sync import config
+from payroll_sync.cli.exit_codes import EXIT_OK
 from payroll_sync.logs import configure_logging
 from payroll_sync.scheduler.process import DEFAULT_INTERVAL, run_scheduler
 from payroll_sync.scheduler.slots import OSLO, next_fire_times, regular_slots
 
-EXIT_OK: Final = 0
 MAX_NEXT: Final = 1000
 
 

@@ -18,13 +18,14 @@ import structlog
 from aiohttp import web
 
 from payroll_sync import config
-from payroll_sync.connectors.errors import ConfigError
+from payroll_sync.cli.exit_codes import EXIT_OK
+from payroll_sync.errors import ConfigError
 from payroll_sync.intake import make_app
 from payroll_sync.producer.submit import producer_limiter
+from payroll_sync.queue import broker as broker_setup
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.settings import Settings
 
-EXIT_OK = 0
 DEFAULT_PORT = 8090
 
 log = structlog.get_logger("payroll_sync.intake")
@@ -72,9 +73,9 @@ async def run_intake(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> i
     for caller, variable in sorted(settings.intake.callers.items()):
         if caller not in able:
             log.warning("intake.caller_disabled", caller=caller, variable=variable)
-    # Importing the actors sets up the broker the producer enqueues on: fail now, not on the
+    # The broker the producer enqueues on, set up now: a bad setting fails here, not on the
     # first request.
-    from payroll_sync.worker import actors  # noqa: F401
+    broker_setup.current()
 
     redis = aioredis.Redis.from_url(env.redis_url)
     runner: web.AppRunner | None = None

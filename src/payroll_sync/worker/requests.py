@@ -17,21 +17,19 @@ import msgspec
 import redis.asyncio as aioredis
 import structlog
 
-from payroll_sync.connectors.errors import Deferred, Retryable, SyncError
+from payroll_sync.errors import Deferred, RequestRefused, Retryable, SyncError
 from payroll_sync.producer.enrol import Expansion
-from payroll_sync.producer.expand import RequestRefused
 from payroll_sync.producer.submit import producer_limiter, submit_sync
+from payroll_sync.queue import broker as broker_setup
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.worker.context import WorkerContext
 
 log = structlog.get_logger("payroll_sync.producer")
 
-REQUEST_QUEUE: Final = "requests"
 #: A request whose source stays unavailable is given up after this many retries (~30 min).
 MAX_REQUEST_RETRIES: Final = 12
 
 _DECODER: Final = msgspec.json.Decoder(SyncRequest)
-_ENCODER: Final = msgspec.json.Encoder()
 
 
 def retry_when(retries: int, exception: BaseException) -> bool:
@@ -47,27 +45,13 @@ def retry_when(retries: int, exception: BaseException) -> bool:
 
 #: Options of the `submit_sync_request` actor (registered in worker/actors.py).
 ACTOR_OPTIONS: Final[dict[str, Any]] = {
-    "queue_name": REQUEST_QUEUE,
+    "queue_name": broker_setup.REQUEST_QUEUE,
     "retry_when": retry_when,
     "min_backoff": 2_000,
     "max_backoff": 300_000,
     # The bulk read of a large company, with rate-limit waits.
     "time_limit": 30 * 60 * 1000,
 }
-
-
-def encode_request(request: SyncRequest) -> str:
-    return _ENCODER.encode(request).decode()
-
-
-def publish_sync_request(request: SyncRequest) -> str:
-    """Put a request on the `requests` queue; the Dramatiq message id. Synchronous, like
-    Dramatiq's broker client (from async code: `await asyncio.to_thread(...)`)."""
-    # Imported late: importing the actors sets up the broker from the environment.
-    from payroll_sync.worker.actors import submit_sync_request
-
-    message = submit_sync_request.send(encode_request(request))
-    return str(message.message_id)
 
 
 async def handle_sync_request(

@@ -1,8 +1,7 @@
-"""One error tree for everything that can stop a record.
+"""What an HTTP answer of either API means, as one of the errors in `payroll_sync.errors`.
 
-`Retryable` errors (network, 5xx, 429) are tried again later; `Permanent` ones end the record at
-once as `failed`. Every message here is shown to HR administrators and logged, so it names the
-field to fix and never contains personal data, tokens or an API's error body verbatim.
+Every message here is shown to HR administrators and logged, so it names the API field to fix
+and never contains personal data, tokens or an API's error body verbatim.
 """
 
 from __future__ import annotations
@@ -15,66 +14,16 @@ from typing import Final, Literal
 
 import msgspec
 
+from payroll_sync.errors import (
+    ConfigError,
+    Conflict,
+    Permanent,
+    RateLimited,
+    Retryable,
+    SyncError,
+    field_path,
+)
 from payroll_sync.schemas import payroll, simployer
-
-
-class SyncError(Exception):
-    """Base of every expected failure. `reason` is safe to log and show."""
-
-    def __init__(self, reason: str, *, field: str = "") -> None:
-        super().__init__(reason)
-        self.reason = reason
-        # The Simployer One field to fix, when the reason is about one.
-        self.field = field
-
-
-class Retryable(SyncError):
-    """Try again later: network error, timeout, 5xx, 429."""
-
-    def __init__(self, reason: str, *, delay: float | None = None) -> None:
-        super().__init__(reason)
-        # Seconds the server asked us to wait (Retry-After), if it said.
-        self.delay = delay
-
-
-class Permanent(SyncError):
-    """Retrying cannot help until someone changes data or settings."""
-
-
-class ConfigError(Permanent):
-    """The integration's settings or credentials are wrong (e.g. a token that answers 401)."""
-
-
-class Conflict(Permanent):
-    """The payroll API answered 409: the object already exists."""
-
-
-class RecordSkipped(SyncError):
-    """The record is incomplete and waits for its data (outcome `skipped`, not `failed`)."""
-
-
-class Deferred(SyncError):
-    """The shared rate limit would hold this record too long: put it back, do not fail it."""
-
-    def __init__(self, delay: float) -> None:
-        super().__init__(f"rate limit: deferred for {delay:.1f} s")
-        self.delay = delay
-
-
-class RateLimited(Retryable):
-    """A 429: the API's own rate limit. Waiting for it never counts as a failed attempt.
-
-    The caller also pushes the shared limiter back by `delay` (`SharedRateLimiter.penalise`),
-    so that no other worker process sends before then. `api` says whose limit it was: only
-    24SevenOffice's is shared through our limiter.
-    """
-
-    def __init__(self, reason: str, *, delay: float | None = None, api: str = "payroll") -> None:
-        super().__init__(reason, delay=delay)
-        self.api = api
-
-
-# ---------------------------------------------------------------- classifying HTTP answers
 
 Api = Literal["simployer", "payroll"]
 
@@ -120,8 +69,6 @@ KNOWN_FIELDS: Final[dict[Api, frozenset[str]]] = {
 # we may repeat. Backticks are msgspec's path quotes and are kept.
 _QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)*")
-_MSGSPEC_PATH = re.compile(r"`\$([^`]*)`")
-_MISSING_FIELD = re.compile(r"missing required field `([^`]*)`")
 
 
 def mentioned_fields(message: str, known: Collection[str]) -> list[str]:
@@ -234,14 +181,3 @@ def unexpected_answer(exc: msgspec.MsgspecError, *, api: Api, what: str) -> Sync
     if isinstance(exc, msgspec.ValidationError):
         return Permanent(f"{name} answered {what} in an unexpected shape at {field_path(exc)}")
     return Retryable(f"{name} answered {what} with malformed JSON")
-
-
-def field_path(exc: msgspec.ValidationError) -> str:
-    """msgspec's path of the invalid value (`$.data[3].employeeNumber`), or `$`. For a missing
-    field, the path it should be at (`$.bankAccount.number`): msgspec's own path stops at the
-    object that lacks it. Never the value, which other words of the message may quote."""
-    message = str(exc)
-    match = _MSGSPEC_PATH.search(message)
-    path = f"${match.group(1)}" if match else "$"
-    missing = _MISSING_FIELD.search(message)
-    return f"{path}.{missing.group(1)}" if missing else path

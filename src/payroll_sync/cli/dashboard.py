@@ -17,12 +17,12 @@ import structlog
 from aiohttp import web
 
 from payroll_sync import config
+from payroll_sync.cli.exit_codes import EXIT_OK
 from payroll_sync.dashboard.app import create_app
 from payroll_sync.logs import configure_logging
+from payroll_sync.queue import broker as broker_setup
+from payroll_sync.queue.send import enqueue_tasks
 from payroll_sync.runs.store import RunStore
-from payroll_sync.worker import broker as broker_setup
-
-EXIT_OK = 0
 
 log = structlog.get_logger("payroll_sync.dashboard")
 
@@ -49,14 +49,9 @@ async def run_dashboard(args: argparse.Namespace, *, out: TextIO = sys.stdout) -
     # Checked first: without the token nobody could log in (a ConfigError: exit 2).
     token = config.operator_token()
     env = config.environment()
-    settings = config.load_settings(env.config_path)
     configure_logging()
-    if broker_setup.installed() is None:
-        # Retries are sent to the same queues the workers read.
-        broker_setup.install(
-            broker_setup.redis_broker(env.redis_url, prefix=env.prefix, policy=settings.worker)
-        )
-    from payroll_sync.producer.submit import enqueue_tasks
+    # Retries are sent to the same queues the workers read.
+    broker_setup.current()
 
     redis = aioredis.Redis.from_url(env.redis_url)
     runner: web.AppRunner | None = None

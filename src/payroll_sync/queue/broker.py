@@ -1,7 +1,8 @@
 """The Dramatiq broker, set up once per process before any actor module is imported.
 
 Production and tests use Redis (`RedisBroker`, its keys under a namespace of their own); the
-demo on a machine without Redis uses the `StubBroker` and an in-process worker.
+demo on a machine without Redis uses the `StubBroker` and an in-process worker. A process that
+only sends (CLI, scheduler, intake, dashboard) gets its broker from `current()`.
 """
 
 from __future__ import annotations
@@ -13,10 +14,14 @@ from dramatiq.brokers.redis import RedisBroker
 from dramatiq.brokers.stub import StubBroker
 from dramatiq.middleware import AsyncIO
 
+from payroll_sync import config
+from payroll_sync.logs import configure_logging
 from payroll_sync.schemas.settings import Worker
 
 EMPLOYEE_QUEUE: Final = "employees"
 ABSENCE_QUEUE: Final = "absences"
+#: Sync requests published by upstream systems (worker/requests.py handles them).
+REQUEST_QUEUE: Final = "requests"
 
 _installed: dramatiq.Broker | None = None
 
@@ -53,3 +58,13 @@ def install_stub() -> StubBroker:
 
 def installed() -> dramatiq.Broker | None:
     return _installed
+
+
+def current() -> dramatiq.Broker:
+    """The process's broker: the one installed, else the Redis broker the environment names."""
+    if _installed is not None:
+        return _installed
+    configure_logging()
+    env = config.environment()
+    settings = config.load_settings(env.config_path)
+    return install(redis_broker(env.redis_url, prefix=env.prefix, policy=settings.worker))

@@ -11,7 +11,6 @@ import asyncio
 import datetime
 import os
 import sys
-import time
 from collections.abc import Sequence
 from typing import Final, TextIO
 
@@ -20,17 +19,16 @@ import msgspec
 import redis.asyncio as aioredis
 
 from payroll_sync import config
-from payroll_sync.cli_output import format_table
+from payroll_sync.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from payroll_sync.connectors.clients import integration_clients
-from payroll_sync.connectors.errors import SyncError
-from payroll_sync.producer.expand import RequestRefused
+from payroll_sync.errors import RequestRefused, SyncError
 from payroll_sync.producer.submit import producer_limiter, submit_sync
 from payroll_sync.runs.public import run_with_records
 from payroll_sync.runs.store import RunStore
+from payroll_sync.runs.summary import format_table, run_summary
 from payroll_sync.schemas.messages import SyncRequest
-from payroll_sync.schemas.outcomes import OUTCOMES, RecordOutcome, Run
+from payroll_sync.schemas.outcomes import RecordOutcome, Run
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 POLL_SECONDS: Final = 0.5
 
 
@@ -212,38 +210,6 @@ def progress_bar(done: int, total: int, width: int = 30) -> str:
 
 def run_json(run: Run, outcomes: Sequence[RecordOutcome]) -> str:
     return msgspec.json.encode(run_with_records(run, outcomes)).decode()
-
-
-def run_summary(run: Run, outcomes: Sequence[RecordOutcome]) -> str:
-    seconds = (run.finished_at or time.time()) - run.created_at
-    noun = "leaves" if run.kind == "absences" else "employees"
-    period = f"  period {run.period}" if run.period else ""
-    lines = [
-        f"run {run.id}  integration {run.integration}  {run.kind}{period}  {run.status}"
-        f"{'  (dry run)' if run.dry_run else ''}  {run.total} {noun} in {seconds:.1f} s",
-        "",
-        format_table(["outcome", noun], [[n, str(run.counts.get(n, 0))] for n in OUTCOMES]),
-    ]
-    needs_attention = [item for item in outcomes if item.outcome in ("failed", "skipped")]
-    if needs_attention:
-        leave = ["leave"] if run.kind == "absences" else []
-        lines += [
-            "",
-            format_table(
-                ["employee", *leave, "outcome", "field", "reason"],
-                [
-                    [
-                        item.employee_number,
-                        *([item.leave_id] if leave else []),
-                        item.outcome,
-                        item.field or "-",
-                        item.reason,
-                    ]
-                    for item in needs_attention
-                ],
-            ),
-        ]
-    return "\n".join(lines)
 
 
 async def run_check_config(*, out: TextIO = sys.stdout) -> int:

@@ -16,7 +16,14 @@ from stdnum.exceptions import ValidationError
 from stdnum.no import fodselsnummer, kontonr
 from stdnum.util import isdigits
 
-__all__ = ["bic", "country_alpha2", "iban", "norwegian_account", "norwegian_person_number"]
+__all__ = [
+    "bic",
+    "country_alpha2",
+    "iban",
+    "norwegian_account",
+    "norwegian_person_number",
+    "payroll_key",
+]
 
 #: D-nummer: 40 is added to the day of birth.
 D_NUMBER_DAY_OFFSET: Final = 40
@@ -102,3 +109,9 @@ def country_alpha2(value: str) -> str:
     if len(code) != 2 or pycountry.countries.get(alpha_2=code) is None:
         raise ValueError("is not an ISO 3166 alpha-2 country code")
     return code
+
+
+def payroll_key(employee_number: str) -> str | None:
+    """The empId 24SevenOffice shows for an employee number, None when it is not numeric."""
+    number = employee_number.strip()
+    return str(int(number)) if number.isdigit() else None

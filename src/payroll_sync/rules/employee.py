@@ -27,7 +27,8 @@ from typing import Final, Literal, get_args
 
 import msgspec
 
-from payroll_sync.connectors.errors import Permanent, RecordSkipped
+from payroll_sync.errors import Permanent, RecordSkipped
+from payroll_sync.rules import identifiers
 from payroll_sync.schemas import simployer as s
 from payroll_sync.schemas.payroll import (
     EmployeeWrite,
@@ -38,7 +39,6 @@ from payroll_sync.schemas.payroll import (
     SalaryType,
 )
 from payroll_sync.schemas.simployer import EmployeeBundle
-from payroll_sync.worker.mapping import identifiers
 
 __all__ = ["MappedEmployee", "map_employee"]
 

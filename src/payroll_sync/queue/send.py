@@ -1,0 +1,71 @@
+"""Send messages to the worker's actors by name, so nothing that sends imports the worker.
+
+Each message carries one msgspec-encoded body (a task or a sync request) as its only argument.
+The actor names here are the ones `worker/actors.py` registers.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from typing import Final
+
+import dramatiq
+
+from payroll_sync.queue import broker as broker_setup
+from payroll_sync.schemas.messages import (
+    EmployeeTask,
+    SyncRequest,
+    Task,
+    encode_request,
+    encode_task,
+)
+
+EMPLOYEE_ACTOR: Final = "sync_employee_task"
+ABSENCE_ACTOR: Final = "sync_absence_task"
+REQUEST_ACTOR: Final = "submit_sync_request"
+
+
+def task_message(task: Task) -> dramatiq.Message[None]:
+    if isinstance(task, EmployeeTask):
+        queue, actor = broker_setup.EMPLOYEE_QUEUE, EMPLOYEE_ACTOR
+    else:
+        queue, actor = broker_setup.ABSENCE_QUEUE, ABSENCE_ACTOR
+    return dramatiq.Message(
+        queue_name=queue, actor_name=actor, args=(encode_task(task),), kwargs={}, options={}
+    )
+
+
+def send_task(task: Task, *, delay_seconds: float = 0.0) -> None:
+    """Queue one task (synchronous, like Dramatiq's broker client)."""
+    delay = int(delay_seconds * 1000) if delay_seconds > 0 else None
+    broker_setup.current().enqueue(task_message(task), delay=delay)
+
+
+async def enqueue_tasks(tasks: Sequence[Task]) -> None:
+    """Queue each task, off the event loop: Dramatiq's broker client is synchronous."""
+
+    def send_all() -> None:
+        broker = broker_setup.current()
+        for task in tasks:
+            broker.enqueue(task_message(task))
+
+    await asyncio.to_thread(send_all)
+
+
+async def send_again(task: Task, delay_seconds: float) -> None:
+    """Queue a retry or a deferral of `task` after `delay_seconds`."""
+    await asyncio.to_thread(send_task, task, delay_seconds=max(0.0, delay_seconds))
+
+
+def publish_sync_request(request: SyncRequest) -> str:
+    """Put a request on the `requests` queue; the Dramatiq message id. Synchronous, like
+    Dramatiq's broker client (from async code: `await asyncio.to_thread(...)`)."""
+    message: dramatiq.Message[None] = dramatiq.Message(
+        queue_name=broker_setup.REQUEST_QUEUE,
+        actor_name=REQUEST_ACTOR,
+        args=(encode_request(request),),
+        kwargs={},
+        options={},
+    )
+    return str(broker_setup.current().enqueue(message).message_id)
