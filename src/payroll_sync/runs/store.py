@@ -42,11 +42,11 @@ from redis.typing import EncodableT, FieldT
 
 from payroll_sync.schemas.messages import (
     AbsenceTask,
-    EmployeeTask,
     Period,
     SyncKind,
     Task,
     Trigger,
+    decode_task,
     record_key,
 )
 from payroll_sync.schemas.outcomes import OUTCOMES, RecordOutcome, Run
@@ -63,12 +63,6 @@ S = TypeVar("S", bound=msgspec.Struct)
 
 _ENCODER: Final = msgspec.json.Encoder()
 _OUTCOME_DECODER: Final = msgspec.json.Decoder(RecordOutcome)
-_TASK_DECODERS: Final[
-    dict[str, msgspec.json.Decoder[EmployeeTask] | msgspec.json.Decoder[AbsenceTask]]
-] = {
-    "employees": msgspec.json.Decoder(EmployeeTask),
-    "absences": msgspec.json.Decoder(AbsenceTask),
-}
 _ABSENCE_TYPES_DECODER: Final = msgspec.json.Decoder(list[AbsenceType])
 
 # Adds records to a run that is not done. KEYS: run, pending, name, task, snapshot, lastat.
@@ -449,7 +443,7 @@ class RunStore:
 
     async def task(self, run_id: str, key: str, kind: SyncKind = "employees") -> Task | None:
         raw = await self._redis.hget(self._run_key(run_id, "task"), key)
-        return _TASK_DECODERS[kind].decode(raw) if raw else None
+        return decode_task(raw, kind) if raw else None
 
     async def snapshot(self, run_id: str, key: str, type_: type[S]) -> S | None:
         raw = await self._redis.hget(self._run_key(run_id, "snapshot"), key)

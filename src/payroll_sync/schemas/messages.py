@@ -122,6 +122,17 @@ def record_key(task: Task) -> str:
 
 
 _ENCODER: Final = msgspec.json.Encoder()
+_TASK_DECODERS: Final[
+    dict[SyncKind, msgspec.json.Decoder[EmployeeTask] | msgspec.json.Decoder[AbsenceTask]]
+] = {
+    "employees": msgspec.json.Decoder(EmployeeTask),
+    "absences": msgspec.json.Decoder(AbsenceTask),
+}
+
+
+def decode_task(body: str | bytes, kind: SyncKind) -> Task:
+    """The task in a message body or the run store; `msgspec.DecodeError` if it is not one."""
+    return _TASK_DECODERS[kind].decode(body)
 
 
 def encode_task(task: Task) -> str:

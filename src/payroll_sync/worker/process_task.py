@@ -16,7 +16,14 @@ import msgspec
 import structlog
 
 from payroll_sync.errors import ConfigError, Deferred, RateLimited, Retryable
-from payroll_sync.schemas.messages import AbsenceTask, EmployeeTask, SyncKind, Task, record_key
+from payroll_sync.schemas.messages import (
+    AbsenceTask,
+    EmployeeTask,
+    SyncKind,
+    Task,
+    decode_task,
+    record_key,
+)
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.worker.absence_runner import run_absence_task
@@ -28,13 +35,6 @@ from payroll_sync.worker.sync_employee import sync_employee
 log = structlog.get_logger("payroll_sync.worker")
 T = TypeVar("T", bound=EmployeeTask | AbsenceTask)
 
-TASK_DECODERS: Final[
-    dict[SyncKind, msgspec.json.Decoder[EmployeeTask] | msgspec.json.Decoder[AbsenceTask]]
-] = {
-    "employees": msgspec.json.Decoder(EmployeeTask),
-    "absences": msgspec.json.Decoder(AbsenceTask),
-}
-TASK_ENCODER: Final = msgspec.json.Encoder()
 #: How long a record may take once a worker has taken it up (beyond the actor's time limit):
 #: after that, with nothing heard of it, its message counts as lost (see runs/recovery.py).
 PROCESSING_DEADLINE_SECONDS: Final = 15 * 60
@@ -85,7 +85,7 @@ async def process_task(
 ) -> RecordOutcome | None:
     """The recorded outcome, or None when the task was put back on the queue."""
     try:
-        task: Task = TASK_DECODERS[kind].decode(body)
+        task = decode_task(body, kind)
     except msgspec.DecodeError as error:  # not JSON, or not a task (ValidationError)
         # Without ids there is no run to record it in; say so loudly, keep the message out.
         log.error("task.malformed", error=str(error))
