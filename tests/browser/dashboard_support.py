@@ -29,11 +29,7 @@ class Recorder:
 
     @property
     def keys(self) -> list[str]:
-        return sorted(
-            task.leave_id if isinstance(task, AbsenceTask) else task.employee_number
-            for call in self.calls
-            for task in call
-        )
+        return sorted(task.key for call in self.calls for task in call)
 
 
 class Seed:

@@ -13,6 +13,10 @@ beside it); `python -m tests.integration.golden_sync` writes it with the code of
 capture has two rounds: both syncs of a new company, then deterministic edits in Simployer One
 (names, rates, descriptions, cancellations) and both syncs again, so updates and withdrawals are
 held to it too.
+
+The generated company depends on the day it is generated (its dates are drawn from ranges that
+end on that day), so the company synced is always the one generated on `CAPTURE_DAY`, with every
+date moved by as many Oslo calendar days as today is later (`capture_day_tables`).
 """
 
 from __future__ import annotations
@@ -23,26 +27,32 @@ import re
 import sys
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import msgspec
 
 from payroll_sync.schemas.messages import Period, SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome
+from payroll_sync.simulators.generator import company_rows, generate_company
 from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, SimulatorThread
 from tests.integration.sync_helpers import (
     INTEGRATION,
     patch_simployer,
     payroll_rows,
+    put_simployer_state,
     simployer_rows,
     sync_stack,
 )
 
 EMPLOYEES = 500
+#: The day the golden capture was made: the company synced is the one generated that day.
+CAPTURE_DAY = datetime.date(2026, 11, 30)
 SEED = 1
 GOLDEN = Path(__file__).parent / "golden" / "sync_500.json"
 # Every generated leave lies within these days of the generation day.
 PERIOD_DAYS = (-400, 400)
 _DATE = re.compile(r"^(\d{4}-\d{2}-\d{2})(.*)$")
+_OSLO = ZoneInfo("Europe/Oslo")
 # Chosen by the simulator, not by the sync: different on every run.
 _VOLATILE = frozenset(
     {
@@ -65,6 +75,49 @@ def options(**more: Any) -> SimulatorOptions:
         simployer_rate_limit_per_second=0,
         **more,
     )
+
+
+def _moved_text(text: str, days: int) -> str:
+    """`text` moved by `days` calendar days when it is a date or an instant, in its own form."""
+    match = _DATE.match(text)
+    if match is None:
+        return text
+    try:
+        if not match[2]:
+            return (datetime.date.fromisoformat(text) + datetime.timedelta(days=days)).isoformat()
+        instant = datetime.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return text
+    step = datetime.timedelta(days=days)
+    local = instant.astimezone(_OSLO)
+    if instant.time() != datetime.time() and local.time() == datetime.time():
+        # Oslo's midnight written in UTC: the midnight of the moved Oslo day (DST may differ).
+        moved = datetime.datetime.combine(local.date() + step, datetime.time(), tzinfo=_OSLO)
+        instant = moved.astimezone(datetime.UTC)
+    else:
+        instant = instant + step
+    suffix = "Z" if text.endswith("Z") else "+00:00"
+    return instant.strftime("%Y-%m-%dT%H:%M:%S.") + f"{instant.microsecond // 1000:03d}{suffix}"
+
+
+def moved(value: object, days: int) -> object:
+    """Every date and instant in `value` moved by `days` calendar days."""
+    if isinstance(value, str):
+        return _moved_text(value, days)
+    if isinstance(value, dict):
+        return {k: moved(v, days) for k, v in value.items()}
+    if isinstance(value, list):
+        return [moved(v, days) for v in value]
+    return value
+
+
+def capture_day_tables(today: datetime.date) -> dict[str, Any]:
+    """The company generated on `CAPTURE_DAY`, as published rows (each leave with its sick child
+    and grade, as the capture's data had them), moved to `today`."""
+    company = generate_company(EMPLOYEES, SEED, today=CAPTURE_DAY)
+    rows = msgspec.to_builtins(company_rows(company, leave_facts=True))
+    tables: dict[str, Any] = moved(rows, (today - CAPTURE_DAY).days)  # type: ignore[assignment]
+    return tables
 
 
 def _relative(value: object, day0: datetime.date) -> object:
@@ -176,11 +229,14 @@ def with_unknown_fields(tables: dict[str, Any], count: int = 20) -> dict[str, An
     return out
 
 
+async def _capture(sims: RunningSimulators) -> dict[str, Any]:
+    await put_simployer_state(sims, capture_day_tables(datetime.date.today()))
+    return await run_both(sims)
+
+
 def capture(**more: Any) -> dict[str, Any]:
-    # The capture's data carried each leave's sick child and grade (now `leave_facts`).
-    more.setdefault("leave_facts", True)
     with SimulatorThread(options(**more)) as sims:
-        return asyncio.run(run_both(sims))
+        return asyncio.run(_capture(sims))
 
 
 def main() -> None:

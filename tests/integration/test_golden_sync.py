@@ -3,13 +3,20 @@ before the client read the published APIs (see `golden_sync`)."""
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 import msgspec
 import pytest
 
 from tests.integration.conftest import StartSimulators
-from tests.integration.golden_sync import GOLDEN, options, run_both, with_unknown_fields
+from tests.integration.golden_sync import (
+    GOLDEN,
+    capture_day_tables,
+    options,
+    run_both,
+    with_unknown_fields,
+)
 from tests.integration.sync_helpers import put_simployer_state, simployer_rows
 
 pytestmark = pytest.mark.integration
@@ -45,13 +52,11 @@ async def test_published_api_gives_the_golden_outcomes_and_payroll_state(
     # 24SevenOffice answers POSTs with an empty body and replaces a record on update (fields
     # left out are cleared): our writes must be right under that reading of its docs too.
     sims = start_simulators(
-        **vars(
-            options(leave_facts=True, payroll_post_answer="empty", payroll_update_mode="replace")
-        )
+        **vars(options(payroll_post_answer="empty", payroll_update_mode="replace"))
     )
+    tables = capture_day_tables(datetime.date.today())
+    await put_simployer_state(sims, with_unknown_fields(tables) if unknown_fields else tables)
     if unknown_fields:
-        tables = msgspec.json.decode(await simployer_rows(sims))
-        await put_simployer_state(sims, with_unknown_fields(tables))
         served = msgspec.json.decode(await simployer_rows(sims))
         assert served["employee"][0]["notYetPublished6"] == {"deep": {"er": [None]}}
     got = msgspec.json.decode(msgspec.json.encode(await run_both(sims)))

@@ -1,7 +1,7 @@
-"""`process_employee_task`: every delivered message ends recorded or enqueued again, exactly once.
+"""`process_task`: every delivered message ends recorded or enqueued again, exactly once.
 
-A real `WorkerContext` on fakeredis; the record itself (`_run`) is replaced by a stub that
-answers or raises, so no HTTP is spoken.
+A real `WorkerContext` on fakeredis; the record itself (`run_employee_task`) is replaced by a
+stub that answers or raises, so no HTTP is spoken. What each error comes to: test_verdict.py.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.settings import Integration, Settings, Worker
 from payroll_sync.worker import process_task
 from payroll_sync.worker.context import WorkerContext
-from payroll_sync.worker.process_task import RATE_LIMITED_DEFAULT_WAIT, process_employee_task
 from payroll_sync.worker.result import SyncResult
-from payroll_sync.worker.retry_policy import retry_delay
+from payroll_sync.worker.verdict import RATE_LIMITED_DEFAULT_WAIT, retry_delay
 
 INTEGRATION: Final = "acme"
 NUMBER: Final = "1001"
@@ -116,7 +115,7 @@ async def _start_run(ctx: WorkerContext, **fields: Any) -> EmployeeTask:
 
 
 def _stub(monkeypatch: pytest.MonkeyPatch, outcome: SyncResult | BaseException) -> list[Any]:
-    """Replace `_run` with one that answers `outcome` (or raises it); the tasks it saw."""
+    """Replace the employee runner with one answering `outcome` (or raising it); the tasks seen."""
     seen: list[EmployeeTask] = []
 
     async def fake_run(task: EmployeeTask, ctx: WorkerContext) -> SyncResult:
@@ -126,7 +125,7 @@ def _stub(monkeypatch: pytest.MonkeyPatch, outcome: SyncResult | BaseException) 
             raise outcome
         return outcome
 
-    monkeypatch.setattr(process_task, "_run", fake_run)
+    monkeypatch.setattr(process_task, "run_employee_task", fake_run)
     return seen
 
 
@@ -139,8 +138,13 @@ async def _process(
     jitter: float = 0.0,
 ) -> RecordOutcome | None:
     body = task if isinstance(task, str) else encode_task(task)
-    return await process_employee_task(
-        body, ctx=ctx, send_again=send_again, clock=Clock(now), jitter=lambda: jitter
+    return await process_task.process_task(
+        body,
+        kind="employees",
+        ctx=ctx,
+        send_again=send_again,
+        clock=Clock(now),
+        jitter=lambda: jitter,
     )
 
 

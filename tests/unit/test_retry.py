@@ -79,10 +79,10 @@ async def _run_with(
     stamped = [(_stamp(task, run_id), None) for task in tasks]
     await store.enrol(run_id, stamped)
     for task, _ in stamped:
-        key = task.leave_id if isinstance(task, AbsenceTask) else task.employee_number
+        key = task.key
         outcome = RecordOutcome(
             employee_number=task.employee_number,
-            leave_id=task.leave_id if isinstance(task, AbsenceTask) else "",
+            leave_id=key if task.kind == "absences" else "",
             outcome=outcomes[key],
             reason="ssn is not valid" if outcomes[key] == "failed" else "",
             attempt=task.attempt,

@@ -7,7 +7,7 @@ from typing import Final
 import pytest
 
 from payroll_sync.schemas.settings import Worker
-from payroll_sync.worker.retry_policy import retry_delay
+from payroll_sync.worker.verdict import retry_delay
 
 # Powers of two, so every expected delay below is exact in floating point.
 POLICY: Final = Worker(first_retry_seconds=2.0, max_retry_delay_seconds=64.0, retry_for_hours=1.0)

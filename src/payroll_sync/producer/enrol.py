@@ -11,7 +11,7 @@ from collections.abc import Awaitable, Callable, Sequence
 import msgspec
 
 from payroll_sync.runs.store import Enrolled, RunStore
-from payroll_sync.schemas.messages import Period, SyncKind, Task, Trigger, record_key
+from payroll_sync.schemas.messages import Period, SyncKind, Task, Trigger
 
 Enqueue = Callable[[Sequence[Task]], Awaitable[None]]
 Entry = tuple[Task, msgspec.Struct | None]
@@ -121,14 +121,10 @@ def _to_enqueue(stamped: Sequence[Entry], enrolled: Enrolled) -> list[Task]:
     wanted, stale = set(enrolled.enqueue), set(enrolled.stale)
     tasks = []
     for task, _ in stamped:
-        key = record_key(task)
-        if key not in wanted:
-            continue
-        if key in stale:
-            task = msgspec.structs.replace(task, refetch=True, new_in_payroll=False)
-        tasks.append(task)
+        if task.key in wanted:
+            tasks.append(task.stale() if task.key in stale else task)
     return tasks
 
 
 def with_run(entries: Sequence[Entry], run_id: str) -> list[Entry]:
-    return [(msgspec.structs.replace(task, run_id=run_id), snap) for task, snap in entries]
+    return [(task.in_run(run_id), snap) for task, snap in entries]

@@ -32,13 +32,6 @@ class RetryResult(msgspec.Struct, kw_only=True, frozen=True):
     run_id: str = ""
 
 
-def fresh_attempt(task: Task, *, now: float) -> Task:
-    """The stored task as a first attempt that reads both systems afresh and writes."""
-    return msgspec.structs.replace(
-        task, attempt=1, refetch=True, deferrals=0, first_attempt_at=now, dry_run=False
-    )
-
-
 async def retry_failures(
     ids: Iterable[str], *, store: RunStore, enqueue: Enqueue, now: float
 ) -> list[RetryResult]:
@@ -56,7 +49,7 @@ async def retry_failures(
             results[ident] = RetryResult(id=ident, status="task_gone")
             continue
         groups.setdefault((failure.integration, failure.kind), []).append(
-            (failure, fresh_attempt(task, now=now))
+            (failure, task.first_attempt(now=now))
         )
     for (integration, kind), items in groups.items():
         period, codes = await _run_scope(store, [failure.run_id for failure, _ in items])

@@ -14,6 +14,7 @@ import dramatiq
 
 from payroll_sync.queue import broker as broker_setup
 from payroll_sync.schemas.messages import (
+    AbsenceTask,
     EmployeeTask,
     SyncRequest,
     Task,
@@ -27,10 +28,11 @@ REQUEST_ACTOR: Final = "submit_sync_request"
 
 
 def task_message(task: Task) -> dramatiq.Message[None]:
-    if isinstance(task, EmployeeTask):
-        queue, actor = broker_setup.EMPLOYEE_QUEUE, EMPLOYEE_ACTOR
-    else:
-        queue, actor = broker_setup.ABSENCE_QUEUE, ABSENCE_ACTOR
+    match task:
+        case EmployeeTask():
+            queue, actor = broker_setup.EMPLOYEE_QUEUE, EMPLOYEE_ACTOR
+        case AbsenceTask():
+            queue, actor = broker_setup.ABSENCE_QUEUE, ABSENCE_ACTOR
     return dramatiq.Message(
         queue_name=queue, actor_name=actor, args=(encode_task(task),), kwargs={}, options={}
     )

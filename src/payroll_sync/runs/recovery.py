@@ -56,9 +56,7 @@ async def requeue_lost(
             task = await store.task(run.id, key, run.kind)
             if task is None:
                 continue
-            tasks.append(
-                msgspec.structs.replace(task, refetch=True, deferrals=0, first_attempt_at=now)
-            )
+            tasks.append(task.fresh_copy(now=now))
             # The next look waits as long again before sending another copy.
             await store.expect(run.id, key, due=now + quiet_for)
         if tasks:

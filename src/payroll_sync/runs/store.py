@@ -41,13 +41,11 @@ from redis.asyncio.lock import Lock
 from redis.typing import EncodableT, FieldT
 
 from payroll_sync.schemas.messages import (
-    AbsenceTask,
     Period,
     SyncKind,
     Task,
     Trigger,
     decode_task,
-    record_key,
 )
 from payroll_sync.schemas.outcomes import OUTCOMES, RecordOutcome, Run
 from payroll_sync.schemas.payroll import AbsenceType
@@ -276,11 +274,11 @@ class RunStore:
         if not entries:
             run = await self.get_run(run_id)
             return None if run is None or run.status == "done" else Enrolled(enqueue=[], stale=[])
-        kind: SyncKind = "absences" if isinstance(entries[0][0], AbsenceTask) else "employees"
+        kind = entries[0][0].kind
         argv: list[str | int | float] = [SNAPSHOT_TTL_SECONDS, read_at, time.time()]
         for task, snapshot in entries:
             argv += [
-                record_key(task),
+                task.key,
                 _ENCODER.encode(task).decode(),
                 _ENCODER.encode(snapshot).decode() if snapshot is not None else "",
             ]

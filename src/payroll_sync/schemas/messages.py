@@ -8,7 +8,7 @@ They carry ids, never personal data: Dramatiq may print a message's arguments in
 from __future__ import annotations
 
 import datetime
-from typing import Annotated, Final, Literal
+from typing import Annotated, ClassVar, Final, Literal, Self
 
 import msgspec
 from msgspec import Meta
@@ -70,8 +70,13 @@ class SyncRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError(describe_unknown("codes", wrong))
 
 
-class EmployeeTask(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """One employee of one run: the body of one Dramatiq message."""
+class TaskBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="kind"):
+    """One record of one run: the body of one Dramatiq message. Encoded with its `kind`
+    (`employees` or `absences`); a message queued before tasks carried it is read by the kind
+    of the queue it came from (`decode_task`)."""
+
+    #: The run kind this task belongs to (also its tag in the message).
+    kind: ClassVar[SyncKind]
 
     run_id: str
     integration: IntegrationId
@@ -79,7 +84,7 @@ class EmployeeTask(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     # Simployer One's id of the employee (the producer already knows it from its bulk read).
     employee_id: str
     dry_run: bool = False
-    # 1 for the first delivery; each retry or deferral enqueues a copy with attempt + 1.
+    # 1 for the first delivery; each retry enqueues a copy with attempt + 1.
     attempt: int = 1
     # Unix time of the first attempt: retries stop once `retry_for_seconds` have passed.
     first_attempt_at: float = 0.0
@@ -88,51 +93,87 @@ class EmployeeTask(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     refetch: bool = False
     # Deferrals for the rate limit; they are not failed attempts.
     deferrals: int = 0
-    # 24SevenOffice had no such employee when the run began: whichever attempt finishes the
+    # 24SevenOffice had no such record when the run began: whichever attempt finishes the
     # record, its outcome is `created` (an earlier attempt may have created it, then failed).
     new_in_payroll: bool = False
 
+    @property
+    def key(self) -> str:
+        """What identifies the record within its run."""
+        return self.employee_number
 
-class AbsenceTask(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """One Simployer One leave of one run: the body of one Dramatiq message."""
+    # Every copy below reads both systems afresh: something may have been written meanwhile.
 
-    run_id: str
-    integration: IntegrationId
-    employee_number: EmployeeNumber
-    employee_id: str
+    def next_attempt(self, *, started: float) -> Self:
+        """The retry after a failed attempt; the retry window still counts from the first."""
+        first = self.first_attempt_at or started
+        return msgspec.structs.replace(
+            self, attempt=self.attempt + 1, refetch=True, first_attempt_at=first
+        )
+
+    def deferral(self, *, started: float) -> Self:
+        """The copy put back for a rate limit: not a failed attempt."""
+        first = self.first_attempt_at or started
+        return msgspec.structs.replace(
+            self, deferrals=self.deferrals + 1, refetch=True, first_attempt_at=first
+        )
+
+    def fresh_copy(self, *, now: float) -> Self:
+        """The copy sent for a lost message: a new retry window from `now`."""
+        return msgspec.structs.replace(self, refetch=True, deferrals=0, first_attempt_at=now)
+
+    def first_attempt(self, *, now: float) -> Self:
+        """The copy a person's retry sends: a first attempt that writes."""
+        return msgspec.structs.replace(self.fresh_copy(now=now), attempt=1, dry_run=False)
+
+    def stale(self) -> Self:
+        """The copy whose snapshot is older than the record's latest outcome."""
+        return msgspec.structs.replace(self, refetch=True, new_in_payroll=False)
+
+    def in_run(self, run_id: str) -> Self:
+        return msgspec.structs.replace(self, run_id=run_id)
+
+
+class EmployeeTask(TaskBase, tag="employees"):
+    """One employee of an employee run."""
+
+    kind: ClassVar[SyncKind] = "employees"
+
+
+class AbsenceTask(TaskBase, tag="absences"):
+    """One Simployer One leave of an absence run."""
+
+    kind: ClassVar[SyncKind] = "absences"
+
     # The Simployer One leave id: the record's key in the run, and the absence's `externalId`.
     leave_id: str
     # The codes this run exports (empty = all): a leave re-read on a retry may have changed type.
     codes: list[AbsenceCodeText] = msgspec.field(default_factory=list)
-    dry_run: bool = False
-    attempt: int = 1
-    first_attempt_at: float = 0.0
-    refetch: bool = False
-    deferrals: int = 0
-    # 24SevenOffice had no absence for this leave when the run began (see EmployeeTask).
-    new_in_payroll: bool = False
+
+    @property
+    def key(self) -> str:
+        return self.leave_id
 
 
 Task = EmployeeTask | AbsenceTask
-
-
-def record_key(task: Task) -> str:
-    """What identifies a record within its run: the employee number, or the leave id."""
-    return task.leave_id if isinstance(task, AbsenceTask) else task.employee_number
-
+#: The task type of each run kind.
+TASK_TYPES: Final[dict[SyncKind, type[Task]]] = {"employees": EmployeeTask, "absences": AbsenceTask}
 
 _ENCODER: Final = msgspec.json.Encoder()
-_TASK_DECODERS: Final[
-    dict[SyncKind, msgspec.json.Decoder[EmployeeTask] | msgspec.json.Decoder[AbsenceTask]]
-] = {
-    "employees": msgspec.json.Decoder(EmployeeTask),
-    "absences": msgspec.json.Decoder(AbsenceTask),
-}
+_TASK_DECODER: Final = msgspec.json.Decoder(Task)
 
 
 def decode_task(body: str | bytes, kind: SyncKind) -> Task:
-    """The task in a message body or the run store; `msgspec.DecodeError` if it is not one."""
-    return _TASK_DECODERS[kind].decode(body)
+    """The task in a message body or the run store; `msgspec.DecodeError` if it is not one.
+
+    `kind` reads a body written before tasks carried their kind (the queue's or run's kind).
+    """
+    try:
+        return _TASK_DECODER.decode(body)
+    except msgspec.ValidationError as error:
+        if str(error) != "Object missing required field `kind`":
+            raise
+    return msgspec.json.decode(body, type=TASK_TYPES[kind])
 
 
 def encode_task(task: Task) -> str:

@@ -39,9 +39,7 @@ async def run_absence_task(task: AbsenceTask, ctx: WorkerContext) -> SyncResult:
         absence_types={row.code: row for row in types},
     )
     snapshot = (
-        None
-        if task.refetch
-        else await ctx.store.snapshot(task.run_id, task.leave_id, AbsenceSnapshot)
+        None if task.refetch else await ctx.store.snapshot(task.run_id, task.key, AbsenceSnapshot)
     )
 
     @asynccontextmanager
