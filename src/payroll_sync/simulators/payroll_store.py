@@ -34,6 +34,7 @@ from payroll_sync.schemas.payroll import (
     StoredChild,
     StoredEmployment,
 )
+from payroll_sync.schemas.payroll_write import AccountingWrite
 
 OSLO = ZoneInfo("Europe/Oslo")
 _dataset_decoder = msgspec.json.Decoder(payroll.Dataset)
@@ -446,7 +447,7 @@ _API_NAMES = {
 _EMPLOYEE_OBJECTS = ("taxexemption", "accounting")
 
 
-def _accounting(rows: list[payroll.AccountingWrite]) -> list[payroll.Accounting]:
+def _accounting(rows: list[AccountingWrite]) -> list[payroll.Accounting]:
     """The stored form of `accounting`; 400 when the percentages add up to more than 100."""
     stored = [
         payroll.Accounting(
