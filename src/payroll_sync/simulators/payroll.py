@@ -38,12 +38,12 @@ from payroll_sync.simulators.controls import (
     UpdateMode,
     control_middleware,
 )
-from payroll_sync.simulators.payroll_store import (
+from payroll_sync.simulators.payroll_store import PayrollStore
+from payroll_sync.simulators.payroll_values import (
     OSLO,
     Conflict,
     Invalid,
     NotFound,
-    PayrollStore,
     parse_emp_id,
 )
 
