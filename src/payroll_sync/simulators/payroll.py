@@ -1,11 +1,12 @@
 """24SevenOffice Lønn payroll API v2 simulator (APIS.md and the official OpenAPI file).
 
 HTTP only: auth (`GET /auth` token exchange with `expiresOn`, bearer tokens that expire),
-request decoding with the write Structs, and answers in the API's shapes. The write rules
-live in `payroll_store`. Two settings model what the published file leaves open
-(assumptions.py): `post_answer` (a successful POST answers 200 with an empty body, or with the
-stored rows as an array) and `update_mode` (an update merges the fields sent, or replaces the
-record).
+request decoding with the write Structs, and answers in the API's shapes. The company's
+state is `payroll_store`'s, the write rules are in `payroll_employees` and `payroll_absences`,
+the value checks and errors in `payroll_values`. Two settings model what the published file
+leaves open (assumptions.py): `post_answer` (a successful POST answers 200 with an empty body,
+or with the stored rows as an array) and `update_mode` (an update merges the fields sent, or
+replaces the record).
 """
 
 from __future__ import annotations
