@@ -1,4 +1,5 @@
-"""The `/_admin/` routes both simulators serve: settings, request counts, whole state.
+"""What both simulators' apps are built from: the controlled app, the `/_admin/` routes it
+serves (settings, request counts, whole state), JSON answers and bearer tokens.
 
 - `GET /_admin/settings`, `PATCH /_admin/settings` (faults, rate limit, tokens; partial)
 - `GET /_admin/requests[?log=1]`, `DELETE /_admin/requests` (counts by method and route)
@@ -12,7 +13,13 @@ from collections.abc import Callable
 import msgspec
 from aiohttp import web
 
-from payroll_sync.simulators.controls import Controls, SettingsPatch
+from payroll_sync.simulators.controls import (
+    Controls,
+    ErrorResponder,
+    RateKey,
+    SettingsPatch,
+    control_middleware,
+)
 
 #: Largest request body the simulators accept: a whole company's state for `PUT /_admin/state`.
 ADMIN_STATE_MAX_BYTES = 64 * 1024 * 1024
@@ -25,6 +32,30 @@ def json_response(payload: object, status: int = 200) -> web.Response:
     return web.Response(
         body=_encoder.encode(payload), status=status, content_type="application/json"
     )
+
+
+def bearer_token(request: web.Request, header: str = "Authorization") -> str | None:
+    """The token of a `Bearer <token>` header, or None when there is none."""
+    scheme, _, token = request.headers.get(header, "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def controlled_app(
+    controls: Controls,
+    rate_key: RateKey,
+    respond: ErrorResponder,
+    dump_state: Callable[[], bytes],
+    load_state: Callable[[bytes], None],
+) -> web.Application:
+    """A simulator's app, before its API routes: every API request goes through `controls`
+    (answering the API's errors with `respond`), and the `/_admin/` routes are served."""
+    app = web.Application(
+        middlewares=[control_middleware(controls, rate_key, respond)],  # type: ignore[list-item]
+        # `PUT /_admin/state` takes a whole company (thousands of rows), beyond aiohttp's 1 MiB.
+        client_max_size=ADMIN_STATE_MAX_BYTES,
+    )
+    add_admin_routes(app, controls, dump_state, load_state)
+    return app
 
 
 def _bad_request(message: str) -> web.Response:

@@ -1,21 +1,23 @@
 """24SevenOffice Lønn payroll API v2 simulator (APIS.md and the official OpenAPI file).
 
 HTTP only: auth (`GET /auth` token exchange with `expiresOn`, bearer tokens that expire),
-request decoding with the write Structs, and answers in the API's shapes. The write rules
-live in `payroll_store`. Two settings model what the published file leaves open
-(assumptions.py): `post_answer` (a successful POST answers 200 with an empty body, or with the
-stored rows as an array) and `update_mode` (an update merges the fields sent, or replaces the
-record).
+request decoding with the write Structs, and answers in the API's shapes. The company's
+state is `payroll_store`'s, the write rules are in `payroll_employees` and `payroll_absences`,
+the value checks and errors in `payroll_values`. Two settings model what the published file
+leaves open (assumptions.py): `post_answer` (a successful POST answers 200 with an empty body,
+or with the stored rows as an array) and `update_mode` (an update merges the fields sent, or
+replaces the record).
 """
 
 from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http import HTTPStatus
+from typing import TypeVar
 
 import msgspec
 from aiohttp import web
@@ -30,20 +32,19 @@ from payroll_sync.assumptions import (
     PAYROLL_UPDATE_MODE,
 )
 from payroll_sync.schemas import payroll
-from payroll_sync.simulators.admin import ADMIN_STATE_MAX_BYTES, add_admin_routes, json_response
+from payroll_sync.simulators.admin import bearer_token, controlled_app, json_response
 from payroll_sync.simulators.controls import (
     Controls,
     PostAnswer,
     Settings,
     UpdateMode,
-    control_middleware,
 )
-from payroll_sync.simulators.payroll_store import (
+from payroll_sync.simulators.payroll_store import PayrollStore
+from payroll_sync.simulators.payroll_values import (
     OSLO,
     Conflict,
     Invalid,
     NotFound,
-    PayrollStore,
     parse_emp_id,
 )
 
@@ -93,11 +94,6 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return response
 
 
-def _bearer(request: web.Request) -> str | None:
-    scheme, _, token = request.headers.get(PAYROLL_AUTH_HEADER, "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
 def _path_emp_id(request: web.Request) -> int:
     return parse_emp_id(request.match_info["empId"])
 
@@ -108,13 +104,15 @@ def _int_query(request: web.Request, name: str) -> int | None:
 
 
 Api = Callable[[web.Request, PayrollStore], Awaitable[object]]
+#: A published row shape a stored row (which also names its employee) is answered as.
+Published = TypeVar("Published", payroll.Employment, payroll.Child)
 
 
 def _api(handler: Api) -> Callable[[web.Request], Awaitable[web.Response]]:
     """Auth, then the handler; store errors become the API's 400/404/409 answers."""
 
     async def wrapped(request: web.Request) -> web.Response:
-        token = _bearer(request)
+        token = bearer_token(request, PAYROLL_AUTH_HEADER)
         if token is None:
             return _error(401, "Missing bearer token")
         problem = request.app[_SESSIONS].check(token, request.app[_CONTROLS].settings.tokens)
@@ -169,20 +167,22 @@ async def _update_employee(request: web.Request, store: PayrollStore) -> object:
     return [store.update_employee(emp_id, body, replace=_replace(request))]
 
 
-def _without_emp_id(rows: list[payroll.StoredEmployment]) -> list[payroll.Employment]:
-    fields = payroll.Employment.__struct_fields__
-    return [payroll.Employment(**{f: getattr(row, f) for f in fields}) for row in rows]
+def _published(rows: Iterable[msgspec.Struct], shape: type[Published]) -> list[Published]:
+    """Stored rows as the API answers them: the published shape's fields only (no `empId`)."""
+    fields = shape.__struct_fields__
+    return [shape(**{f: getattr(row, f) for f in fields}) for row in rows]
 
 
 async def _get_employments(request: web.Request, store: PayrollStore) -> object:
-    return _without_emp_id(store.employments_of(_path_emp_id(request)))
+    return _published(store.employments_of(_path_emp_id(request)), payroll.Employment)
 
 
 async def _post_employments(request: web.Request, store: PayrollStore) -> object:
     emp_id = _path_emp_id(request)
     items = _employment_items.decode(await request.read())
     listed = items if isinstance(items, list) else [items]
-    return _without_emp_id(store.upsert_employments(emp_id, listed, replace=_replace(request)))
+    stored = store.upsert_employments(emp_id, listed, replace=_replace(request))
+    return _published(stored, payroll.Employment)
 
 
 def _absence_query(request: web.Request, emp_id: int | None, store: PayrollStore) -> object:
@@ -208,15 +208,12 @@ async def _post_absence(request: web.Request, store: PayrollStore) -> object:
 
 
 async def _get_children(request: web.Request, store: PayrollStore) -> object:
-    fields = payroll.Child.__struct_fields__
-    rows = store.children_of(_path_emp_id(request))
-    return [payroll.Child(**{f: getattr(row, f) for f in fields}) for row in rows]
+    return _published(store.children_of(_path_emp_id(request)), payroll.Child)
 
 
 async def _post_child(request: web.Request, store: PayrollStore) -> object:
     child = store.post_child(_child_write.decode(await request.read()), replace=_replace(request))
-    fields = payroll.Child.__struct_fields__
-    return [payroll.Child(**{f: getattr(child, f) for f in fields})]
+    return _published([child], payroll.Child)
 
 
 async def _absence_types(_: web.Request, store: PayrollStore) -> object:
@@ -255,15 +252,11 @@ def create_app(
         if request.path == f"{API_PREFIX}/auth":
             token = request.query.get("token", "")
             return token if token in controls.settings.tokens else None
-        access = _bearer(request)
+        access = bearer_token(request, PAYROLL_AUTH_HEADER)
         session = sessions.by_access_token.get(access) if access else None
         return session.persistent_token if session is not None else None
 
-    app = web.Application(
-        middlewares=[control_middleware(controls, rate_key, _error)],  # type: ignore[list-item]
-        # `PUT /_admin/state` takes a whole company (thousands of rows), beyond aiohttp's 1 MiB.
-        client_max_size=ADMIN_STATE_MAX_BYTES,
-    )
+    app = controlled_app(controls, rate_key, _error, store.dump_json, store.load_json)
     app[_CONTROLS], app[_STORE], app[_SESSIONS] = controls, store, sessions
     routes: list[tuple[str, str, Api]] = [
         ("GET", "/employee/v2", _list_employees),
@@ -283,7 +276,6 @@ def create_app(
     app.router.add_get(f"{API_PREFIX}/auth", _auth)
     for method, path, handler in routes:
         app.router.add_route(method, f"{API_PREFIX}{path}", _api(handler))
-    add_admin_routes(app, controls, store.dump_json, store.load_json)
     return app
 
 

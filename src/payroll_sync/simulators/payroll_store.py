@@ -1,8 +1,11 @@
-"""The 24SevenOffice Lønn simulator's company state and its write rules, free of HTTP.
+"""The 24SevenOffice Lønn simulator's company state, free of HTTP.
 
-Every method either applies a write the way the API would or raises `Invalid` (400),
+Every write method either applies a write the way the API would or raises `Invalid` (400),
 `Conflict` (409) or `NotFound` (404) with a message naming the field. Stored values are the
 API's strings, so a client's normalisation is tested against what the API really answers.
+The store keeps the records, their identities and who owns what; how a write body applies to a
+record is in `payroll_employees` and `payroll_absences`, the value checks in `payroll_values`
+(the errors and checks tests import from here are re-exported, as `X as X`).
 
 Updates merge (fields left out of the body stay) unless called with `replace=True`, when the
 record is rebuilt from the body alone and fields left out are cleared to their empty value
@@ -12,44 +15,35 @@ record is rebuilt from the body alone and fields left out are cleared to their e
 from __future__ import annotations
 
 import itertools
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 import msgspec
 
-from payroll_sync.assumptions import (
-    DEFAULT_ABSENCE_TYPES,
-    PAYROLL_CREATE_REQUIRES,
-    PAYROLL_DECIMAL_FIELDS,
-)
+from payroll_sync.assumptions import DEFAULT_ABSENCE_TYPES, PAYROLL_CREATE_REQUIRES
 from payroll_sync.schemas import payroll
 from payroll_sync.schemas.payroll import (
     Absence,
     AbsenceType,
-    AbsenceWrite,
-    ChildWrite,
     Employee,
-    EmployeeWrite,
-    EmploymentWrite,
     StoredChild,
     StoredEmployment,
 )
+from payroll_sync.schemas.payroll_write import (
+    AbsenceWrite,
+    ChildWrite,
+    EmployeeWrite,
+    EmploymentWrite,
+)
+from payroll_sync.simulators.payroll_absences import apply_absence
+from payroll_sync.simulators.payroll_employees import apply_employee, merged_employments
+from payroll_sync.simulators.payroll_values import Conflict as Conflict
+from payroll_sync.simulators.payroll_values import Invalid as Invalid
+from payroll_sync.simulators.payroll_values import NotFound, keep, now_text
+from payroll_sync.simulators.payroll_values import as_text as as_text
+from payroll_sync.simulators.payroll_values import check_date as check_date
+from payroll_sync.simulators.payroll_values import parse_emp_id as parse_emp_id
 
-OSLO = ZoneInfo("Europe/Oslo")
 _dataset_decoder = msgspec.json.Decoder(payroll.Dataset)
 _encoder = msgspec.json.Encoder()
-
-
-class Invalid(ValueError):
-    """400: the object is invalid; the message names the field."""
-
-
-class Conflict(ValueError):
-    """409: the object already exists."""
-
-
-class NotFound(LookupError):
-    """404: no such employee (or absence type)."""
 
 
 def default_absence_types() -> list[AbsenceType]:
@@ -63,57 +57,6 @@ def default_absence_types() -> list[AbsenceType]:
         )
         for code, (description, category, leave_type) in DEFAULT_ABSENCE_TYPES.items()
     ]
-
-
-def parse_emp_id(raw: object, name: str = "empId") -> int:
-    text = str(raw).strip()
-    if not text.isdigit():
-        raise Invalid(f"{name} must be an integer, got {raw!r}")
-    return int(text)
-
-
-def check_date(value: str | None, name: str) -> None:
-    if value:
-        try:
-            date.fromisoformat(value)
-        except ValueError:
-            raise Invalid(f"{name}: {value!r} is not a valid date (YYYY-MM-DD)") from None
-
-
-#: Fields the OpenAPI file describes as numbers; any other field is free text.
-NUMBER_FIELDS = PAYROLL_DECIMAL_FIELDS | {
-    "vacation_days",
-    "percent",
-    "numberOfDays",
-    "accounting.percentage",
-}
-
-
-def as_text(name: str, value: object) -> str:
-    """The API's string for a written value: numbers as it prints them, decimals with two."""
-    if isinstance(value, bool) or value is None:
-        raise Invalid(f"{name}: unexpected value {value!r}")
-    if isinstance(value, str) and name not in NUMBER_FIELDS:
-        return value
-    if isinstance(value, str) and value.strip() == "":
-        return ""
-    if not isinstance(value, (int, float, str)):
-        raise Invalid(f"{name} must be a number, got {value!r}")
-    try:
-        number = float(value)
-    except ValueError:
-        raise Invalid(f"{name} must be a number, got {value!r}") from None
-    if name in PAYROLL_DECIMAL_FIELDS:
-        return f"{number:.2f}"
-    return str(int(number)) if number.is_integer() else str(number)
-
-
-def _now_text() -> str:
-    return datetime.now(OSLO).strftime("%Y-%m-%d %H:%M:%S")
-
-
-def _absence_date(value: str) -> str:
-    return f"{value} 00:00:00" if value else ""
 
 
 class PayrollStore:
@@ -186,7 +129,7 @@ class PayrollStore:
             if not getattr(body, name):
                 raise Invalid(f"{name} is required")
         employee = Employee(emp_id=str(emp_id))
-        self._apply_employee(employee, body)
+        apply_employee(employee, body)
         self.employees[emp_id] = employee
         self.employments[emp_id] = []
         return employee
@@ -198,41 +141,9 @@ class PayrollStore:
         if body.emp_id is not None and parse_emp_id(body.emp_id) != emp_id:
             raise Invalid(f"empId in the body ({body.emp_id}) differs from the path ({emp_id})")
         updated = Employee(emp_id=str(emp_id)) if replace else msgspec.structs.replace(employee)
-        self._apply_employee(updated, body)
+        apply_employee(updated, body)
         self.employees[emp_id] = updated
         return updated
-
-    @staticmethod
-    def _apply_employee(employee: Employee, body: EmployeeWrite) -> None:
-        # Validate everything before changing anything: a 400 changes nothing.
-        changes: dict[str, object] = {}
-        for name in body.__struct_fields__:
-            value = getattr(body, name)
-            if value is None or name in ("emp_id", "international_id", *_EMPLOYEE_OBJECTS):
-                continue
-            if name.endswith(("_date", "_valid_from")):
-                check_date(value, name)
-            changes[name] = as_text(name, value)
-        if body.international_id is not None:
-            current = employee.international_id
-            update = body.international_id
-            changes["international_id"] = payroll.InternationalId(
-                country_code=_keep(update.country_code, current.country_code),
-                id=_keep(update.id, current.id),
-                type=_keep(update.type, current.type),
-            )
-        if body.taxexemption is not None:
-            exemption = body.taxexemption
-            changes["taxexemption"] = payroll.TaxExemption(
-                percentage=_keep(
-                    _text_or_none(exemption.percentage), employee.taxexemption.percentage
-                ),
-                amount=_keep(_text_or_none(exemption.amount), employee.taxexemption.amount),
-            )
-        if body.accounting is not None:
-            changes["accounting"] = _accounting(body.accounting)
-        for name, value in changes.items():
-            setattr(employee, name, value)
 
     # ------------------------------------------------------------ employments
 
@@ -243,54 +154,9 @@ class PayrollStore:
     def upsert_employments(
         self, emp_id: int, items: list[EmploymentWrite], *, replace: bool = False
     ) -> list[StoredEmployment]:
-        current = list(self.employments_of(emp_id))
-        by_id = {e.employment_id: i for i, e in enumerate(current)}
-        next_number = itertools.count(len(current) + 1)
-        for position, item in enumerate(items):
-            where = f"employment[{position}]"
-            existing = by_id.get(item.employment_id) if item.employment_id else None
-            if existing is None:
-                if not item.startdate:
-                    raise Invalid(f"{where}.startdate is required for a new employment")
-                employment_id = item.employment_id or self._new_employment_id(
-                    emp_id, by_id, next_number
-                )
-                target = StoredEmployment(
-                    emp_id=str(emp_id),
-                    employment_id=employment_id,
-                    primary_employment="0" if current else "1",
-                )
-            elif replace:
-                # Only this employment is replaced; the employee's others stay.
-                target = StoredEmployment(
-                    emp_id=str(emp_id), employment_id=item.employment_id or ""
-                )
-            else:
-                target = msgspec.structs.replace(current[existing])
-            for name in item.__struct_fields__:
-                value = getattr(item, name)
-                if value is None or name == "employment_id":
-                    continue
-                if name in ("startdate", "enddate"):
-                    check_date(value, f"{where}.{name}")
-                setattr(target, name, as_text(name, value))
-            if target.enddate and not target.enddate_reason:
-                raise Invalid(f"{where}.enddate_reason is required when enddate is set")
-            if existing is None:
-                by_id[target.employment_id] = len(current)
-                current.append(target)
-            else:
-                current[existing] = target
-        self.employments[emp_id] = current  # only now: a 400 above changes nothing
-        return current
-
-    @staticmethod
-    def _new_employment_id(
-        emp_id: int, taken: dict[str, int], numbers: itertools.count[int]
-    ) -> str:
-        while (candidate := f"{emp_id}-{next(numbers)}") in taken:
-            pass
-        return candidate
+        merged = merged_employments(emp_id, self.employments_of(emp_id), items, replace=replace)
+        self.employments[emp_id] = merged  # only now: a 400 above changes nothing
+        return merged
 
     def _existing_emp_id(self, raw: object) -> int:
         """The `empId` of a write body; 400 (not 404) when unknown, as the body is invalid."""
@@ -348,59 +214,20 @@ class PayrollStore:
                 absence = msgspec.structs.replace(existing)
         else:
             serial = 0  # assigned once valid
-            absence = Absence(emp_id=str(emp_id), serial_no="", request_date=_now_text())
-        self._apply_absence(absence, body)
+            absence = Absence(emp_id=str(emp_id), serial_no="", request_date=now_text())
+        apply_absence(
+            absence,
+            body,
+            absence_types=self.absence_types,
+            children=self.children,
+            permisjon_ids=self._permisjon_ids,
+        )
         if not absence.serial_no:
             serial = next(self._serials)
             absence.serial_no = str(serial)
-        absence.last_changed = _now_text()
+        absence.last_changed = now_text()
         self.absences[serial] = absence
         return absence
-
-    def _apply_absence(self, absence: Absence, body: AbsenceWrite) -> None:
-        code = body.absence_type if body.absence_type is not None else absence.absence_type
-        if not code:
-            raise Invalid("absenceType is required")
-        kind = self.absence_types.get(code)
-        if kind is None:
-            raise Invalid(f"absenceType {code!r} is not an absence type of this company")
-        # A date may come as read (`YYYY-MM-DD HH:MM:SS`); the time is always midnight.
-        sent = {name: _day(getattr(body, name)) for name in _API_NAMES}
-        for name, value in sent.items():
-            check_date(value, _API_NAMES[name])
-        start = _keep(sent["start_date"], absence.start_date[:10])
-        end = _keep(sent["end_date"], absence.end_date[:10])
-        if not start:
-            raise Invalid("startDate is required")
-        if not end and kind.category != "leave_of_absence":
-            raise Invalid(f"endDate is required for absence type {code} ({kind.category})")
-        if end and end < start:
-            raise Invalid("endDate is before startDate")
-        child_id = _keep(_text_or_none(body.child_id), absence.child_id)
-        if kind.category == "sick_child":
-            if not child_id:
-                raise Invalid(f"childId is required for absence type {code} (sick_child)")
-            child = self.children.get(parse_emp_id(child_id, "childId"))
-            if child is None or child.emp_id != absence.emp_id:
-                raise Invalid(f"childId {child_id} is not a child of employee {absence.emp_id}")
-        parental = _keep(sent["startdate_parental"], absence.startdate_parental)
-        if kind.leave_of_absence_type == "permisjonMedForeldrepenger" and not parental:
-            raise Invalid(f"startdateParental is required for absence type {code}")
-        percent = _keep(_text_or_none(body.percent, "percent"), absence.percent) or "100"
-        if not 0 <= float(percent) <= 100:
-            raise Invalid(f"percent must be between 0 and 100, got {percent}")
-        approved = _keep(_text_or_none(body.approved), absence.approved)
-        days = _keep(_text_or_none(body.number_of_days, "numberOfDays"), absence.number_of_days)
-        permisjon = _keep(_text_or_none(body.permisjon_id), absence.permisjon_id)
-        if kind.permisjon_id == "1" and not permisjon:
-            permisjon = str(next(self._permisjon_ids))
-        absence.absence_type, absence.description = code, kind.description
-        absence.start_date, absence.end_date = _absence_date(start), _absence_date(end)
-        absence.child_id, absence.startdate_parental = child_id, parental
-        absence.percent, absence.approved, absence.number_of_days = percent, approved, days
-        absence.permisjon_id = permisjon
-        absence.comment = _keep(body.comment, absence.comment)
-        absence.external_id = _keep(body.external_id, absence.external_id)
 
     # ------------------------------------------------------------ children
 
@@ -428,54 +255,8 @@ class PayrollStore:
                 raise Invalid("birthdate is required")
             child_id = next(self._child_ids)
             child = StoredChild(emp_id=str(emp_id), child_id=str(child_id))
-        child.firstname = _keep(body.firstname, child.firstname)
-        child.lastname = _keep(body.lastname, child.lastname)
-        child.birthdate = _keep(body.birthdate, child.birthdate)
+        child.firstname = keep(body.firstname, child.firstname)
+        child.lastname = keep(body.lastname, child.lastname)
+        child.birthdate = keep(body.birthdate, child.birthdate)
         self.children[child_id] = child
         return child
-
-
-_API_NAMES = {
-    "start_date": "startDate",
-    "end_date": "endDate",
-    "startdate_parental": "startdateParental",
-}
-
-
-#: Employee fields that are objects or lists, applied apart from the scalar ones.
-_EMPLOYEE_OBJECTS = ("taxexemption", "accounting")
-
-
-def _accounting(rows: list[payroll.AccountingWrite]) -> list[payroll.Accounting]:
-    """The stored form of `accounting`; 400 when the percentages add up to more than 100."""
-    stored = [
-        payroll.Accounting(
-            percentage=_two_decimals(as_text("accounting.percentage", row.percentage)),
-            dimensions=[
-                payroll.AccountingDimension(dimid=str(d.dimid), value=str(d.value))
-                for d in row.dimensions
-            ],
-        )
-        for row in rows
-    ]
-    if sum(float(row.percentage or 0) for row in stored) > 100:
-        raise Invalid("accounting: the percentages add up to more than 100")
-    return stored
-
-
-def _two_decimals(text: str) -> str:
-    return f"{float(text):.2f}" if text else ""
-
-
-def _day(value: str | None) -> str | None:
-    return None if value is None else value[:10]
-
-
-def _keep(new: str | None, old: str) -> str:
-    return old if new is None else new
-
-
-def _text_or_none(value: object, name: str | None = None) -> str | None:
-    if value is None:
-        return None
-    return as_text(name, value) if name is not None else str(value)

@@ -19,8 +19,8 @@ import msgspec
 from aiohttp import web
 
 from payroll_sync.assumptions import SIMPLOYER_RATE_LIMIT_BURST, SIMPLOYER_RATE_LIMIT_PER_SECOND
-from payroll_sync.simulators.admin import ADMIN_STATE_MAX_BYTES, add_admin_routes, json_response
-from payroll_sync.simulators.controls import Controls, Settings, control_middleware
+from payroll_sync.simulators.admin import bearer_token, controlled_app, json_response
+from payroll_sync.simulators.controls import Controls, Settings
 from payroll_sync.simulators.simployer_published import RESOURCES, TABLES
 from payroll_sync.simulators.simployer_query import (
     QueryError,
@@ -129,12 +129,6 @@ def _error(status: int, message: str, headers: dict[str, str] | None = None) -> 
     return response
 
 
-def _bearer(request: web.Request) -> str | None:
-    header = request.headers.get("Authorization", "")
-    scheme, _, token = header.partition(" ")
-    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
-
-
 def _list_handler(resource: str) -> Handler:
     async def handler(request: web.Request) -> web.Response:
         if (denied := _check_auth(request)) is not None:
@@ -170,7 +164,7 @@ def _get_handler(resource: str) -> Handler:
 
 
 def _check_auth(request: web.Request) -> web.Response | None:
-    token = _bearer(request)
+    token = bearer_token(request)
     if token is None:
         return _error(401, "Missing bearer token")
     if token not in request.app[_CONTROLS].settings.tokens:
@@ -208,20 +202,15 @@ def create_app(
     store = SimployerStore(tables)
 
     def rate_key(request: web.Request) -> str | None:
-        token = _bearer(request)
+        token = bearer_token(request)
         return token if token in controls.settings.tokens else None
 
-    app = web.Application(
-        middlewares=[control_middleware(controls, rate_key, _error)],  # type: ignore[list-item]
-        # `PUT /_admin/state` takes a whole company (thousands of rows), beyond aiohttp's 1 MiB.
-        client_max_size=ADMIN_STATE_MAX_BYTES,
-    )
+    app = controlled_app(controls, rate_key, _error, store.dump_json, store.load_json)
     app[_CONTROLS] = controls
     app[_STORE] = store
     for resource in RESOURCES:
         app.router.add_get(f"{API_PREFIX}/{resource}", _list_handler(resource))
         app.router.add_get(f"{API_PREFIX}/{resource}/{{id}}", _get_handler(resource))
-    add_admin_routes(app, controls, store.dump_json, store.load_json)
     app.router.add_patch("/_admin/state/{resource}/{id}", _patch_row)
     return app
 
