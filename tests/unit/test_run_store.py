@@ -321,18 +321,7 @@ async def test_list_runs_newest_first(store: RunStore) -> None:
     assert [run.id for run in await store.list_runs(limit=2)] == [third, second]
 
 
-# ------------------------------------------------------------------ links and housekeeping
-
-
-async def test_employment_links_per_integration(store: RunStore) -> None:
-    assert await store.employment_link(INTEGRATION, 1001) is None
-    await store.set_employment_link(INTEGRATION, 1001, "1001-1")
-    await store.set_employment_link("other", 1001, "1001-9")
-    assert await store.employment_link(INTEGRATION, 1001) == "1001-1"
-    assert await store.employment_link("other", 1001) == "1001-9"
-    await store.set_employment_link(INTEGRATION, 1001, "1001-2")
-    assert await store.employment_link(INTEGRATION, 1001) == "1001-2"
-    assert await store.employment_link(INTEGRATION, 1002) is None
+# ------------------------------------------------------------------ housekeeping
 
 
 async def test_delete_everything_removes_only_its_prefix(
@@ -347,14 +336,12 @@ async def test_delete_everything_removes_only_its_prefix(
         run_id = await new_run(store)
         await enrol(store, run_id, "1001", "1002")
         await record(store, run_id, "1001")
-        await store.set_employment_link(INTEGRATION, 1001, "1001-1")
 
         assert await store.delete_everything() > 0
 
         assert await redis.keys(f"{prefix}:*") == []
         assert await store.get_run(run_id) is None
         assert await store.active_run(INTEGRATION, "employees") is None
-        assert await store.employment_link(INTEGRATION, 1001) is None
         assert await neighbour.get_run(kept) is not None
         assert await neighbour.active_run(INTEGRATION, "employees") == kept
         assert await redis.get(f"{prefix}-neighbour:loose") == b"x"

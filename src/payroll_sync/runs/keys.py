@@ -27,8 +27,9 @@ Keys (P = prefix, R = run id, I = integration, K = kind: employees or absences):
   P:lock:recovery            held by the scheduler whose turn it is to requeue lost records
   P:lock:children:I:E        held while a worker writes the children of employee E (empId)
   P:links:I                  hash: 24SevenOffice empId -> employment_id last written to
-  P:flag:N                   a named flag that expires (P:flag:dashboard:revoked:S: a logged-out
-                             dashboard session S, until its cookie expires)
+                             (worker/links.py)
+  P:flag:dashboard:revoked:S a logged-out dashboard session S, until its cookie expires
+                             (dashboard/revoked.py)
 
 Kept elsewhere under the same prefix, by packages below or beside this one: the shared rate
 limiter's P:ratelimit:* (connectors/ratelimit.py) and the scheduler's P:schedule:*
@@ -114,5 +115,5 @@ class Keys:
     def links(self, integration: str) -> str:
         return f"{self.prefix}:links:{integration}"
 
-    def flag(self, name: str) -> str:
-        return f"{self.prefix}:flag:{name}"
+    def revoked_session(self, sid: str) -> str:
+        return f"{self.prefix}:flag:dashboard:revoked:{sid}"

@@ -339,24 +339,6 @@ class RunStore:
             self.keys.absence_types(run_id), ENCODER.encode(list(types)), ex=RUN_RETENTION_SECONDS
         )
 
-    # ------------------------------------------------------------------ employment links
-
-    async def employment_link(self, integration: str, emp_id: int) -> str | None:
-        value = await self.redis.hget(self.keys.links(integration), str(emp_id))
-        return text(value) if value else None
-
-    async def set_employment_link(self, integration: str, emp_id: int, employment_id: str) -> None:
-        await self.redis.hset(self.keys.links(integration), str(emp_id), employment_id)
-
-    # ------------------------------------------------------------------ flags
-
-    async def set_flag(self, name: str, *, seconds: float) -> None:
-        """A named flag under the prefix that expires (e.g. a logged-out dashboard session)."""
-        await self.redis.set(self.keys.flag(name), "1", ex=max(1, int(seconds)))
-
-    async def has_flag(self, name: str) -> bool:
-        return bool(await self.redis.exists(self.keys.flag(name)))
-
     # ------------------------------------------------------------------ housekeeping
 
     async def delete_everything(self) -> int:

@@ -28,6 +28,7 @@ from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.worker.absence_runner import run_absence_task
 from payroll_sync.worker.context import WorkerContext
+from payroll_sync.worker.links import EmploymentLinks
 from payroll_sync.worker.result import SyncResult
 from payroll_sync.worker.retry_policy import retry_delay
 from payroll_sync.worker.sync_employee import sync_employee
@@ -45,20 +46,6 @@ RATE_LIMITED_DEFAULT_WAIT: Final = 1.0
 
 # (task, delay in seconds) -> enqueued again
 SendAgain = Callable[[Task, float], Awaitable[None]]
-
-
-class StoreLinks:
-    """The employment links of one integration, kept in the run store."""
-
-    def __init__(self, ctx: WorkerContext, integration: str) -> None:
-        self._ctx = ctx
-        self._integration = integration
-
-    async def get(self, emp_id: int) -> str | None:
-        return await self._ctx.store.employment_link(self._integration, emp_id)
-
-    async def set(self, emp_id: int, employment_id: str) -> None:
-        await self._ctx.store.set_employment_link(self._integration, emp_id, employment_id)
 
 
 async def process_employee_task(
@@ -196,7 +183,7 @@ async def _run(task: EmployeeTask, ctx: WorkerContext) -> SyncResult:
         snapshot=snapshot,
         hr=clients.simployer,
         payroll_api=clients.payroll,
-        links=StoreLinks(ctx, task.integration),
+        links=EmploymentLinks(ctx.redis, ctx.keys, task.integration),
     )
 
 
