@@ -3,8 +3,8 @@
     .venv/bin/python -m bench.failures_listing [--failures 100 1000] [--repeat 7]
 
 Seeds failed runs on the real Redis under a prefix of its own (removed at the end), then times
-`RunStore.failures()` (three round trips in all) against reading each listed failure with
-`RunStore.failure(id)` (three per failure), side by side. Prints medians; asserts nothing.
+`store.failures.listing()` (three round trips in all) against reading each listed failure with
+`store.failures.get(id)` (three per failure), side by side. Prints medians; asserts nothing.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import time
 
 import redis.asyncio as aioredis
 
+from payroll_sync.runs.encoding import text
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import EmployeeTask
 from payroll_sync.schemas.outcomes import FieldChange, RecordOutcome
@@ -55,13 +56,13 @@ async def seed(store: RunStore, count: int) -> None:
 
 
 async def one_at_a_time(store: RunStore, redis: aioredis.Redis) -> int:
-    ids = await redis.zrevrange(f"{store.prefix}:failures", 0, -1)
-    found = [await store.failure(i.decode() if isinstance(i, bytes) else str(i)) for i in ids]
+    ids = await redis.zrevrange(store.keys.failures(), 0, -1)
+    found = [await store.failures.get(text(ident)) for ident in ids]
     return sum(1 for item in found if item is not None)
 
 
 async def batched(store: RunStore, redis: aioredis.Redis) -> int:
-    return len(await store.failures())
+    return len(await store.failures.listing())
 
 
 async def main(args: argparse.Namespace) -> None:

@@ -163,7 +163,8 @@ async def test_fixing_the_data_and_pressing_retry_makes_the_record_succeed(
     await shots.take(page, "retry-queued")
     await wait_until_gone(page, world, ident, shots)
     assert await listed(page) == set(failed) - {ident}, "only the fixed one left the list"
-    run_id = (await world.store.failures())[0].run_id  # the others still point to the first run
+    # The others still point to the first run.
+    run_id = (await world.store.failures.listing())[0].run_id
     assert run_id == world.run.id
     latest = await world.store.list_runs(1)
     assert (latest[0].trigger, latest[0].counts["created"]) == ("retry", 1)
@@ -203,7 +204,7 @@ async def test_retry_all_matching_retries_exactly_the_filtered_set(
     }
     assert retried == chosen, "exactly the filtered set, and nothing else"
     # Not fixed, so they failed again, now in the retry run; the rest were not touched.
-    by_id = {failure.id: failure for failure in await world.store.failures()}
+    by_id = {failure.id: failure for failure in await world.store.failures.listing()}
     assert set(by_id) == set(failed)
     assert {i for i, f in by_id.items() if f.run_id == done.id} == chosen
     assert {i for i, f in by_id.items() if f.run_id == world.run.id} == set(failed) - chosen
@@ -220,7 +221,7 @@ async def test_discard_removes_one(world: World, page: Page, shots: Screenshots)
     await shots.take(page, "discarded")
     assert await page.get_by_role("status").inner_text() == "Discarded."
     assert await listed(page) == set(failed) - {ident}
-    assert await world.store.failure(ident) is None
+    assert await world.store.failures.get(ident) is None
 
 
 async def test_strangers_go_to_login_and_forms_without_csrf_are_refused(
@@ -248,7 +249,7 @@ async def test_strangers_go_to_login_and_forms_without_csrf_are_refused(
         world.base + f"/failures/{quote(ident, safe='')}/retry", form={"id": ident}
     )
     assert answer.status == 403
-    assert await world.store.failure(ident) is not None, "nothing was discarded"
+    assert await world.store.failures.get(ident) is not None, "nothing was discarded"
     await page.goto(world.base + "/failures")
     assert ident in await listed(page)
 

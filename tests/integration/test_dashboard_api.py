@@ -216,7 +216,7 @@ async def test_retry_one(client: TestClient[Any, Any], store: RunStore, recorder
     assert (run.trigger, run.total) == ("retry", 1)
 
     assert (await _json(client, "POST", "/api/v1/failures/acme%3Aemployees%3A9/retry"))[0] == 404
-    await store._redis.delete(f"{store.prefix}:run:{old_run}:task")
+    await store.redis.delete(store.keys.tasks(old_run))
     status, body = await _json(client, "POST", "/api/v1/failures/acme%3Aemployees%3A2/retry")
     assert status == 409
     assert "expired" in body["message"]

@@ -141,14 +141,14 @@ async def test_forms_without_their_csrf_token_are_refused(
                 assert answer.status == 403, (path, data)
                 assert "Form refused" in await answer.text()
     assert recorder.calls == []
-    assert len(await store.failures()) == 2, "nothing discarded"
+    assert len(await store.failures.listing()) == 2, "nothing discarded"
     # With it, the same form works.
     form = {"csrf": csrf}
     path = "/failures/acme%3Aemployees%3A1/discard"
     async with client.post(path, data=form, allow_redirects=False) as answer:
         assert answer.status == 303
         assert answer.headers["Location"] == "/failures?discarded=1"
-    assert [failure.id for failure in await store.failures()] == ["acme:employees:2"]
+    assert [failure.id for failure in await store.failures.listing()] == ["acme:employees:2"]
 
 
 async def test_logout_ends_the_session_even_for_a_kept_cookie(client: Client) -> None:
@@ -216,7 +216,7 @@ async def test_failures_page_masks_identifiers_and_hides_salary_until_expanded(
         assert all(where.count("details") == 2 for where in places), places
     assert "Berg" in html
     assert "ssn is not a valid fødselsnummer or D-nummer" in html
-    async with client.get(f"/runs/{(await store.failures())[0].run_id}") as page:
+    async with client.get(f"/runs/{(await store.failures.listing())[0].run_id}") as page:
         html = await page.text()
     assert SSN not in html
     assert ACCOUNT not in html

@@ -118,7 +118,7 @@ async def queued_messages(stack: Stack) -> int:
     """Messages on the broker's queues not yet acknowledged (queued, delayed or in work)."""
     broker = stack.broker
     assert isinstance(broker, RedisBroker)
-    redis = stack.store._redis
+    redis = stack.store.redis
     total = 0
     for queue in (broker_setup.EMPLOYEE_QUEUE, broker_setup.ABSENCE_QUEUE, REQUEST_QUEUE):
         for name in (queue, f"{queue}.DQ"):
@@ -456,7 +456,7 @@ async def test_a_malformed_message_is_dropped_not_retried(sims: RunningSimulator
         errors = sorted(e["error"] for e in events if e["event"] == "request.malformed")
         assert "Invalid enum value 'salaries' - at `$.kind`" in errors[0]
         assert "JSON is malformed" in errors[1]
-        redis = stack.store._redis
+        redis = stack.store.redis
         assert await redis.zcard(f"{broker.namespace}:{REQUEST_QUEUE}.XQ") == 0
         assert await stack.store.list_runs() == []
 

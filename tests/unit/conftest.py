@@ -1,11 +1,13 @@
 """A Redis client for tests of Redis-shaped code: fakeredis (fast), then the real Redis.
 
 Tests that use it run twice; the real-Redis run is marked `integration` and skips when nothing
-answers at 127.0.0.1:6379. Each test picks its own key prefix and removes only its keys.
+answers at 127.0.0.1:6379. Each test picks its own key prefix and removes only its keys (the
+`store` here does so for the run store's tests).
 """
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import AsyncIterator
 from typing import Final
 
@@ -13,6 +15,8 @@ import fakeredis
 import pytest
 import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
+
+from payroll_sync.runs.store import RunStore
 
 REAL_REDIS_URL: Final = "redis://127.0.0.1:6379/0"
 
@@ -32,3 +36,17 @@ async def redis(request: pytest.FixtureRequest) -> AsyncIterator[aioredis.Redis]
             pytest.skip(f"no Redis at {REAL_REDIS_URL}")
     yield client
     await client.aclose()
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"test-unit-runstore-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+async def store(redis: aioredis.Redis, prefix: str) -> AsyncIterator[RunStore]:
+    """A run store under a prefix of this test's own; afterwards none of its keys is left."""
+    store = RunStore(redis, prefix=prefix)
+    yield store
+    await store.delete_everything()
+    assert await redis.keys(f"{prefix}:*") == []

@@ -83,7 +83,7 @@ async def store() -> AsyncIterator[RunStore]:
 
 @pytest.fixture
 async def client(store: RunStore, submit: FakeSubmit) -> AsyncIterator[TestClient[Any, Any]]:
-    limiter = SharedRateLimiter(store._redis, key_prefix="intake-unit:ratelimit", max_wait=1.0)
+    limiter = SharedRateLimiter(store.redis, key_prefix="intake-unit:ratelimit", max_wait=1.0)
     app = make_app(
         settings=SETTINGS,
         store=store,
@@ -171,7 +171,7 @@ async def test_an_unknown_run_is_404(
     client: TestClient[Any, Any], store: RunStore, run_id: str
 ) -> None:
     # A run id reaching into another key of the store is no run either (not a Redis error).
-    await store._redis.sadd("intake-unit:run:x:pending", "12")
+    await store.redis.sadd(store.keys.pending("x"), "12")
     async with client.get(f"/api/v1/runs/{run_id}", headers=_auth()) as answer:
         assert answer.status == 404
         assert "unknown run" in (await answer.json())["error"]

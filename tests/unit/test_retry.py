@@ -15,7 +15,8 @@ import msgspec
 import pytest
 
 from payroll_sync.producer.retry import parse_period, retry_failures
-from payroll_sync.runs.store import RunStore, failure_id
+from payroll_sync.runs.failures import failure_id
+from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import AbsenceTask, EmployeeTask, Period, SyncKind, Task
 from payroll_sync.schemas.outcomes import Outcome, RecordOutcome
 
@@ -121,7 +122,7 @@ async def test_a_retried_failure_is_a_fresh_first_attempt_in_a_retry_run(store: 
     assert run is not None
     assert (run.trigger, run.kind, run.integration, run.total) == ("retry", "employees", "acme", 1)
     # Still listed until the new outcome comes in ...
-    assert [failure.id for failure in await store.failures()] == ["acme:employees:1"]
+    assert [failure.id for failure in await store.failures.listing()] == ["acme:employees:1"]
     assert await store.pending(result.run_id) == ["1"]
     # ... and gone once it succeeds.
     await store.record(
@@ -130,7 +131,7 @@ async def test_a_retried_failure_is_a_fresh_first_attempt_in_a_retry_run(store: 
         "employees",
         RecordOutcome(employee_number="1", outcome="updated", finished_at=time.time()),
     )
-    assert await store.failures() == []
+    assert await store.failures.listing() == []
 
 
 async def test_unknown_succeeded_and_malformed_ids_are_reported_not_retried(
@@ -154,7 +155,7 @@ async def test_unknown_succeeded_and_malformed_ids_are_reported_not_retried(
 async def test_a_failure_whose_task_is_gone_is_reported(store: RunStore) -> None:
     run_id = await _run_with(store, [_employee("", "1")], {"1": "failed"})
     # As when the run's task hash has expired while the failure is still indexed.
-    await store._redis.delete(f"{store.prefix}:run:{run_id}:task")
+    await store.redis.delete(store.keys.tasks(run_id))
     enqueue = Recorder()
     (result,) = await retry_failures(["acme:employees:1"], store=store, enqueue=enqueue, now=1.0)
     assert (result.status, result.run_id) == ("task_gone", "")

@@ -1,91 +1,34 @@
 """RunStore and its Lua scripts, on fakeredis (fast) and on the real Redis at 127.0.0.1:6379.
 
 Each real-Redis test owns a unique key prefix and removes exactly its keys at the end (never
-FLUSHALL/FLUSHDB: the server may be shared).
+FLUSHALL/FLUSHDB: the server may be shared). The failures index: test_failure_index.py.
 """
 
 from __future__ import annotations
 
 import time
-import uuid
-from collections.abc import AsyncIterator
-from typing import Final
 
-import pytest
 import redis.asyncio as aioredis
 
-from payroll_sync.runs.store import RUN_RETENTION_SECONDS, Enrolled, RunStore, parse_failure_id
-from payroll_sync.schemas import simployer
-from payroll_sync.schemas.messages import EmployeeTask
-from payroll_sync.schemas.outcomes import Outcome, RecordOutcome
+from payroll_sync.runs.store import Enrolled, RunStore
+from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
-
-INTEGRATION: Final = "acme"
-NOW: Final = 1_750_000_000.0
-
-
-@pytest.fixture
-def prefix() -> str:
-    return f"test-unit-runstore-{uuid.uuid4().hex}"
-
-
-@pytest.fixture
-async def store(redis: aioredis.Redis, prefix: str) -> AsyncIterator[RunStore]:
-    store = RunStore(redis, prefix=prefix)
-    yield store
-    await store.delete_everything()
-    assert await redis.keys(f"{prefix}:*") == []
-
-
-# ------------------------------------------------------------------ helpers
-
-
-def _task(run_id: str, number: str, **fields: object) -> EmployeeTask:
-    return EmployeeTask(
-        run_id=run_id,
-        integration=INTEGRATION,
-        employee_number=number,
-        employee_id=f"id-{number}",
-        **fields,  # type: ignore[arg-type]
-    )
-
-
-def _snapshot(number: str, *, last_name: str = "Hansen") -> EmployeeSnapshot:
-    employee = simployer.Employee(
-        id=f"id-{number}",
-        active=True,
-        employee_number=number,
-        first_name="Kari",
-        last_name=last_name,
-    )
-    return EmployeeSnapshot(bundle=simployer.EmployeeBundle(employee=employee), payroll=None)
-
-
-def _outcome(number: str, outcome: Outcome = "created", at: float = NOW + 1) -> RecordOutcome:
-    return RecordOutcome(employee_number=number, outcome=outcome, finished_at=at)
-
-
-async def _new_run(store: RunStore, *, dry_run: bool = False, now: float = NOW) -> str:
-    return await store.create_run(
-        integration=INTEGRATION, kind="employees", trigger="manual", dry_run=dry_run, now=now
-    )
-
-
-async def _enrol(store: RunStore, run_id: str, *numbers: str) -> list[str] | None:
-    entries = [(_task(run_id, n), _snapshot(n)) for n in numbers]
-    enrolled = await store.enrol(run_id, entries, read_at=time.time())
-    return None if enrolled is None else enrolled.enqueue
-
-
-async def _record(store: RunStore, run_id: str, number: str, outcome: Outcome = "created") -> bool:
-    return await store.record(run_id, INTEGRATION, "employees", _outcome(number, outcome))
-
+from tests.unit.run_helpers import (
+    INTEGRATION,
+    NOW,
+    employee_snapshot,
+    employee_task,
+    enrol,
+    new_run,
+    outcome_of,
+    record,
+)
 
 # ------------------------------------------------------------------ a run's life
 
 
 async def test_create_enrol_record_counts_and_status(store: RunStore) -> None:
-    run_id = await _new_run(store)
+    run_id = await new_run(store)
     run = await store.get_run(run_id)
     assert run is not None
     assert (run.id, run.integration, run.kind, run.trigger) == (
@@ -97,15 +40,15 @@ async def test_create_enrol_record_counts_and_status(store: RunStore) -> None:
     assert (run.status, run.total, run.dry_run, run.created_at) == ("queued", 0, False, NOW)
     assert run.finished == 0
 
-    assert await _enrol(store, run_id, "1001", "1002", "1003") == ["1001", "1002", "1003"]
+    assert await enrol(store, run_id, "1001", "1002", "1003") == ["1001", "1002", "1003"]
     run = await store.get_run(run_id)
     assert run is not None
     assert (run.status, run.total) == ("queued", 3)
     assert await store.pending(run_id) == ["1001", "1002", "1003"]
-    assert await store.task(run_id, "1002") == _task(run_id, "1002")
-    assert await store.snapshot(run_id, "1002", EmployeeSnapshot) == _snapshot("1002")
+    assert await store.task(run_id, "1002") == employee_task(run_id, "1002")
+    assert await store.snapshot(run_id, "1002", EmployeeSnapshot) == employee_snapshot("1002")
 
-    assert await store.record(run_id, INTEGRATION, "employees", _outcome("1002", "updated", 5.0))
+    assert await store.record(run_id, INTEGRATION, "employees", outcome_of("1002", "updated", 5.0))
     run = await store.get_run(run_id)
     assert run is not None
     assert (run.status, run.started_at, run.finished_at) == ("running", 5.0, 0.0)
@@ -119,12 +62,14 @@ async def test_create_enrol_record_counts_and_status(store: RunStore) -> None:
     }
     assert await store.pending(run_id) == ["1001", "1003"]
 
-    assert await _record(store, run_id, "1001", "failed")
+    assert await record(store, run_id, "1001", "failed")
     run = await store.get_run(run_id)
     assert run is not None
     assert run.status == "running"
 
-    assert await store.record(run_id, INTEGRATION, "employees", _outcome("1003", "unchanged", 9.0))
+    assert await store.record(
+        run_id, INTEGRATION, "employees", outcome_of("1003", "unchanged", 9.0)
+    )
     run = await store.get_run(run_id)
     assert run is not None
     assert (run.status, run.started_at, run.finished_at) == ("done", 5.0, 9.0)
@@ -140,16 +85,16 @@ async def test_create_enrol_record_counts_and_status(store: RunStore) -> None:
     assert await store.pending(run_id) == []
     # Personal data goes with the end of the run; the tasks stay for retrying.
     assert await store.snapshot(run_id, "1001", EmployeeSnapshot) is None
-    assert await store.task(run_id, "1001") == _task(run_id, "1001")
+    assert await store.task(run_id, "1001") == employee_task(run_id, "1001")
 
 
-async def test_a_duplicate_delivery_keeps_the_first_outcome(store: RunStore) -> None:
-    run_id = await _new_run(store)
-    await _enrol(store, run_id, "1001", "1002")
-    assert await _record(store, run_id, "1001", "created") is True
+async def test_a_duplicate_delivery_keeps_the_firstoutcome_of(store: RunStore) -> None:
+    run_id = await new_run(store)
+    await enrol(store, run_id, "1001", "1002")
+    assert await record(store, run_id, "1001", "created") is True
     before = await store.get_run(run_id)
 
-    assert await _record(store, run_id, "1001", "failed") is False
+    assert await record(store, run_id, "1001", "failed") is False
 
     assert await store.get_run(run_id) == before
     (outcome,) = await store.outcomes(run_id)
@@ -158,9 +103,9 @@ async def test_a_duplicate_delivery_keeps_the_first_outcome(store: RunStore) -> 
 
 
 async def test_recording_an_employee_never_enrolled_is_ignored(store: RunStore) -> None:
-    run_id = await _new_run(store)
-    await _enrol(store, run_id, "1001")
-    assert await _record(store, run_id, "9999") is False
+    run_id = await new_run(store)
+    await enrol(store, run_id, "1001")
+    assert await record(store, run_id, "9999") is False
     run = await store.get_run(run_id)
     assert run is not None
     assert (run.status, run.total, run.finished) == ("queued", 1, 0)
@@ -173,49 +118,56 @@ async def test_unknown_run_reads_as_absent(store: RunStore) -> None:
     assert await store.pending("nope") == []
     assert await store.task("nope", "1001") is None
     assert await store.snapshot("nope", "1001", EmployeeSnapshot) is None
-    assert await store.enrol("nope", [(_task("nope", "1001"), None)]) is None
+    assert await store.enrol("nope", [(employee_task("nope", "1001"), None)]) is None
 
 
 # ------------------------------------------------------------------ joining a run in progress
 
 
-async def test_enrolling_a_pending_employee_again_only_refreshes_its_snapshot(
+async def test_enrolling_a_pending_employee_again_only_refreshes_itsemployee_snapshot(
     store: RunStore,
 ) -> None:
-    run_id = await _new_run(store)
-    await _enrol(store, run_id, "1001", "1002")
-    await _record(store, run_id, "1002")  # running now
+    run_id = await new_run(store)
+    await enrol(store, run_id, "1001", "1002")
+    await record(store, run_id, "1002")  # running now
 
     again = await store.enrol(
         run_id,
-        [(_task(run_id, "1001", dry_run=True), _snapshot("1001", last_name="Nordmann"))],
+        [
+            (
+                employee_task(run_id, "1001", dry_run=True),
+                employee_snapshot("1001", last_name="Nordmann"),
+            )
+        ],
     )
 
     assert again == Enrolled(enqueue=[], stale=[])  # not enqueued a second time
-    assert await store.snapshot(run_id, "1001", EmployeeSnapshot) == _snapshot(
+    assert await store.snapshot(run_id, "1001", EmployeeSnapshot) == employee_snapshot(
         "1001", last_name="Nordmann"
     )
-    assert await store.task(run_id, "1001") == _task(run_id, "1001")  # the first task stays
+    assert await store.task(run_id, "1001") == employee_task(run_id, "1001")  # the first task stays
     run = await store.get_run(run_id)
     assert run is not None
     assert (run.status, run.total, run.counts["created"]) == ("running", 2, 1)
 
 
 async def test_enrolling_a_finished_employee_takes_it_back(store: RunStore) -> None:
-    run_id = await _new_run(store)
-    await _enrol(store, run_id, "1001", "1002")
-    await _record(store, run_id, "1001", "failed")
+    run_id = await new_run(store)
+    await enrol(store, run_id, "1001", "1002")
+    await record(store, run_id, "1001", "failed")
 
-    again = await store.enrol(run_id, [(_task(run_id, "1001", attempt=1, refetch=True), None)])
+    again = await store.enrol(
+        run_id, [(employee_task(run_id, "1001", attempt=1, refetch=True), None)]
+    )
 
     assert again == Enrolled(enqueue=["1001"], stale=[])
     run = await store.get_run(run_id)
     assert run is not None
     assert (run.status, run.total, run.counts["failed"], run.finished) == ("running", 2, 0, 0)
     assert await store.pending(run_id) == ["1001", "1002"]
-    assert await store.task(run_id, "1001") == _task(run_id, "1001", refetch=True)
+    assert await store.task(run_id, "1001") == employee_task(run_id, "1001", refetch=True)
     # Recorded once more, it counts once.
-    assert await _record(store, run_id, "1001", "updated") is True
+    assert await record(store, run_id, "1001", "updated") is True
     run = await store.get_run(run_id)
     assert run is not None
     assert (run.counts["failed"], run.counts["updated"], run.finished) == (0, 1, 1)
@@ -223,9 +175,9 @@ async def test_enrolling_a_finished_employee_takes_it_back(store: RunStore) -> N
 
 
 async def test_enrolling_a_new_employee_raises_the_total(store: RunStore) -> None:
-    run_id = await _new_run(store)
-    await _enrol(store, run_id, "1001")
-    assert await _enrol(store, run_id, "1001", "1002", "1003") == ["1002", "1003"]
+    run_id = await new_run(store)
+    await enrol(store, run_id, "1001")
+    assert await enrol(store, run_id, "1001", "1002", "1003") == ["1002", "1003"]
     run = await store.get_run(run_id)
     assert run is not None
     assert run.total == 3
@@ -233,14 +185,14 @@ async def test_enrolling_a_new_employee_raises_the_total(store: RunStore) -> Non
 
 
 async def test_enrolling_into_a_done_run_changes_nothing(store: RunStore) -> None:
-    run_id = await _new_run(store)
-    await _enrol(store, run_id, "1001")
-    await _record(store, run_id, "1001")
+    run_id = await new_run(store)
+    await enrol(store, run_id, "1001")
+    await record(store, run_id, "1001")
     before = await store.get_run(run_id)
     assert before is not None
     assert before.status == "done"
 
-    assert await _enrol(store, run_id, "1001", "1002") is None
+    assert await enrol(store, run_id, "1001", "1002") is None
 
     assert await store.get_run(run_id) == before
     assert await store.pending(run_id) == []
@@ -253,44 +205,44 @@ async def test_enrolling_into_a_done_run_changes_nothing(store: RunStore) -> Non
 
 async def test_active_run_is_set_for_real_runs_and_cleared_when_done(store: RunStore) -> None:
     assert await store.active_run(INTEGRATION, "employees") is None
-    run_id = await _new_run(store)
+    run_id = await new_run(store)
     assert await store.active_run(INTEGRATION, "employees") == run_id
     assert await store.active_run(INTEGRATION, "absences") is None
     assert await store.active_run("other", "employees") is None
 
-    await _enrol(store, run_id, "1001", "1002")
-    await _record(store, run_id, "1001")
+    await enrol(store, run_id, "1001", "1002")
+    await record(store, run_id, "1001")
     assert await store.active_run(INTEGRATION, "employees") == run_id
-    await _record(store, run_id, "1002")
+    await record(store, run_id, "1002")
     assert await store.active_run(INTEGRATION, "employees") is None
 
 
 async def test_dry_runs_never_become_active(store: RunStore) -> None:
-    dry = await _new_run(store, dry_run=True)
+    dry = await new_run(store, dry_run=True)
     run = await store.get_run(dry)
     assert run is not None
     assert run.dry_run is True
     assert await store.active_run(INTEGRATION, "employees") is None
 
-    real = await _new_run(store)
-    dry_again = await _new_run(store, dry_run=True)
+    real = await new_run(store)
+    dry_again = await new_run(store, dry_run=True)
     assert await store.active_run(INTEGRATION, "employees") == real
     # A dry run finishing does not end the real run's turn.
-    await _enrol(store, dry_again, "1001")
-    await _record(store, dry_again, "1001")
+    await enrol(store, dry_again, "1001")
+    await record(store, dry_again, "1001")
     assert await store.active_run(INTEGRATION, "employees") == real
 
 
 async def test_an_older_run_finishing_leaves_a_newer_active_run(store: RunStore) -> None:
-    old = await _new_run(store)
-    await _enrol(store, old, "1001")
-    new = await _new_run(store, now=NOW + 60)
-    await _record(store, old, "1001")
+    old = await new_run(store)
+    await enrol(store, old, "1001")
+    new = await new_run(store, now=NOW + 60)
+    await record(store, old, "1001")
     assert await store.active_run(INTEGRATION, "employees") == new
 
 
 async def test_finish_empty_closes_a_run_without_employees(store: RunStore) -> None:
-    run_id = await _new_run(store)
+    run_id = await new_run(store)
     await store.finish_empty(run_id, now=NOW + 2, error="Simployer One unreachable")
     run = await store.get_run(run_id)
     assert run is not None
@@ -301,12 +253,12 @@ async def test_finish_empty_closes_a_run_without_employees(store: RunStore) -> N
         0,
     )
     assert await store.active_run(INTEGRATION, "employees") is None
-    assert await _enrol(store, run_id, "1001") is None
+    assert await enrol(store, run_id, "1001") is None
 
 
 async def test_finish_empty_leaves_a_run_with_employees_alone(store: RunStore) -> None:
-    run_id = await _new_run(store)
-    await _enrol(store, run_id, "1001")
+    run_id = await new_run(store)
+    await enrol(store, run_id, "1001")
     await store.finish_empty(run_id, now=NOW + 2)
     run = await store.get_run(run_id)
     assert run is not None
@@ -316,9 +268,9 @@ async def test_finish_empty_leaves_a_run_with_employees_alone(store: RunStore) -
 
 
 async def test_finish_empty_of_a_dry_run_keeps_the_active_run(store: RunStore) -> None:
-    real = await _new_run(store)
-    await _enrol(store, real, "1001")
-    dry = await _new_run(store, dry_run=True, now=NOW + 1)
+    real = await new_run(store)
+    await enrol(store, real, "1001")
+    dry = await new_run(store, dry_run=True, now=NOW + 1)
     await store.finish_empty(dry, now=NOW + 2)
     assert await store.active_run(INTEGRATION, "employees") == real
 
@@ -327,12 +279,12 @@ async def test_finish_empty_of_a_dry_run_keeps_the_active_run(store: RunStore) -
 
 
 async def test_outcomes_and_pending_are_sorted_numerically(store: RunStore) -> None:
-    run_id = await _new_run(store)
+    run_id = await new_run(store)
     numbers = ["1000", "9", "200", "A-7", "30", "B-1"]
-    await _enrol(store, run_id, *numbers, "5")
+    await enrol(store, run_id, *numbers, "5")
     assert await store.pending(run_id) == ["5", "9", "30", "200", "1000", "A-7", "B-1"]
     for number in numbers:
-        await _record(store, run_id, number)
+        await record(store, run_id, number)
     assert [o.employee_number for o in await store.outcomes(run_id)] == [
         "9",
         "30",
@@ -344,8 +296,8 @@ async def test_outcomes_and_pending_are_sorted_numerically(store: RunStore) -> N
 
 
 async def test_outcome_round_trips(store: RunStore) -> None:
-    run_id = await _new_run(store)
-    await _enrol(store, run_id, "1001")
+    run_id = await new_run(store)
+    await enrol(store, run_id, "1001")
     outcome = RecordOutcome(
         employee_number="1001",
         employee_id="id-1001",
@@ -362,25 +314,14 @@ async def test_outcome_round_trips(store: RunStore) -> None:
 
 
 async def test_list_runs_newest_first(store: RunStore) -> None:
-    first = await _new_run(store, now=NOW)
-    second = await _new_run(store, dry_run=True, now=NOW + 10)
-    third = await _new_run(store, now=NOW + 20)
+    first = await new_run(store, now=NOW)
+    second = await new_run(store, dry_run=True, now=NOW + 10)
+    third = await new_run(store, now=NOW + 20)
     assert [run.id for run in await store.list_runs()] == [third, second, first]
     assert [run.id for run in await store.list_runs(limit=2)] == [third, second]
 
 
-# ------------------------------------------------------------------ links and housekeeping
-
-
-async def test_employment_links_per_integration(store: RunStore) -> None:
-    assert await store.employment_link(INTEGRATION, 1001) is None
-    await store.set_employment_link(INTEGRATION, 1001, "1001-1")
-    await store.set_employment_link("other", 1001, "1001-9")
-    assert await store.employment_link(INTEGRATION, 1001) == "1001-1"
-    assert await store.employment_link("other", 1001) == "1001-9"
-    await store.set_employment_link(INTEGRATION, 1001, "1001-2")
-    assert await store.employment_link(INTEGRATION, 1001) == "1001-2"
-    assert await store.employment_link(INTEGRATION, 1002) is None
+# ------------------------------------------------------------------ housekeeping
 
 
 async def test_delete_everything_removes_only_its_prefix(
@@ -392,17 +333,15 @@ async def test_delete_everything_removes_only_its_prefix(
             integration=INTEGRATION, kind="employees", trigger="manual", dry_run=False, now=NOW
         )
         await redis.set(f"{prefix}-neighbour:loose", "x")
-        run_id = await _new_run(store)
-        await _enrol(store, run_id, "1001", "1002")
-        await _record(store, run_id, "1001")
-        await store.set_employment_link(INTEGRATION, 1001, "1001-1")
+        run_id = await new_run(store)
+        await enrol(store, run_id, "1001", "1002")
+        await record(store, run_id, "1001")
 
         assert await store.delete_everything() > 0
 
         assert await redis.keys(f"{prefix}:*") == []
         assert await store.get_run(run_id) is None
         assert await store.active_run(INTEGRATION, "employees") is None
-        assert await store.employment_link(INTEGRATION, 1001) is None
         assert await neighbour.get_run(kept) is not None
         assert await neighbour.active_run(INTEGRATION, "employees") == kept
         assert await redis.get(f"{prefix}-neighbour:loose") == b"x"
@@ -411,112 +350,28 @@ async def test_delete_everything_removes_only_its_prefix(
         await neighbour.delete_everything()
 
 
-# ------------------------------------------------------------------ failures
-
-
-async def _failed_run(
-    store: RunStore, *numbers: str, dry_run: bool = False, at: float | None = None
-) -> str:
-    """A run whose employees all failed, recorded `at` (default: just now)."""
-    when = time.time() if at is None else at
-    run_id = await _new_run(store, dry_run=dry_run, now=when)
-    await _enrol(store, run_id, *numbers)
-    for number in numbers:
-        failed = RecordOutcome(
-            employee_number=number,
-            outcome="failed",
-            reason="bank account fails its check digit",
-            field="bankAccount.number",
-            attempt=2,
-            finished_at=when,
-        )
-        assert await store.record(run_id, INTEGRATION, "employees", failed)
-    return run_id
-
-
-async def test_a_failed_record_is_listed_until_a_later_run_succeeds(store: RunStore) -> None:
-    first = await _failed_run(store, "1001", "1002")
-
-    failures = await store.failures()
-    assert sorted(f.key for f in failures) == ["1001", "1002"]
-    listed = {f.key: f for f in failures}["1001"]
-    assert (listed.id, listed.integration, listed.kind, listed.run_id) == (
-        f"{INTEGRATION}:employees:1001",
-        INTEGRATION,
-        "employees",
-        first,
-    )
-    assert (listed.outcome.reason, listed.outcome.attempt) == (
-        "bank account fails its check digit",
-        2,
-    )
-
-    retry = await _new_run(store, now=time.time())
-    await _enrol(store, retry, "1001")
-    assert await _record(store, retry, "1001", "updated")
-    assert [f.key for f in await store.failures()] == ["1002"]
-    assert await store.failure(f"{INTEGRATION}:employees:1001") is None
-
-
-async def test_a_dry_run_leaves_the_failures_alone(store: RunStore) -> None:
-    await _failed_run(store, "1001")
-    await _failed_run(store, "1002", dry_run=True)
-    dry = await _new_run(store, dry_run=True, now=time.time())
-    await _enrol(store, dry, "1001")
-    assert await _record(store, dry, "1001", "updated")
-    assert [f.key for f in await store.failures()] == ["1001"]
-
-
-async def test_discard_takes_one_failure_off_the_list(store: RunStore) -> None:
-    await _failed_run(store, "1001", "1002")
-    assert await store.discard(f"{INTEGRATION}:employees:1001")
-    assert not await store.discard(f"{INTEGRATION}:employees:1001")
-    assert [f.key for f in await store.failures()] == ["1002"]
-    # Failing again lists it again.
-    await _failed_run(store, "1001")
-    assert sorted(f.key for f in await store.failures()) == ["1001", "1002"]
-
-
-async def test_failures_older_than_the_retention_are_forgotten(store: RunStore) -> None:
-    await _failed_run(store, "1001", at=time.time() - RUN_RETENTION_SECONDS - 60)
-    await _failed_run(store, "1002")
-    assert [f.key for f in await store.failures()] == ["1002"]
-
-
-@pytest.mark.parametrize(
-    "ident",
-    ["", "acme", "acme:employees", "acme:payslips:1001", ":employees:1001", "acme:absences:"],
-)
-async def test_malformed_failure_ids_find_nothing(store: RunStore, ident: str) -> None:
-    await _failed_run(store, "1001")
-    assert parse_failure_id(ident) is None
-    assert await store.failure(ident) is None
-
-
-def test_failure_ids_keep_keys_with_colons() -> None:
-    assert parse_failure_id("acme:absences:leave:with:colons") == (
-        "acme",
-        "absences",
-        "leave:with:colons",
-    )
+# ------------------------------------------------------------------ snapshots
 
 
 async def test_a_snapshot_read_before_the_latest_outcome_is_not_kept(store: RunStore) -> None:
     read_at = time.time()
-    first = await _new_run(store, now=read_at)
-    await _enrol(store, first, "1001", "1002")
+    first = await new_run(store, now=read_at)
+    await enrol(store, first, "1001", "1002")
     # 1001 is written and recorded after the second request read its snapshot at `read_at`.
     assert await store.record(
-        first, INTEGRATION, "employees", _outcome("1001", "updated", at=read_at + 1)
+        first, INTEGRATION, "employees", outcome_of("1001", "updated", at=read_at + 1)
     )
-    assert await _record(store, first, "1002", "unchanged")  # recorded at NOW: long before
+    assert await record(store, first, "1002", "unchanged")  # recorded at NOW: long before
 
-    second = await _new_run(store, now=read_at + 2)
-    entries = [(_task(second, n), _snapshot(n, last_name="Stale")) for n in ("1001", "1002")]
+    second = await new_run(store, now=read_at + 2)
+    entries = [
+        (employee_task(second, n), employee_snapshot(n, last_name="Stale"))
+        for n in ("1001", "1002")
+    ]
     enrolled = await store.enrol(second, entries, read_at=read_at)
 
     assert enrolled == Enrolled(enqueue=["1001", "1002"], stale=["1001"])
     assert await store.snapshot(second, "1001", EmployeeSnapshot) is None
-    assert await store.snapshot(second, "1002", EmployeeSnapshot) == _snapshot(
+    assert await store.snapshot(second, "1002", EmployeeSnapshot) == employee_snapshot(
         "1002", last_name="Stale"
     )

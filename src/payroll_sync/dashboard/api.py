@@ -149,7 +149,7 @@ async def retry_matching(request: web.Request) -> web.Response:
 
 async def discard_one(request: web.Request) -> web.Response:
     ident = request.match_info["id"]
-    if not await dashboard_of(request).store.discard(ident):
+    if not await dashboard_of(request).store.failures.discard(ident):
         return _problem(404, "Not Found", "no such failure (retried successfully, or discarded)")
     log.info("failure.discarded", failure_id=ident, discarded=True)
     return _json({"id": ident, "discarded": True})

@@ -13,7 +13,7 @@ async def failure_rows(store: RunStore) -> list[FailureRow]:
     A failure whose record is pending in its integration's run in progress (a retry, or a
     scheduled sync that took it in) is marked `retrying`: its new outcome is on the way.
     """
-    failures = await store.failures()
+    failures = await store.failures.listing()
     pending: dict[tuple[str, SyncKind], set[str]] = {}
     for failure in failures:
         group = (failure.integration, failure.kind)

@@ -317,7 +317,7 @@ async def retry_all(request: web.Request) -> web.StreamResponse:
 async def discard_one(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     ident = request.match_info["id"]
-    discarded = await dashboard_of(request).store.discard(ident)
+    discarded = await dashboard_of(request).store.failures.discard(ident)
     log.info("failure.discarded", failure_id=ident, discarded=discarded)
     raise _back_to_failures(_form_filter(form), discarded=int(discarded))
 

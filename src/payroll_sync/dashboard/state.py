@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import quote
 
@@ -12,6 +12,7 @@ import jinja2
 from aiohttp import web
 
 from payroll_sync.dashboard.filters import FailureFilter, filter_query
+from payroll_sync.dashboard.revoked import RevokedSessions
 from payroll_sync.dashboard.session import Session
 from payroll_sync.dashboard.views import local_time
 from payroll_sync.producer.enrol import Enqueue
@@ -32,13 +33,17 @@ class Dashboard:
     # Seconds a wrong login waits before it is answered: guessing the token stays slow.
     login_delay: float = 1.0
 
+    revoked_sessions: RevokedSessions = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.revoked_sessions = RevokedSessions(self.store.redis, self.store.keys)
+
     async def revoke(self, sid: str, expires: float) -> None:
-        """A logged-out session's signed cookie stays valid until it expires: remember it in
-        Redis until then, so every dashboard process refuses it."""
-        await self.store.set_flag(f"dashboard:revoked:{sid}", seconds=expires - self.clock() + 1)
+        """Every dashboard process refuses the session from now until its cookie expires."""
+        await self.revoked_sessions.add(sid, seconds=expires - self.clock() + 1)
 
     async def revoked(self, sid: str) -> bool:
-        return await self.store.has_flag(f"dashboard:revoked:{sid}")
+        return await self.revoked_sessions.contains(sid)
 
 
 DASHBOARD: Final = web.AppKey("dashboard", Dashboard)

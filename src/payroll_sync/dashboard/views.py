@@ -18,7 +18,7 @@ from payroll_sync.schemas.messages import SyncKind
 from payroll_sync.schemas.outcomes import RecordOutcome
 
 if TYPE_CHECKING:
-    from payroll_sync.runs.store import Failure
+    from payroll_sync.runs.failures import Failure
 
 #: Operators and HR administrators read Norwegian wall-clock time.
 OSLO: Final = ZoneInfo("Europe/Oslo")

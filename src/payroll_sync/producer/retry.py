@@ -16,7 +16,8 @@ import msgspec
 import structlog
 
 from payroll_sync.producer.enrol import Enqueue, RunSpec, enrol_and_enqueue
-from payroll_sync.runs.store import Failure, RunStore
+from payroll_sync.runs.failures import Failure
+from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import Period, SyncKind, Task
 
 log = structlog.get_logger("payroll_sync.retry")
@@ -40,7 +41,7 @@ async def retry_failures(
     groups: dict[tuple[str, SyncKind], list[tuple[Failure, Task]]] = {}
     order = list(dict.fromkeys(ids))
     for ident in order:
-        failure = await store.failure(ident)
+        failure = await store.failures.get(ident)
         if failure is None:
             results[ident] = RetryResult(id=ident, status="not_failing")
             continue

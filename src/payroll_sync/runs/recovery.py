@@ -90,7 +90,7 @@ async def recovery_loop(
     while not stop.is_set():
         try:
             turn = await redis.set(
-                f"{store.prefix}:lock:recovery", "1", nx=True, ex=max(1, int(interval * 0.8))
+                store.keys.recovery_lock(), "1", nx=True, ex=max(1, int(interval * 0.8))
             )
             if turn:
                 await requeue_lost(store, enqueue=enqueue, now=clock())

@@ -30,6 +30,8 @@ class WorkerContext:
         self.settings = settings
         self.redis = redis
         self.store = RunStore(redis, prefix=prefix)
+        # The key layout, for what the worker keeps beside the runs (employment links, locks).
+        self.keys = self.store.keys
         self.limiter = SharedRateLimiter.for_deployment(
             redis, prefix, max_wait=settings.worker.max_rate_wait_seconds
         )

@@ -45,7 +45,7 @@ async def run_absence_task(task: AbsenceTask, ctx: WorkerContext) -> SyncResult:
     @asynccontextmanager
     async def child_lock(emp_id: int) -> AsyncIterator[None]:
         lock = ctx.redis.lock(
-            f"{ctx.store.prefix}:lock:children:{task.integration}:{emp_id}",
+            ctx.keys.children_lock(task.integration, emp_id),
             timeout=CHILD_LOCK_SECONDS,
             blocking_timeout=CHILD_LOCK_WAIT_SECONDS,
         )
