@@ -19,9 +19,8 @@ import fakeredis
 import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
-from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.producer.enrol import Expansion
-from payroll_sync.producer.submit import producer_limiter, submit_sync
+from payroll_sync.producer.producer import Producer
 from payroll_sync.queue import broker as broker_setup
 from payroll_sync.runs.store import RunStore, delete_keys
 from payroll_sync.schemas.messages import SyncRequest
@@ -77,19 +76,29 @@ async def redis_answers(url: str) -> bool:
 @dataclass
 class Stack:
     settings: Settings
-    env: Mapping[str, str]
-    store: RunStore
-    limiter: SharedRateLimiter
+    producer: Producer
+    # The producer's Redis (real or fake), for tests that look at keys of their own.
+    redis: aioredis.Redis
     broker: dramatiq.Broker
-    prefix: str
     uses_redis: bool
     worker: dramatiq.Worker | None = None
     runs: list[str] = field(default_factory=list)
 
+    @property
+    def store(self) -> RunStore:
+        return self.producer.store
+
+    @property
+    def prefix(self) -> str:
+        return self.store.prefix
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        """Where the integrations' tokens are read."""
+        return self.producer.env or {}
+
     async def submit(self, request: SyncRequest) -> Expansion:
-        expansion = await submit_sync(
-            request, settings=self.settings, store=self.store, limiter=self.limiter, env=self.env
-        )
+        expansion = await self.producer.submit(request, self.settings)
         self.runs.append(expansion.run_id)
         return expansion
 
@@ -136,8 +145,7 @@ async def local_stack(
     from payroll_sync.worker import actors
 
     redis = new_client()
-    store = RunStore(redis, prefix=prefix)
-    limiter = producer_limiter(redis, prefix)
+    producer = Producer(redis, prefix, env=env)
     # The worker's own client: connections belong to the event loop that uses them.
     actors.use_context(WorkerContext(settings=settings, redis=new_client(), prefix=prefix, env=env))
     worker = dramatiq.Worker(broker, worker_threads=worker_threads, worker_timeout=100)
@@ -145,11 +153,9 @@ async def local_stack(
         worker.start()
     stack = Stack(
         settings=settings,
-        env=env,
-        store=store,
-        limiter=limiter,
+        producer=producer,
+        redis=redis,
         broker=broker,
-        prefix=prefix,
         uses_redis=redis_url is not None,
         worker=worker if start_worker else None,
     )
@@ -159,7 +165,7 @@ async def local_stack(
         if start_worker:
             await asyncio.to_thread(worker.stop)
         actors.use_context(None)
-        await store.delete_everything()
+        await producer.store.delete_everything()
         if isinstance(broker, RedisBroker):
             # The queues of this broker's namespace (only ours: it carries a prefix of its own).
             await delete_keys(redis, f"{broker.namespace}:*")

@@ -20,9 +20,8 @@ from payroll_sync import config
 from payroll_sync.cli.exit_codes import EXIT_OK
 from payroll_sync.dashboard.app import create_app
 from payroll_sync.logs import configure_logging
+from payroll_sync.producer.producer import Producer
 from payroll_sync.queue import broker as broker_setup
-from payroll_sync.queue.send import enqueue_tasks
-from payroll_sync.runs.store import RunStore
 
 log = structlog.get_logger("payroll_sync.dashboard")
 
@@ -57,9 +56,7 @@ async def run_dashboard(args: argparse.Namespace, *, out: TextIO = sys.stdout) -
     runner: web.AppRunner | None = None
     try:
         await redis.ping()
-        app = create_app(
-            store=RunStore(redis, prefix=env.prefix), enqueue=enqueue_tasks, operator_token=token
-        )
+        app = create_app(producer=Producer(redis, env.prefix), operator_token=token)
         runner = web.AppRunner(app)
         await runner.setup()
         site = web.TCPSite(runner, args.host, args.port)

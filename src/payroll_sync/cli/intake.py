@@ -21,9 +21,8 @@ from payroll_sync import config
 from payroll_sync.cli.exit_codes import EXIT_OK
 from payroll_sync.errors import ConfigError
 from payroll_sync.intake import make_app
-from payroll_sync.producer.submit import producer_limiter
+from payroll_sync.producer.producer import Producer
 from payroll_sync.queue import broker as broker_setup
-from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.settings import Settings
 
 DEFAULT_PORT = 8090
@@ -81,9 +80,7 @@ async def run_intake(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> i
     runner: web.AppRunner | None = None
     try:
         await redis.ping()
-        store = RunStore(redis, prefix=env.prefix)
-        limiter = producer_limiter(redis, env.prefix)
-        app = make_app(settings=settings, store=store, limiter=limiter, tokens=tokens)
+        app = make_app(settings=settings, producer=Producer(redis, env.prefix), tokens=tokens)
         # No access log: our own intake.accepted / intake.refused events say who asked what.
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()

@@ -22,7 +22,7 @@ from payroll_sync import config
 from payroll_sync.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from payroll_sync.connectors.clients import integration_clients
 from payroll_sync.errors import RequestRefused, SyncError
-from payroll_sync.producer.submit import producer_limiter, submit_sync
+from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.public import run_with_records
 from payroll_sync.runs.store import RunStore
 from payroll_sync.runs.summary import format_table, run_summary
@@ -160,9 +160,9 @@ async def run_sync(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int
     request = request_from_args(args)
     redis = aioredis.Redis.from_url(env.redis_url)
     try:
-        store = RunStore(redis, prefix=env.prefix)
-        limiter = producer_limiter(redis, env.prefix)
-        expansion = await submit_sync(request, settings=settings, store=store, limiter=limiter)
+        producer = Producer(redis, env.prefix)
+        store = producer.store
+        expansion = await producer.submit(request, settings)
         if not args.wait:
             note = " (joined the run in progress)" if expansion.joined else ""
             if args.json:
@@ -228,13 +228,7 @@ async def run_check_config(*, out: TextIO = sys.stdout) -> int:
                 rows.append([name, error.reason, error.reason])
                 healthy = False
                 continue
-            clients = integration_clients(
-                session,
-                chosen,
-                simployer_token=tokens.simployer_token,
-                payroll_token=tokens.payroll_token,
-                timeout=timeout,
-            )
+            clients = integration_clients(session, chosen, tokens, timeout=timeout)
             results = await asyncio.gather(
                 clients.simployer.check(), clients.payroll.check(), return_exceptions=True
             )

@@ -1,9 +1,9 @@
-"""What the dashboard's handlers share: the store, the enqueuer, the secrets, the templates."""
+"""What the dashboard's handlers share: the store, the producer, the secrets, the templates."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Final
 from urllib.parse import quote
@@ -14,7 +14,8 @@ from aiohttp import web
 from payroll_sync.dashboard.filters import FailureFilter, filter_query
 from payroll_sync.dashboard.session import Session
 from payroll_sync.dashboard.views import local_time
-from payroll_sync.producer.enrol import Enqueue
+from payroll_sync.producer.producer import Producer
+from payroll_sync.producer.retry import RetryResult
 from payroll_sync.runs.public import iso_time
 from payroll_sync.runs.store import RunStore
 
@@ -24,13 +25,17 @@ class Dashboard:
     """Everything the handlers share; one per application."""
 
     store: RunStore
-    enqueue: Enqueue
+    # Retries go through it (its store is `store`).
+    producer: Producer
     operator_token: str
     secret: bytes
     templates: jinja2.Environment
     clock: Callable[[], float] = time.time
     # Seconds a wrong login waits before it is answered: guessing the token stays slow.
     login_delay: float = 1.0
+
+    async def retry(self, ids: Sequence[str]) -> list[RetryResult]:
+        return await self.producer.retry(ids, now=self.clock())
 
     async def revoke(self, sid: str, expires: float) -> None:
         """A logged-out session's signed cookie stays valid until it expires: remember it in
