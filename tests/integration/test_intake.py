@@ -153,7 +153,7 @@ async def test_a_request_is_accepted_and_its_run_completes(
 
 
 BAD_BODIES: Final[list[tuple[object, str]]] = [
-    ({"integration": 7, "kind": "employees"}, "integration: expected a string, got an integer"),
+    ({"integration": 7, "kind": "employees"}, "integration: expected a string, got a whole number"),
     ({"integration": INTEGRATION, "kind": "employees", "employees": "12"}, "employees: expected"),
     ({"integration": INTEGRATION, "kind": "employees", "dry_run": "no"}, "dry_run: expected"),
     ({"integration": INTEGRATION, "kind": "salaries"}, 'kind: expected "employees" or'),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import datetime
 import os
 import sys
@@ -21,13 +22,14 @@ import redis.asyncio as aioredis
 from payroll_sync import config
 from payroll_sync.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from payroll_sync.connectors.clients import integration_clients
-from payroll_sync.errors import RequestRefused, SyncError
+from payroll_sync.errors import RequestRefused, SyncError, reword
 from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.public import run_with_records
 from payroll_sync.runs.store import RunStore
 from payroll_sync.runs.summary import format_table, run_summary
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome, Run
+from payroll_sync.schemas.words import SCHEMA_WORDING
 
 POLL_SECONDS: Final = 0.5
 
@@ -81,19 +83,22 @@ def request_from_args(args: argparse.Namespace) -> SyncRequest:
     try:
         return msgspec.convert(body, SyncRequest)
     except msgspec.ValidationError as error:
-        raise RequestRefused(f"invalid request: {_cli_words(str(error))}") from None
+        raise RequestRefused(f"invalid request: {reword(str(error), _OPTIONS)}") from None
 
 
-def _cli_words(message: str) -> str:
-    """msgspec names JSON paths; on the command line the options are what the user typed."""
-    return (
-        message.replace("`$.period.from`", "--from")
-        .replace("`$.period.to`", "--to")
-        .replace("`$.period`", "--from/--to")
-        .replace("`$.codes`", "--codes")
-        .replace("`$.employees`", "--employees")
-        .replace("`$.integration`", "--integration")
-    )
+# msgspec names the request's fields; on the command line the options are what the user typed.
+_OPTION_OF: Final = {
+    "integration": "--integration",
+    "employees": "--employees",
+    "codes": "--codes",
+    "period": "--from/--to",
+    "period.from": "--from",
+    "period.to": "--to",
+}
+_OPTIONS: Final = dataclasses.replace(
+    SCHEMA_WORDING,
+    name=lambda parts: _OPTION_OF.get(".".join(p for p in parts if not p.isdigit()), "request"),
+)
 
 
 def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
