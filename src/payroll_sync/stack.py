@@ -2,7 +2,8 @@
 
 Used by the demo, the integration tests and the benchmark against the simulators. With a Redis
 URL it runs on the real Redis broker (its keys under a prefix of its own, removed afterwards);
-without one it runs on Dramatiq's StubBroker and fakeredis, for machines without Redis.
+without one it runs on Dramatiq's StubBroker and fakeredis (the `demo` extra, imported only
+then), for machines without Redis.
 Production runs the same pieces as separate processes (`payroll-sync worker`, `sync`).
 """
 
@@ -13,12 +14,13 @@ import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import dramatiq
-import fakeredis
 import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
+from payroll_sync.errors import ConfigError
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.producer import Producer
 from payroll_sync.queue import broker as broker_setup
@@ -61,6 +63,19 @@ def simulator_settings(
     )
     env = {SIMPLOYER_TOKEN_ENV: sims.simployer_token, PAYROLL_TOKEN_ENV: sims.payroll_token}
     return settings, env
+
+
+def import_fakeredis() -> ModuleType:
+    """fakeredis, for running without a Redis server; a ConfigError saying what to install."""
+    try:
+        import fakeredis
+    except ImportError:
+        raise ConfigError(
+            "no Redis server, and fakeredis (to run without one) is not installed: install the "
+            "demo extra (pip install -e '.[demo]' in the checkout; `make demo` does), or set "
+            "REDIS_URL to a Redis that answers"
+        ) from None
+    return fakeredis
 
 
 async def redis_answers(url: str) -> bool:
@@ -125,13 +140,17 @@ async def local_stack(
 ) -> AsyncIterator[Stack]:
     """Run the service in this process; on exit remove every key it wrote."""
     prefix = prefix or f"payroll-sync-{secrets.token_hex(4)}"
-    fake_server = fakeredis.FakeServer() if redis_url is None else None
+    if redis_url is None:
+        fakeredis = import_fakeredis()
+        server = fakeredis.FakeServer()
 
-    def new_client() -> aioredis.Redis:
-        if fake_server is not None:
-            return fakeredis.FakeAsyncRedis(server=fake_server)
-        assert redis_url is not None
-        return aioredis.Redis.from_url(redis_url)
+        def new_client() -> aioredis.Redis:
+            client: aioredis.Redis = fakeredis.FakeAsyncRedis(server=server)
+            return client
+    else:
+
+        def new_client() -> aioredis.Redis:
+            return aioredis.Redis.from_url(redis_url)
 
     broker = broker_setup.installed()
     if broker is None:
