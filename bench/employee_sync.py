@@ -37,7 +37,7 @@ from payroll_sync.connectors.payroll import PayrollAuth, PayrollClient
 from payroll_sync.connectors.simployer import SimployerClient
 from payroll_sync.errors import Deferred, Retryable
 from payroll_sync.logs import configure_logging
-from payroll_sync.producer.submit import oslo_today
+from payroll_sync.producer.producer import oslo_today
 from payroll_sync.rules.scope import in_scope
 from payroll_sync.schemas.messages import EmployeeTask, SyncRequest
 from payroll_sync.schemas.settings import Integration, Settings

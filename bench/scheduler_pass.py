@@ -23,6 +23,7 @@ from pathlib import Path
 import redis.asyncio as aioredis
 
 from payroll_sync.logs import configure_logging
+from payroll_sync.producer.enrol import Expansion
 from payroll_sync.runs.store import delete_keys
 from payroll_sync.scheduler.process import Scheduler
 from payroll_sync.scheduler.state import ScheduleState
@@ -53,7 +54,7 @@ times = ["06:00", "12:00", "18:00"]
     return "".join(tables)
 
 
-async def never(request: SyncRequest, settings: Settings) -> str:
+async def never(request: SyncRequest, settings: Settings) -> Expansion:
     raise AssertionError("nothing is due between slots")
 
 

@@ -8,18 +8,20 @@ variables; errors name the variable, never its value.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, get_args
+from typing import Any, Final
 
 import msgspec
 
-from payroll_sync.errors import ConfigError
+from payroll_sync.errors import ConfigError, lower_first, reword
 from payroll_sync.schemas.messages import IntegrationId
-from payroll_sync.schemas.settings import EnvName, HttpUrl, Integration, Settings
+from payroll_sync.schemas.settings import CallerName, EnvName, Integration, Settings
+from payroll_sync.schemas.words import SCHEMA_WORDING
 
 __all__ = [
     "DEFAULT_CONFIG_PATH",
@@ -99,13 +101,22 @@ def parse_settings(text: str, *, source: str = DEFAULT_CONFIG_PATH) -> Settings:
     except msgspec.ValidationError as exc:
         first = exc
     # msgspec writes a dict key as `[...]` in its paths (`$.integrations[...].scope`), so the
-    # integration at fault is found by converting each one on its own.
-    integrations = raw.get("integrations")
-    if isinstance(integrations, dict):
-        for key, value in integrations.items():
-            _convert(key, IntegrationId, source, ("integrations",), is_key=True)
-            _convert(value, Integration, source, ("integrations", key))
-    raise ConfigError(f"{source}: {_explain(str(first), ())}") from None
+    # entry at fault is found by converting each one of those tables on its own.
+    for at, key_type, value_type in _KEYED_TABLES:
+        table: object = raw
+        for name in at:
+            table = table.get(name) if isinstance(table, dict) else None
+        for key, value in table.items() if isinstance(table, dict) else ():
+            _convert(key, key_type, source, at, is_key=True)
+            _convert(value, value_type, source, (*at, key))
+    raise ConfigError(f"{source}: {reword(str(first), _TOML)}") from None
+
+
+# Tables keyed by names the user chooses: (where, key type, value type).
+_KEYED_TABLES: Final[tuple[tuple[tuple[str, ...], Any, Any], ...]] = (
+    (("integrations",), IntegrationId, Integration),
+    (("intake", "callers"), CallerName, EnvName),
+)
 
 
 def integration(settings: Settings, integration_id: str) -> Integration:
@@ -125,7 +136,7 @@ def _convert(
     except msgspec.ValidationError as exc:
         # A bad key is reported at the key itself (`integrations."a b"`), not at its table.
         where = (*at, str(value)) if is_key else at
-        raise ConfigError(f"{source}: {_explain(str(exc), where)}") from None
+        raise ConfigError(f"{source}: {reword(str(exc), _TOML, at=where)}") from None
 
 
 def _toml_error(source: str, exc: tomllib.TOMLDecodeError) -> str:
@@ -135,74 +146,18 @@ def _toml_error(source: str, exc: tomllib.TOMLDecodeError) -> str:
         r"(?P<what>.*) \((?P<where>at line \d+, column \d+|at end of document)\)", message
     )
     if match is None:
-        return f"{source}: invalid TOML: {_lower_first(message)}"
+        return f"{source}: invalid TOML: {lower_first(message)}"
     where = match["where"].removeprefix("at ").replace("end of document", "end of file")
-    return f"{source}, {where}: invalid TOML: {_lower_first(match['what'])}"
+    return f"{source}, {where}: invalid TOML: {lower_first(match['what'])}"
 
 
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
+# ------------------------------------------------------------------ places in TOML words
+
+_BARE_KEY: Final = re.compile(r"[A-Za-z0-9_-]+")
 
 
-# ------------------------------------------------------------------ msgspec's words -> TOML words
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_AT = re.compile(r"(?P<what>.*?) - at `(?P<path>[^`]*)`(?: in `(?P<within>[^`]*)`)?")
-_PATH_PART = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
-_TYPE_WORDS = {
-    "float": "a number",
-    "int": "a whole number",
-    "str": "a string",
-    "bool": "true or false",
-    "array": "an array",
-    "object": "a table",
-    "datetime": "a date-time",
-    "date": "a date",
-    "time": "a time",
-}
-
-
-def _pattern_of(annotated: Any) -> str:
-    return str(get_args(annotated)[1].pattern)
-
-
-# msgspec quotes a failed pattern with repr(); these say what the pattern means.
-_PATTERN_WORDS = {
-    repr(_pattern_of(HttpUrl)): "an http:// or https:// URL",
-    repr(_pattern_of(EnvName)): (
-        "an environment variable name (letters, digits and _, not starting with a digit)"
-    ),
-    repr(_pattern_of(IntegrationId)): (
-        "an id of 1-64 letters, digits, _ or -, starting with a letter or digit"
-    ),
-}
-
-
-def _explain(message: str, at: tuple[str, ...]) -> str:
-    """'Expected `float` > 0.0 - at `$.rate_limit_per_second`' -> 'a.b.rate_limit_per_second:
-    expected a number > 0', where `at` is the path of the value that was converted."""
-    path = list(at)
-    what = message
-    match = _AT.fullmatch(message)
-    if match is not None:
-        what = match["what"]
-        # "at `key` in `$.integrations`" means a key of that table; its name is already in `at`.
-        if match["within"] is None:
-            path += _path_parts(match["path"])
-    field = re.fullmatch(r"Object (contains unknown|missing required) field `([^`]*)`", what)
-    if field is not None:
-        path.append(field[2])
-        problem = "unknown key" if field[1] == "contains unknown" else "missing (required)"
-    else:
-        problem = _problem(what)
-    return f"{_dotted(path) or '(top level)'}: {problem}"
-
-
-def _path_parts(path: str) -> list[str]:
-    return [name or index for name, index in _PATH_PART.findall(path.removeprefix("$"))]
-
-
-def _dotted(parts: list[str]) -> str:
+def _dotted(parts: Sequence[str]) -> str:
+    """`integrations.acme.scope.exclude[1]`, quoting keys TOML would (`integrations."a b"`)."""
     out = ""
     for part in parts:
         if part.isdigit():
@@ -213,41 +168,12 @@ def _dotted(parts: list[str]) -> str:
     return out
 
 
-def _problem(what: str) -> str:
-    match = re.fullmatch(r"Expected `([^`]*)`(.*)", what)
-    if match is None:
-        return _lower_first(what)
-    expected, rest = _types(match[1]), match[2]
-    got = re.fullmatch(r", got `([^`]*)`", rest)
-    if got is not None:
-        # "got a number" when a whole number was expected would read as no error at all.
-        return f"expected {expected}, got {_types(got[1], float_word='a decimal number')}"
-    regex = re.fullmatch(r" matching regex (.*)", rest)
-    if regex is not None:
-        return f"expected {_PATTERN_WORDS.get(regex[1], 'a string matching ' + regex[1])}"
-    length = re.fullmatch(r" of length (>=|<=) (\d+)", rest)
-    if length is not None:
-        noun = expected.split(" ", 1)[-1]  # "a string" -> "string"
-        if length[1] == ">=" and length[2] == "1":
-            return f"expected a non-empty {noun}"
-        limit = "at least" if length[1] == ">=" else "at most"
-        unit = "characters" if match[1] == "str" else "items"
-        return f"expected {expected} of {limit} {length[2]} {unit}"
-    bound = re.fullmatch(r" (>=|<=|>|<) (.*)", rest)
-    if bound is not None:
-        return f"expected {expected} {bound[1]} {_number(bound[2])}"
-    return f"expected {expected}{rest}"
-
-
-def _types(spec: str, *, float_word: str = "a number") -> str:
-    # TOML has no null: `int | null` (an optional setting) is simply "a whole number".
-    names = [name.strip() for name in spec.split("|") if name.strip() != "null"]
-    words = {**_TYPE_WORDS, "float": float_word}
-    return " or ".join(words.get(name, name) for name in names)
-
-
-def _number(text: str) -> str:
-    return text.removesuffix(".0")
+_TOML: Final = dataclasses.replace(
+    SCHEMA_WORDING,
+    name=lambda parts: _dotted(parts) or "(top level)",
+    unknown=lambda parent: "unknown key",
+    types={"object": "a table"},
+)
 
 
 # ------------------------------------------------------------------ secrets

@@ -19,7 +19,13 @@ from payroll_sync.runs.summary import run_summary
 from payroll_sync.schemas.messages import Period, SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, start_simulators
-from payroll_sync.stack import Stack, local_stack, redis_answers, simulator_settings
+from payroll_sync.stack import (
+    Stack,
+    import_fakeredis,
+    local_stack,
+    redis_answers,
+    simulator_settings,
+)
 
 # The simulator's 24SevenOffice rate limit, and ours a little under it.
 SIMULATED_RATE_LIMIT = 50.0
@@ -37,6 +43,7 @@ async def run_demo(employees: int = 200) -> int:
         )
         chosen: str | None = redis_url
     else:
+        import_fakeredis()  # installed? Else say what to install before anything starts.
         print(
             f"payroll-sync demo: no Redis at {redis_url}; running everything in this process "
             "(Dramatiq StubBroker, fakeredis)"

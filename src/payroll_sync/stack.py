@@ -2,7 +2,8 @@
 
 Used by the demo, the integration tests and the benchmark against the simulators. With a Redis
 URL it runs on the real Redis broker (its keys under a prefix of its own, removed afterwards);
-without one it runs on Dramatiq's StubBroker and fakeredis, for machines without Redis.
+without one it runs on Dramatiq's StubBroker and fakeredis (the `demo` extra, imported only
+then), for machines without Redis.
 Production runs the same pieces as separate processes (`payroll-sync worker`, `sync`).
 """
 
@@ -13,15 +14,15 @@ import secrets
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from types import ModuleType
 
 import dramatiq
-import fakeredis
 import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
-from payroll_sync.connectors.ratelimit import SharedRateLimiter
+from payroll_sync.errors import ConfigError
 from payroll_sync.producer.enrol import Expansion
-from payroll_sync.producer.submit import producer_limiter, submit_sync
+from payroll_sync.producer.producer import Producer
 from payroll_sync.queue import broker as broker_setup
 from payroll_sync.runs.store import RunStore, delete_keys
 from payroll_sync.schemas.messages import SyncRequest
@@ -64,6 +65,19 @@ def simulator_settings(
     return settings, env
 
 
+def import_fakeredis() -> ModuleType:
+    """fakeredis, for running without a Redis server; a ConfigError saying what to install."""
+    try:
+        import fakeredis
+    except ImportError:
+        raise ConfigError(
+            "no Redis server, and fakeredis (to run without one) is not installed: install the "
+            "demo extra (pip install -e '.[demo]' in the checkout; `make demo` does), or set "
+            "REDIS_URL to a Redis that answers"
+        ) from None
+    return fakeredis
+
+
 async def redis_answers(url: str) -> bool:
     client = aioredis.Redis.from_url(url, socket_connect_timeout=0.5)
     try:
@@ -77,19 +91,29 @@ async def redis_answers(url: str) -> bool:
 @dataclass
 class Stack:
     settings: Settings
-    env: Mapping[str, str]
-    store: RunStore
-    limiter: SharedRateLimiter
+    producer: Producer
+    # The producer's Redis (real or fake), for tests that look at keys of their own.
+    redis: aioredis.Redis
     broker: dramatiq.Broker
-    prefix: str
     uses_redis: bool
     worker: dramatiq.Worker | None = None
     runs: list[str] = field(default_factory=list)
 
+    @property
+    def store(self) -> RunStore:
+        return self.producer.store
+
+    @property
+    def prefix(self) -> str:
+        return self.store.prefix
+
+    @property
+    def env(self) -> Mapping[str, str]:
+        """Where the integrations' tokens are read."""
+        return self.producer.env or {}
+
     async def submit(self, request: SyncRequest) -> Expansion:
-        expansion = await submit_sync(
-            request, settings=self.settings, store=self.store, limiter=self.limiter, env=self.env
-        )
+        expansion = await self.producer.submit(request, self.settings)
         self.runs.append(expansion.run_id)
         return expansion
 
@@ -116,13 +140,17 @@ async def local_stack(
 ) -> AsyncIterator[Stack]:
     """Run the service in this process; on exit remove every key it wrote."""
     prefix = prefix or f"payroll-sync-{secrets.token_hex(4)}"
-    fake_server = fakeredis.FakeServer() if redis_url is None else None
+    if redis_url is None:
+        fakeredis = import_fakeredis()
+        server = fakeredis.FakeServer()
 
-    def new_client() -> aioredis.Redis:
-        if fake_server is not None:
-            return fakeredis.FakeAsyncRedis(server=fake_server)
-        assert redis_url is not None
-        return aioredis.Redis.from_url(redis_url)
+        def new_client() -> aioredis.Redis:
+            client: aioredis.Redis = fakeredis.FakeAsyncRedis(server=server)
+            return client
+    else:
+
+        def new_client() -> aioredis.Redis:
+            return aioredis.Redis.from_url(redis_url)
 
     broker = broker_setup.installed()
     if broker is None:
@@ -136,8 +164,7 @@ async def local_stack(
     from payroll_sync.worker import actors
 
     redis = new_client()
-    store = RunStore(redis, prefix=prefix)
-    limiter = producer_limiter(redis, prefix)
+    producer = Producer(redis, prefix, env=env)
     # The worker's own client: connections belong to the event loop that uses them.
     actors.use_context(WorkerContext(settings=settings, redis=new_client(), prefix=prefix, env=env))
     worker = dramatiq.Worker(broker, worker_threads=worker_threads, worker_timeout=100)
@@ -145,11 +172,9 @@ async def local_stack(
         worker.start()
     stack = Stack(
         settings=settings,
-        env=env,
-        store=store,
-        limiter=limiter,
+        producer=producer,
+        redis=redis,
         broker=broker,
-        prefix=prefix,
         uses_redis=redis_url is not None,
         worker=worker if start_worker else None,
     )
@@ -159,7 +184,7 @@ async def local_stack(
         if start_worker:
             await asyncio.to_thread(worker.stop)
         actors.use_context(None)
-        await store.delete_everything()
+        await producer.store.delete_everything()
         if isinstance(broker, RedisBroker):
             # The queues of this broker's namespace (only ours: it carries a prefix of its own).
             await delete_keys(redis, f"{broker.namespace}:*")

@@ -10,7 +10,7 @@ from contextlib import asynccontextmanager
 from aiohttp import web
 
 from payroll_sync.dashboard.app import create_app
-from payroll_sync.producer.enrol import Enqueue
+from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import AbsenceTask, EmployeeTask, SyncKind, Task
 from payroll_sync.schemas.outcomes import FieldChange, Outcome, RecordOutcome
@@ -108,10 +108,10 @@ async def seed_run(
 
 @asynccontextmanager
 async def served_dashboard(
-    store: RunStore, enqueue: Enqueue, *, token: str = OPERATOR_TOKEN
+    producer: Producer, *, token: str = OPERATOR_TOKEN
 ) -> AsyncIterator[str]:
     """The dashboard on a free loopback port; yields its base URL (no trailing slash)."""
-    app = create_app(store=store, enqueue=enqueue, operator_token=token, login_delay=0.0)
+    app = create_app(producer=producer, operator_token=token, login_delay=0.0)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

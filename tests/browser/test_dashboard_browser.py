@@ -19,7 +19,6 @@ import msgspec
 import pytest
 from stdnum.no import fodselsnummer
 
-from payroll_sync.queue.send import enqueue_tasks
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome, Run
@@ -75,7 +74,7 @@ async def world(start_simulators: StartSimulators) -> AsyncIterator[World]:
     async with sync_stack(sims) as stack:
         run, outcomes = await stack.sync(SyncRequest(integration=INTEGRATION))
         assert run.counts["failed"] > 0, "the generated company has broken employees"
-        async with served_dashboard(stack.store, enqueue_tasks) as base:
+        async with served_dashboard(stack.producer) as base:
             yield World(sims=sims, stack=stack, base=base, run=run, outcomes=outcomes)
 
 

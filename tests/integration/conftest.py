@@ -48,10 +48,16 @@ def bearer(token: str) -> dict[str, str]:
 
 
 @pytest.fixture
-async def store() -> AsyncIterator[RunStore]:
+async def redis() -> AsyncIterator[aioredis.Redis]:
+    """A client of the real Redis."""
+    client = aioredis.Redis.from_url(REDIS_URL)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+async def store(redis: aioredis.Redis) -> AsyncIterator[RunStore]:
     """A run store on the real Redis under a prefix of this test's own, emptied afterwards."""
-    redis = aioredis.Redis.from_url(REDIS_URL)
     run_store = RunStore(redis, prefix=unique_prefix())
     yield run_store
     await run_store.delete_everything()
-    await redis.aclose()

@@ -16,11 +16,12 @@ from urllib.parse import quote
 
 import msgspec
 import pytest
+import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 from stdnum.no import fodselsnummer
 
 from payroll_sync.dashboard.app import create_app
-from payroll_sync.queue.send import enqueue_tasks
+from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import FieldChange
@@ -53,8 +54,11 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-async def client(store: RunStore, recorder: Recorder) -> AsyncIterator[TestClient[Any, Any]]:
-    app = create_app(store=store, enqueue=recorder, operator_token=OPERATOR_TOKEN, login_delay=0)
+async def client(
+    redis: aioredis.Redis, store: RunStore, recorder: Recorder
+) -> AsyncIterator[TestClient[Any, Any]]:
+    producer = Producer(redis, store.prefix, enqueue=recorder)
+    app = create_app(producer=producer, operator_token=OPERATOR_TOKEN, login_delay=0)
     async with TestClient(TestServer(app)) as client:
         yield client
 
@@ -272,9 +276,7 @@ async def test_a_fixed_employee_retried_through_the_api_leaves_the_failures(
         bad_ssn = next(
             item for item in outcomes if item.field == "ssn" and item.outcome == "failed"
         )
-        app = create_app(
-            store=stack.store, enqueue=enqueue_tasks, operator_token=OPERATOR_TOKEN, login_delay=0
-        )
+        app = create_app(producer=stack.producer, operator_token=OPERATOR_TOKEN, login_delay=0)
         async with TestClient(TestServer(app)) as client:
             ident = f"{INTEGRATION}:employees:{bad_ssn.employee_number}"
             path = f"/api/v1/failures/{quote(ident, safe='')}/retry"

@@ -19,11 +19,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 from aiohttp import ClientSession
 from aiohttp.test_utils import TestClient, TestServer
 
 from payroll_sync.dashboard.app import create_app
 from payroll_sync.dashboard.session import COOKIE_NAME
+from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import EmployeeTask
 from payroll_sync.schemas.outcomes import FieldChange, RecordOutcome
@@ -62,8 +64,11 @@ def recorder() -> Recorder:
 
 
 @pytest.fixture
-async def client(store: RunStore, recorder: Recorder) -> AsyncIterator[Client]:
-    app = create_app(store=store, enqueue=recorder, operator_token=OPERATOR_TOKEN, login_delay=0)
+async def client(
+    redis: aioredis.Redis, store: RunStore, recorder: Recorder
+) -> AsyncIterator[Client]:
+    producer = Producer(redis, store.prefix, enqueue=recorder)
+    app = create_app(producer=producer, operator_token=OPERATOR_TOKEN, login_delay=0)
     async with TestClient(TestServer(app)) as client:
         yield client
 

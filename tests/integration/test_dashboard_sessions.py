@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 
 from payroll_sync.dashboard.app import create_app
 from payroll_sync.dashboard.session import COOKIE_NAME
+from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
 from tests.browser.dashboard_support import OPERATOR_TOKEN, Recorder, csrf_of
 
@@ -17,8 +19,13 @@ pytestmark = pytest.mark.integration
 Client = TestClient[Any, Any]
 
 
-async def _client(store: RunStore, token: str = OPERATOR_TOKEN) -> Client:
-    app = create_app(store=store, enqueue=Recorder(), operator_token=token, login_delay=0)
+@pytest.fixture
+def producer(redis: aioredis.Redis, store: RunStore) -> Producer:
+    return Producer(redis, store.prefix, enqueue=Recorder())
+
+
+async def _client(producer: Producer, token: str = OPERATOR_TOKEN) -> Client:
+    app = create_app(producer=producer, operator_token=token, login_delay=0)
     client: Client = TestClient(TestServer(app))
     await client.start_server()
     return client
@@ -41,9 +48,9 @@ async def _status(client: Client, cookie: str) -> int:
 
 
 async def test_a_login_on_one_process_works_on_another_and_a_logout_ends_it_on_both(
-    store: RunStore,
+    producer: Producer,
 ) -> None:
-    first, second = await _client(store), await _client(store)
+    first, second = await _client(producer), await _client(producer)
     try:
         cookie = await _log_in(first)
         assert await _status(second, cookie) == 200
@@ -58,9 +65,9 @@ async def test_a_login_on_one_process_works_on_another_and_a_logout_ends_it_on_b
         await second.close()
 
 
-async def test_a_new_operator_token_ends_every_session(store: RunStore) -> None:
-    old = await _client(store)
-    rotated = await _client(store, token="a-new-operator-token-3c9d")
+async def test_a_new_operator_token_ends_every_session(producer: Producer) -> None:
+    old = await _client(producer)
+    rotated = await _client(producer, token="a-new-operator-token-3c9d")
     try:
         cookie = await _log_in(old)
         assert await _status(old, cookie) == 200

@@ -39,3 +39,24 @@ def test_the_demo_syncs_employees_twice_then_absences(redis_url: str, says: str)
     assert " absences  period " in out
     sections = out.split("3. Export the absences of")
     assert "created" in sections[1]
+
+
+def test_without_redis_or_fakeredis_the_demo_says_what_to_install() -> None:
+    # As if fakeredis were not installed: importing it fails.
+    code = (
+        "import sys\n"
+        "sys.modules['fakeredis'] = None\n"
+        "from payroll_sync.cli.main import main\n"
+        "sys.exit(main(['demo', '--employees', '5']))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "REDIS_URL": "redis://127.0.0.1:9/0"},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "fakeredis (to run without one) is not installed" in result.stderr
+    assert "pip install -e '.[demo]'" in result.stderr
+    assert "Simulators:" not in result.stdout, "nothing started"

@@ -21,6 +21,7 @@ from dramatiq.brokers.redis import RedisBroker
 
 from payroll_sync.intake import make_app
 from payroll_sync.logs import configure_logging
+from payroll_sync.producer.producer import Producer
 from payroll_sync.queue import broker as broker_setup
 from payroll_sync.queue.broker import REQUEST_QUEUE
 from payroll_sync.queue.send import publish_sync_request
@@ -57,14 +58,13 @@ RUN_DEADLINE_SECONDS: Final = 120.0
 
 
 @asynccontextmanager
-async def serve_intake(stack: Stack) -> AsyncIterator[str]:
-    """The intake app on a real loopback port; its base URL."""
+async def serve_intake(stack: Stack, producer: Producer | None = None) -> AsyncIterator[str]:
+    """The intake app on a real loopback port (with the stack's producer unless given one); its
+    base URL."""
     app = make_app(
         settings=stack.settings,
-        store=stack.store,
-        limiter=stack.limiter,
+        producer=producer or stack.producer,
         tokens={TOKEN: "simployer-one"},
-        env=stack.env,
     )
     async with TestServer(app, host="127.0.0.1", port=0) as server:
         yield str(server.make_url("")).rstrip("/")
@@ -118,7 +118,7 @@ async def queued_messages(stack: Stack) -> int:
     """Messages on the broker's queues not yet acknowledged (queued, delayed or in work)."""
     broker = stack.broker
     assert isinstance(broker, RedisBroker)
-    redis = stack.store.redis
+    redis = stack.redis
     total = 0
     for queue in (broker_setup.EMPLOYEE_QUEUE, broker_setup.ABSENCE_QUEUE, REQUEST_QUEUE):
         for name in (queue, f"{queue}.DQ"):
@@ -153,7 +153,7 @@ async def test_a_request_is_accepted_and_its_run_completes(
 
 
 BAD_BODIES: Final[list[tuple[object, str]]] = [
-    ({"integration": 7, "kind": "employees"}, "integration: expected a string, got an integer"),
+    ({"integration": 7, "kind": "employees"}, "integration: expected a string, got a whole number"),
     ({"integration": INTEGRATION, "kind": "employees", "employees": "12"}, "employees: expected"),
     ({"integration": INTEGRATION, "kind": "employees", "dry_run": "no"}, "dry_run: expected"),
     ({"integration": INTEGRATION, "kind": "salaries"}, 'kind: expected "employees" or'),
@@ -259,8 +259,8 @@ async def test_bad_source_credentials_are_502_with_the_reason(
     sims: RunningSimulators, http: aiohttp.ClientSession
 ) -> None:
     async with sync_stack(sims) as stack:
-        stack.env = {**stack.env, SIMPLOYER_TOKEN_ENV: "not-the-simployer-token"}
-        async with serve_intake(stack) as base:
+        env = {**stack.env, SIMPLOYER_TOKEN_ENV: "not-the-simployer-token"}
+        async with serve_intake(stack, Producer(stack.redis, stack.prefix, env=env)) as base:
             status, answer, _ = await post(
                 http, base, {"integration": INTEGRATION, "kind": "employees"}
             )
@@ -456,7 +456,7 @@ async def test_a_malformed_message_is_dropped_not_retried(sims: RunningSimulator
         errors = sorted(e["error"] for e in events if e["event"] == "request.malformed")
         assert "Invalid enum value 'salaries' - at `$.kind`" in errors[0]
         assert "JSON is malformed" in errors[1]
-        redis = stack.store.redis
+        redis = stack.redis
         assert await redis.zcard(f"{broker.namespace}:{REQUEST_QUEUE}.XQ") == 0
         assert await stack.store.list_runs() == []
 

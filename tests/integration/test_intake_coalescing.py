@@ -17,7 +17,7 @@ from payroll_sync.config import credentials, integration
 from payroll_sync.connectors.clients import integration_clients
 from payroll_sync.producer.enrol import RunSpec, enrol_and_enqueue
 from payroll_sync.producer.expand import PayrollSource, expand_employee_sync
-from payroll_sync.producer.submit import oslo_today
+from payroll_sync.producer.producer import oslo_today
 from payroll_sync.queue.send import enqueue_tasks
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas import payroll
@@ -86,13 +86,7 @@ async def test_a_snapshot_older_than_the_last_write_is_not_trusted(
         tokens = credentials(chosen, stack.env)
         timeout = aiohttp.ClientTimeout(total=30)
         async with aiohttp.ClientSession(timeout=timeout) as session:
-            clients = integration_clients(
-                session,
-                chosen,
-                simployer_token=tokens.simployer_token,
-                payroll_token=tokens.payroll_token,
-                timeout=timeout,
-            )
+            clients = integration_clients(session, chosen, tokens, timeout=timeout)
             gated = ReadThenWait(clients.payroll)
             # Request A reads both systems (the old last name in 24SevenOffice) ...
             late = asyncio.create_task(

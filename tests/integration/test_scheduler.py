@@ -4,8 +4,8 @@
   test moves; their injected submit records each request in a Redis list, so the test counts
   what fired. Each pass a child makes is counted too, so "both have looked since" is a fact the
   test waits for, not a sleep.
-- A slot fired through the real `submit_sync` becomes a run that the in-process worker finishes
-  against the simulators, with trigger `scheduled`.
+- A slot fired through the real `Producer.submit` becomes a run that the in-process worker
+  finishes against the simulators, with trigger `scheduled`.
 - `payroll-sync scheduler` and `payroll-sync worker` as subprocesses, on the real clock: a slot
   missed half an hour ago fires on start-up and its run completes; SIGTERM stops it cleanly.
 """
@@ -34,9 +34,10 @@ import redis.asyncio as aioredis
 from structlog.testing import capture_logs
 
 from payroll_sync.logs import configure_logging
+from payroll_sync.producer.enrol import Expansion
 from payroll_sync.queue.broker import broker_namespace
 from payroll_sync.runs.store import RunStore, delete_keys
-from payroll_sync.scheduler.process import Scheduler, make_submit
+from payroll_sync.scheduler.process import Scheduler
 from payroll_sync.scheduler.slots import OSLO
 from payroll_sync.scheduler.state import ScheduleState
 from payroll_sync.scheduler.watch import SettingsWatcher
@@ -141,10 +142,10 @@ async def _child_main(
     redis = aioredis.Redis.from_url(REDIS_URL)
     state_type = ForgetfulState if forgetful else ScheduleState
 
-    async def submit(request: SyncRequest, settings: Settings) -> str:
+    async def submit(request: SyncRequest, settings: Settings) -> Expansion:
         record = {"by": index, **msgspec.to_builtins(request)}
         count = await redis.rpush(f"{prefix}:test:submitted", msgspec.json.encode(record))
-        return f"run-{count}"
+        return Expansion(run_id=f"run-{count}", joined=False, in_scope=1, enqueued=1)
 
     def clock() -> datetime.datetime:
         # Read once per pass: counting reads counts passes.
@@ -397,7 +398,7 @@ async def test_a_fired_slot_runs_a_real_employee_and_absence_sync(
             scheduler = Scheduler(
                 watcher=watcher,
                 state=state,
-                submit=make_submit(stack.store, stack.limiter, env=env),
+                submit=stack.producer.submit,
                 clock=lambda: slot + datetime.timedelta(seconds=20),
             )
             with capture_logs() as logs:

@@ -204,8 +204,8 @@ def test_empty_file_means_no_integrations() -> None:
         pytest.param("[worker]\nretries = 3\n", "worker.retries: unknown key", id="worker-key"),
         pytest.param(
             '[integrations."acme corp"]\n' + MINIMAL,
-            'integrations."acme corp": expected an id of 1-64 letters, digits, _ or -, '
-            "starting with a letter or digit",
+            'integrations."acme corp": expected an integration id (1-64 letters, digits, _ or -, '
+            "starting with a letter or digit)",
             id="bad-integration-id",
         ),
         pytest.param(
@@ -213,6 +213,36 @@ def test_empty_file_means_no_integrations() -> None:
             GOOD + _acme(base=MINIMAL).replace("acme", "third") + "burst = 1\n",
             "integrations.third.burst: unknown key",
             id="later-integration",
+        ),
+        pytest.param(
+            _acme('[integrations.acme.schedule]\nweekdays = ["friday"]\n'),
+            "integrations.acme.schedule.weekdays[0]: expected one of "
+            '"mon", "tue", "wed", "thu", "fri", "sat", "sun"',
+            id="unknown-weekday",
+        ),
+        pytest.param(
+            _acme('[integrations.acme.schedule]\ntimes = ["25:00"]\n'),
+            "integrations.acme.schedule.times[0]: expected a time of day as HH:MM (00:00-23:59)",
+            id="bad-time",
+        ),
+        pytest.param(
+            # A check of the Struct's own names its field under the table's path.
+            _acme('[integrations.acme.absences]\ncodes = ["99"]\n'),
+            "integrations.acme.absences.codes: unknown absence code '99' (known: 01, 02, 03, 04, "
+            "05, 06, 07, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)",
+            id="unknown-absence-code",
+        ),
+        pytest.param(
+            '[intake.callers]\n"HR events" = "INTAKE_TOKEN_HR"\n',
+            'intake.callers."HR events": expected a caller name (1-64 lower-case letters, digits, '
+            "_ or -, starting with a letter or digit)",
+            id="bad-caller-name",
+        ),
+        pytest.param(
+            '[intake.callers]\nhr = "intake-token"\n',
+            "intake.callers.hr: expected an environment variable name (letters, digits and _, "
+            "not starting with a digit)",
+            id="bad-caller-variable",
         ),
     ],
 )

@@ -1,5 +1,6 @@
-"""The intake app over HTTP (aiohttp's test server), its run store on fakeredis and a stand-in
-for `submit_sync`, so each answer can be driven: the status codes, the bodies, the events."""
+"""The intake app over HTTP (aiohttp's test server), its run store on fakeredis and a producer
+whose submit is a stand-in, so each answer can be driven: the status codes, the bodies, the
+events."""
 
 from __future__ import annotations
 
@@ -12,11 +13,11 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from structlog.testing import capture_logs
 
-from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.errors import ConfigError, Permanent, RequestRefused, Retryable
 from payroll_sync.intake import make_app
 from payroll_sync.intake.body import MAX_BODY_BYTES
 from payroll_sync.producer.enrol import Expansion
+from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import OUTCOMES
@@ -37,29 +38,20 @@ SETTINGS: Final = Settings(
 )
 
 
-class FakeSubmit:
-    """Creates a real run in the store, or raises what it was told to."""
+class FakeProducer(Producer):
+    """Its submit creates a real run in the store, or raises what it was told to."""
 
-    def __init__(self) -> None:
+    def __init__(self, redis: fakeredis.FakeAsyncRedis) -> None:
+        super().__init__(redis, "intake-unit")
         self.requests: list[SyncRequest] = []
         self.error: Exception | None = None
-        self.env: Mapping[str, str] | None = None
 
-    async def __call__(
-        self,
-        request: SyncRequest,
-        *,
-        settings: Settings,
-        store: RunStore,
-        limiter: SharedRateLimiter,
-        env: Mapping[str, str] | None = None,
-        now: float | None = None,
-    ) -> Expansion:
+    async def submit(self, request: SyncRequest, settings: Settings) -> Expansion:
+        assert settings is SETTINGS
         self.requests.append(request)
-        self.env = env
         if self.error is not None:
             raise self.error
-        run_id = await store.create_run(
+        run_id = await self.store.create_run(
             integration=request.integration,
             kind=request.kind,
             trigger=request.trigger,
@@ -70,27 +62,28 @@ class FakeSubmit:
 
 
 @pytest.fixture
-def submit() -> FakeSubmit:
-    return FakeSubmit()
+async def redis() -> AsyncIterator[fakeredis.FakeAsyncRedis]:
+    client = fakeredis.FakeAsyncRedis()
+    yield client
+    await client.aclose()
 
 
 @pytest.fixture
-async def store() -> AsyncIterator[RunStore]:
-    redis = fakeredis.FakeAsyncRedis()
-    yield RunStore(redis, prefix="intake-unit")
-    await redis.aclose()
+def producer(redis: fakeredis.FakeAsyncRedis) -> FakeProducer:
+    return FakeProducer(redis)
 
 
 @pytest.fixture
-async def client(store: RunStore, submit: FakeSubmit) -> AsyncIterator[TestClient[Any, Any]]:
-    limiter = SharedRateLimiter(store.redis, key_prefix="intake-unit:ratelimit", max_wait=1.0)
+def store(producer: FakeProducer) -> RunStore:
+    return producer.store
+
+
+@pytest.fixture
+async def client(producer: FakeProducer) -> AsyncIterator[TestClient[Any, Any]]:
     app = make_app(
         settings=SETTINGS,
-        store=store,
-        limiter=limiter,
+        producer=producer,
         tokens={TOKEN: "simployer-one", OTHER_TOKEN: "hr-events"},
-        submit=submit,
-        env={"ACME_SIMPLOYER_TOKEN": "x", "ACME_PAYROLL_TOKEN": "y"},
     )
     async with TestClient(TestServer(app)) as test_client:
         yield test_client
@@ -110,7 +103,7 @@ async def _post(
 
 
 async def test_an_accepted_request_answers_202_with_the_run(
-    client: TestClient[Any, Any], submit: FakeSubmit, store: RunStore
+    client: TestClient[Any, Any], producer: FakeProducer, store: RunStore
 ) -> None:
     with capture_logs() as events:
         status, body, headers = await _post(
@@ -126,10 +119,9 @@ async def test_an_accepted_request_answers_202_with_the_run(
         "enqueued": 2,
     }
     assert headers["Location"] == f"/api/v1/runs/{run_id}"
-    (request,) = submit.requests
+    (request,) = producer.requests
     assert request.trigger == "upstream"
     assert request.employees == ["12", "40"]
-    assert submit.env == {"ACME_SIMPLOYER_TOKEN": "x", "ACME_PAYROLL_TOKEN": "y"}
     run = await store.get_run(run_id)
     assert run is not None
     assert run.trigger == "upstream"
@@ -168,10 +160,10 @@ async def test_the_run_can_be_followed(client: TestClient[Any, Any]) -> None:
 
 @pytest.mark.parametrize("run_id", ["20250101T000000-deadbeef", "x:pending", "a.b", "a" * 65])
 async def test_an_unknown_run_is_404(
-    client: TestClient[Any, Any], store: RunStore, run_id: str
+    client: TestClient[Any, Any], producer: FakeProducer, run_id: str
 ) -> None:
     # A run id reaching into another key of the store is no run either (not a Redis error).
-    await store.redis.sadd(store.keys.pending("x"), "12")
+    await producer.store.redis.sadd(producer.store.keys.pending("x"), "12")
     async with client.get(f"/api/v1/runs/{run_id}", headers=_auth()) as answer:
         assert answer.status == 404
         assert "unknown run" in (await answer.json())["error"]
@@ -186,7 +178,7 @@ async def test_an_unknown_run_is_404(
     ],
 )
 async def test_without_a_known_token_every_route_is_401(
-    client: TestClient[Any, Any], submit: FakeSubmit, headers: dict[str, str], reason: str
+    client: TestClient[Any, Any], producer: FakeProducer, headers: dict[str, str], reason: str
 ) -> None:
     body = json.dumps({"integration": "acme", "kind": "employees"})
     with capture_logs() as events:
@@ -196,20 +188,20 @@ async def test_without_a_known_token_every_route_is_401(
             assert await answer.json() == {"error": reason}
         async with client.get("/api/v1/runs/20250101T000000-deadbeef", headers=headers) as answer:
             assert answer.status == 401
-    assert submit.requests == []
+    assert producer.requests == []
     refused = [e for e in events if e["event"] == "intake.refused"]
     assert [(e["caller"], e["status"]) for e in refused] == [("anonymous", 401)] * 2
     assert TOKEN not in repr(events)
 
 
 async def test_a_bad_body_is_400_and_nothing_is_submitted(
-    client: TestClient[Any, Any], submit: FakeSubmit, store: RunStore
+    client: TestClient[Any, Any], producer: FakeProducer, store: RunStore
 ) -> None:
     with capture_logs() as events:
         status, body, _ = await _post(client, {"integration": "acme", "kind": "salaries"})
     assert status == 400
     assert body == {"error": 'kind: expected "employees" or "absences"'}
-    assert submit.requests == []
+    assert producer.requests == []
     assert await store.list_runs() == []
     (refused,) = [e for e in events if e["event"] == "intake.refused"]
     assert (refused["caller"], refused["status"]) == ("simployer-one", 400)
@@ -217,7 +209,7 @@ async def test_a_bad_body_is_400_and_nothing_is_submitted(
 
 
 async def test_a_body_over_the_cap_is_413_unread(
-    client: TestClient[Any, Any], submit: FakeSubmit
+    client: TestClient[Any, Any], producer: FakeProducer
 ) -> None:
     numbers = [str(n) for n in range(MAX_BODY_BYTES // 4)]
     status, body, _ = await _post(
@@ -225,11 +217,11 @@ async def test_a_body_over_the_cap_is_413_unread(
     )
     assert status == 413
     assert body == {"error": "body: larger than 64 KiB"}
-    assert submit.requests == []
+    assert producer.requests == []
 
 
 async def test_a_chunked_body_over_the_cap_is_413(
-    client: TestClient[Any, Any], submit: FakeSubmit
+    client: TestClient[Any, Any], producer: FakeProducer
 ) -> None:
     async def chunks() -> AsyncIterator[bytes]:
         for _ in range(80):
@@ -237,16 +229,16 @@ async def test_a_chunked_body_over_the_cap_is_413(
 
     async with client.post(PATH, data=chunks(), headers=_auth()) as answer:
         assert answer.status == 413
-    assert submit.requests == []
+    assert producer.requests == []
 
 
 async def test_an_unknown_integration_is_404(
-    client: TestClient[Any, Any], submit: FakeSubmit
+    client: TestClient[Any, Any], producer: FakeProducer
 ) -> None:
     status, body, _ = await _post(client, {"integration": "globex", "kind": "employees"})
     assert status == 404
     assert body == {"error": "unknown integration 'globex'"}
-    assert submit.requests == []
+    assert producer.requests == []
 
 
 @pytest.mark.parametrize(
@@ -276,20 +268,20 @@ async def test_an_unknown_integration_is_404(
 )
 async def test_what_the_producer_or_the_source_refuses_is_passed_on(
     client: TestClient[Any, Any],
-    submit: FakeSubmit,
+    producer: FakeProducer,
     error: Exception,
     status: int,
     message: str,
 ) -> None:
-    submit.error = error
+    producer.error = error
     got, body, headers = await _post(client, {"integration": "acme", "kind": "employees"})
     assert (got, body) == (status, {"error": message})
     if status == 503:
         assert headers["Retry-After"] == "3"
 
 
-async def test_a_crash_is_a_bare_500(client: TestClient[Any, Any], submit: FakeSubmit) -> None:
-    submit.error = RuntimeError("boom with 12345678901 inside")
+async def test_a_crash_is_a_bare_500(client: TestClient[Any, Any], producer: FakeProducer) -> None:
+    producer.error = RuntimeError("boom with 12345678901 inside")
     with capture_logs() as events:
         status, body, _ = await _post(client, {"integration": "acme", "kind": "employees"})
     assert (status, body) == (500, {"error": "internal error"})

@@ -60,9 +60,9 @@ ALLOWED = "integration, kind, employees, period, codes, dry_run"
         # wrong types
         (
             b'{"integration": 7, "kind": "employees"}',
-            "integration: expected a string, got an integer",
+            "integration: expected a string, got a whole number",
         ),
-        (_body(employees=[12]), "employees[0]: expected a string, got an integer"),
+        (_body(employees=[12]), "employees[0]: expected a string, got a whole number"),
         (_body(employees="12"), "employees: expected an array, got a string"),
         (_body(employees=[]), "employees: expected a non-empty array"),
         (_body(employees=[""]), "employees[0]: expected a non-empty string"),
@@ -95,7 +95,7 @@ ALLOWED = "integration, kind, employees, period, codes, dry_run"
         ),
         (
             _body(kind="absences", period={"from": 20250301, "to": "2025-03-01"}),
-            "period.from: expected a date (YYYY-MM-DD), got an integer",
+            "period.from: expected a date (YYYY-MM-DD), got a whole number",
         ),
         (_body(kind="absences", period={"from": "2025-03-01"}), "period.to: missing (required)"),
         (
@@ -144,7 +144,7 @@ def test_fields_lists_what_a_caller_may_send() -> None:
 
 
 def test_explain_without_a_path_speaks_of_the_body() -> None:
-    assert explain("Expected `object`, got `int`") == "body: expected an object, got an integer"
+    assert explain("Expected `object`, got `int`") == "body: expected an object, got a whole number"
     assert explain("Object missing required field `kind`") == "kind: missing (required)"
 
 

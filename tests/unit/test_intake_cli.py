@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from payroll_sync.cli import intake as cli_intake
 from payroll_sync.cli import main as cli
 from payroll_sync.cli.intake import caller_tokens
 from payroll_sync.config import parse_settings
@@ -50,7 +51,7 @@ def test_the_command_exits_2_naming_the_variables(
     monkeypatch.delenv("INTAKE_TOKEN_SIMPLOYER_ONE", raising=False)
     monkeypatch.delenv("INTAKE_TOKEN_HR_EVENTS", raising=False)
     # Keep this process's logging as it is (the command would send it to stderr).
-    monkeypatch.setattr(cli, "configure_logging", lambda: None)
+    monkeypatch.setattr(cli_intake, "configure_logging", lambda: None)
     assert cli.main(["intake", "--port", "0"]) == 2
     err = capsys.readouterr().err
     assert "INTAKE_TOKEN_SIMPLOYER_ONE" in err

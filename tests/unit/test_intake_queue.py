@@ -1,21 +1,20 @@
 """The queue route's logic (`handle_sync_request`): decode, submit, and what is dropped or
-retried. A real WorkerContext on fakeredis; `submit_sync` is a stand-in that records or raises."""
+retried. A real WorkerContext on fakeredis; the submit is a stand-in that records or raises."""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import AsyncIterator
-from typing import Any, Final
+from typing import Final
 
 import dramatiq
 import fakeredis
 import pytest
 from structlog.testing import capture_logs
 
-from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.errors import ConfigError, Deferred, RequestRefused, Retryable
 from payroll_sync.producer.enrol import Expansion
-from payroll_sync.producer.submit import PRODUCER_MAX_RATE_WAIT
+from payroll_sync.producer.producer import PRODUCER_MAX_RATE_WAIT, Producer
 from payroll_sync.queue.broker import REQUEST_QUEUE
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import Period, SyncRequest, encode_request
@@ -43,10 +42,10 @@ SETTINGS: Final = Settings(
 class FakeSubmit:
     def __init__(self, error: Exception | None = None) -> None:
         self.error = error
-        self.calls: list[tuple[SyncRequest, dict[str, Any]]] = []
+        self.calls: list[tuple[SyncRequest, Settings]] = []
 
-    async def __call__(self, request: SyncRequest, **kwargs: Any) -> Expansion:
-        self.calls.append((request, kwargs))
+    async def __call__(self, request: SyncRequest, settings: Settings) -> Expansion:
+        self.calls.append((request, settings))
         if self.error is not None:
             raise self.error
         return Expansion(run_id="20250101T000000-0000abcd", joined=True, in_scope=1, enqueued=0)
@@ -70,12 +69,7 @@ async def test_a_request_is_submitted_with_the_workers_settings_and_store(
         expansion = await handle_sync_request(encode_request(REQUEST), ctx=ctx, submit=submit)
     assert expansion is not None
     assert expansion.joined
-    ((request, kwargs),) = submit.calls
-    assert request == REQUEST
-    assert kwargs["settings"] is SETTINGS
-    assert kwargs["store"] is ctx.store
-    limiter = kwargs["limiter"]
-    assert isinstance(limiter, SharedRateLimiter)
+    assert submit.calls == [(REQUEST, SETTINGS)]
     (accepted,) = [e for e in events if e["event"] == "request.accepted"]
     assert accepted["run_id"] == "20250101T000000-0000abcd"
     assert (accepted["integration"], accepted["employees"], accepted["joined"]) == ("acme", 1, True)
@@ -85,10 +79,9 @@ async def test_the_producer_may_wait_longer_for_the_rate_limit_than_a_worker(
     ctx: WorkerContext,
 ) -> None:
     assert SETTINGS.worker.max_rate_wait_seconds < PRODUCER_MAX_RATE_WAIT
-    submit = FakeSubmit()
-    await handle_sync_request(encode_request(REQUEST), ctx=ctx, submit=submit)
-    limiter = submit.calls[0][1]["limiter"]
-    assert limiter.max_wait == PRODUCER_MAX_RATE_WAIT
+    producer = Producer(ctx.redis, ctx.store.prefix)
+    assert producer.limiter.max_wait == PRODUCER_MAX_RATE_WAIT
+    assert producer.limiter.key("acme") == ctx.limiter.key("acme"), "one limit for both"
 
 
 async def test_an_absence_request_round_trips_through_its_message(ctx: WorkerContext) -> None:

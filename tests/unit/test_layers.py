@@ -164,20 +164,32 @@ def test_the_circle_finder_finds_circles(
     assert _cycle(graph) == circle
 
 
-@pytest.mark.parametrize("entry", ["payroll_sync.cli.main", "payroll_sync.worker.actors"])
-def test_the_local_stack_stays_aside(entry: str) -> None:
-    """Starting the worker or the CLI loads no simulator, no demo and no fakeredis."""
+def _loaded_by(entry: str, *, aside: tuple[str, ...]) -> list[str]:
+    """The modules of `aside` (top-level names, or payroll_sync's packages) importing `entry`
+    loads, in a fresh interpreter."""
     code = (
         "import sys\n"
         "from payroll_sync.queue import broker\n"
         "broker.install_stub()\n"
         f"import {entry}\n"
-        "loaded = [m for m in sys.modules if m.split('.')[0] == 'fakeredis'"
-        " or m.split('.')[:2] in (['payroll_sync', 'simulators'], ['payroll_sync', 'stack'],"
-        " ['payroll_sync', 'demo'])]\n"
-        "print(sorted(loaded))\n"
+        f"aside = {aside!r}\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in aside"
+        " or (m.startswith('payroll_sync.') and m.split('.')[1] in aside)))\n"
     )
     answer = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
     )
-    assert answer.stdout.strip() == "[]"
+    loaded: list[str] = ast.literal_eval(answer.stdout)
+    return loaded
+
+
+@pytest.mark.parametrize("entry", ["payroll_sync.cli.main", "payroll_sync.worker.actors"])
+def test_the_local_stack_stays_aside(entry: str) -> None:
+    """Starting the worker or the CLI loads no simulator, no demo and no fakeredis."""
+    assert _loaded_by(entry, aside=("fakeredis", "simulators", "stack", "demo")) == []
+
+
+def test_the_demo_loads_fakeredis_only_to_run_without_redis() -> None:
+    loaded = _loaded_by("payroll_sync.demo", aside=("fakeredis", "simulators"))
+    assert loaded, "the demo uses the simulators"
+    assert not [name for name in loaded if name.startswith("fakeredis")]

@@ -22,6 +22,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from structlog.testing import capture_logs
 
 from payroll_sync.errors import ConfigError, RequestRefused, Retryable
+from payroll_sync.producer.enrol import Expansion
 from payroll_sync.runs.store import delete_keys
 from payroll_sync.scheduler.process import Scheduler
 from payroll_sync.scheduler.slots import Slot
@@ -83,12 +84,12 @@ class Recorder:
         self.requests: list[SyncRequest] = []
         self.fail: dict[str, Exception] = {}
 
-    async def __call__(self, request: SyncRequest, settings: Settings) -> str:
+    async def __call__(self, request: SyncRequest, settings: Settings) -> Expansion:
         assert request.integration in settings.integrations
         self.requests.append(request)
         if request.kind in self.fail:
             raise self.fail[request.kind]
-        return f"run-{len(self.requests)}"
+        return Expansion(run_id=f"run-{len(self.requests)}", joined=False, in_scope=1, enqueued=1)
 
     def kinds(self) -> list[str]:
         return [request.kind for request in self.requests]

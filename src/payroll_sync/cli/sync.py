@@ -1,70 +1,78 @@
-"""The sync commands of `payroll-sync`: worker, sync employees, check-config.
+"""`payroll-sync sync employees|absences`: queue a run of one integration now; with `--wait`,
+follow it and print its outcomes.
 
-Exit codes: 0 nothing failed, 1 records failed (or a connection check failed), 2 usage or
-configuration error.
+Exit codes: 0 nothing failed, 1 records failed, 2 the request or the settings were wrong.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import datetime
-import os
+import dataclasses
 import sys
 from collections.abc import Sequence
 from typing import Final, TextIO
 
-import aiohttp
 import msgspec
 import redis.asyncio as aioredis
 
 from payroll_sync import config
+from payroll_sync.cli.arguments import Commands, absence_codes, employee_numbers, iso_date
 from payroll_sync.cli.exit_codes import EXIT_FAILED, EXIT_OK
-from payroll_sync.connectors.clients import integration_clients
-from payroll_sync.errors import RequestRefused, SyncError
-from payroll_sync.producer.submit import producer_limiter, submit_sync
+from payroll_sync.errors import RequestRefused, reword
+from payroll_sync.logs import configure_logging
+from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.public import run_with_records
 from payroll_sync.runs.store import RunStore
-from payroll_sync.runs.summary import format_table, run_summary
+from payroll_sync.runs.summary import run_summary
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome, Run
+from payroll_sync.schemas.words import SCHEMA_WORDING
 
 POLL_SECONDS: Final = 0.5
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {text}")
-    return value
+def add_command(commands: Commands) -> None:
+    sync = commands.add_parser("sync", help="sync one integration now")
+    kinds = sync.add_subparsers(dest="kind", required=True)
+    employees = _add_kind(kinds, "employees", "sync the integration's employees")
+    absences = _add_kind(
+        kinds, "absences", "export the integration's absences in a period to 24SevenOffice"
+    )
+    absences.add_argument(
+        "--from", dest="period_from", type=iso_date, required=True, metavar="YYYY-MM-DD",
+        help="first day",
+    )  # fmt: skip
+    absences.add_argument(
+        "--to", dest="period_to", type=iso_date, required=True, metavar="YYYY-MM-DD",
+        help="last day (included)",
+    )  # fmt: skip
+    absences.add_argument(
+        "--codes",
+        type=absence_codes,
+        metavar="01,04",
+        help="only these 24SevenOffice absence codes (default: the integration's setting)",
+    )
+    for kind in (employees, absences):
+        kind.add_argument("--dry-run", action="store_true", help="everything but the writes")
+        kind.add_argument("--wait", action="store_true", help="wait for the run to finish")
+        kind.add_argument("--json", action="store_true", help="print the result as JSON")
+    sync.set_defaults(func=run_sync_command)
 
 
-def _employee_numbers(text: str) -> list[str]:
-    numbers = [part.strip() for part in text.split(",") if part.strip()]
-    if not numbers:
-        raise argparse.ArgumentTypeError("give employee numbers separated by commas, e.g. 12,40")
-    return numbers
+def _add_kind(kinds: Commands, kind: str, description: str) -> argparse.ArgumentParser:
+    parser = kinds.add_parser(kind, help=description)
+    parser.add_argument("--integration", required=True, metavar="ID")
+    parser.add_argument(
+        "--employees", type=employee_numbers, metavar="12,40", help="only these employees"
+    )
+    return parser
 
 
-def _date(text: str) -> str:
-    try:
-        datetime.date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date; use YYYY-MM-DD") from None
-    return text
-
-
-def _absence_codes(text: str) -> list[str]:
-    codes = [part.strip() for part in text.split(",") if part.strip()]
-    if not codes:
-        raise argparse.ArgumentTypeError("give absence codes separated by commas, e.g. 01,04")
-    return codes
-
-
-def _add_run_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dry-run", action="store_true", help="everything but the writes")
-    parser.add_argument("--wait", action="store_true", help="wait for the run to finish")
-    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+def run_sync_command(args: argparse.Namespace) -> int:
+    # Events go to stderr as JSON lines; stdout carries only the result (maybe JSON).
+    configure_logging()
+    return asyncio.run(run_sync(args))
 
 
 def request_from_args(args: argparse.Namespace) -> SyncRequest:
@@ -81,98 +89,40 @@ def request_from_args(args: argparse.Namespace) -> SyncRequest:
     try:
         return msgspec.convert(body, SyncRequest)
     except msgspec.ValidationError as error:
-        raise RequestRefused(f"invalid request: {_cli_words(str(error))}") from None
+        raise RequestRefused(f"invalid request: {reword(str(error), _OPTIONS)}") from None
 
 
-def _cli_words(message: str) -> str:
-    """msgspec names JSON paths; on the command line the options are what the user typed."""
-    return (
-        message.replace("`$.period.from`", "--from")
-        .replace("`$.period.to`", "--to")
-        .replace("`$.period`", "--from/--to")
-        .replace("`$.codes`", "--codes")
-        .replace("`$.employees`", "--employees")
-        .replace("`$.integration`", "--integration")
-    )
+# msgspec names the request's fields; on the command line the options are what the user typed.
+_OPTION_OF: Final = {
+    "integration": "--integration",
+    "employees": "--employees",
+    "codes": "--codes",
+    "period": "--from/--to",
+    "period.from": "--from",
+    "period.to": "--to",
+}
+_OPTIONS: Final = dataclasses.replace(
+    SCHEMA_WORDING,
+    name=lambda parts: _OPTION_OF.get(".".join(p for p in parts if not p.isdigit()), "request"),
+)
 
 
-def add_commands(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    worker = commands.add_parser("worker", help="run Dramatiq workers that sync records")
-    worker.add_argument("--processes", type=_positive_int, default=os.cpu_count() or 1)
-    worker.add_argument("--threads", type=_positive_int, default=8)
-
-    sync = commands.add_parser("sync", help="sync one integration now")
-    kinds = sync.add_subparsers(dest="kind", required=True)
-    employees = kinds.add_parser("employees", help="sync the integration's employees")
-    employees.add_argument("--integration", required=True, metavar="ID")
-    employees.add_argument(
-        "--employees", type=_employee_numbers, metavar="12,40", help="only these employees"
-    )
-    _add_run_options(employees)
-
-    absences = kinds.add_parser(
-        "absences", help="export the integration's absences in a period to 24SevenOffice"
-    )
-    absences.add_argument("--integration", required=True, metavar="ID")
-    absences.add_argument(
-        "--from", dest="period_from", type=_date, required=True, metavar="YYYY-MM-DD",
-        help="first day",
-    )  # fmt: skip
-    absences.add_argument(
-        "--to", dest="period_to", type=_date, required=True, metavar="YYYY-MM-DD",
-        help="last day (included)",
-    )  # fmt: skip
-    absences.add_argument(
-        "--employees", type=_employee_numbers, metavar="12,40", help="only these employees"
-    )
-    absences.add_argument(
-        "--codes",
-        type=_absence_codes,
-        metavar="01,04",
-        help="only these 24SevenOffice absence codes (default: the integration's setting)",
-    )
-    _add_run_options(absences)
-
-    commands.add_parser("check-config", help="test both connections of every integration")
-
-
-def run_worker(args: argparse.Namespace) -> int:
-    env = config.environment()
-    config.load_settings(env.config_path)  # refuse a bad file here, not in every process
-    command = [
-        sys.executable,
-        "-m",
-        "dramatiq",
-        "payroll_sync.worker.actors",
-        "--processes",
-        str(args.processes),
-        "--threads",
-        str(args.threads),
-    ]
-    sys.stdout.flush()
-    os.execv(sys.executable, command)
-    return EXIT_OK  # not reached
-
-
-async def run_sync(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int:
+async def run_sync(args: argparse.Namespace) -> int:
     env = config.environment()
     settings = config.load_settings(env.config_path)
     request = request_from_args(args)
     redis = aioredis.Redis.from_url(env.redis_url)
     try:
-        store = RunStore(redis, prefix=env.prefix)
-        limiter = producer_limiter(redis, env.prefix)
-        expansion = await submit_sync(request, settings=settings, store=store, limiter=limiter)
+        producer = Producer(redis, env.prefix)
+        store = producer.store
+        expansion = await producer.submit(request, settings)
         if not args.wait:
             note = " (joined the run in progress)" if expansion.joined else ""
             if args.json:
-                print(msgspec.json.encode({"run_id": expansion.run_id}).decode(), file=out)
+                print(msgspec.json.encode({"run_id": expansion.run_id}).decode())
             else:
                 noun = "leaves" if request.kind == "absences" else "employees"
-                print(
-                    f"run {expansion.run_id}: {expansion.enqueued} {noun} queued{note}",
-                    file=out,
-                )
+                print(f"run {expansion.run_id}: {expansion.enqueued} {noun} queued{note}")
             return EXIT_OK
         run = await wait_for_run(
             store, expansion.run_id, progress=None if args.json else sys.stderr
@@ -181,9 +131,9 @@ async def run_sync(args: argparse.Namespace, *, out: TextIO = sys.stdout) -> int
     finally:
         await redis.aclose()
     if args.json:
-        print(run_json(run, outcomes), file=out)
+        print(run_json(run, outcomes))
     else:
-        print(run_summary(run, outcomes), file=out)
+        print(run_summary(run, outcomes))
     return EXIT_FAILED if run.counts.get("failed", 0) else EXIT_OK
 
 
@@ -210,44 +160,3 @@ def progress_bar(done: int, total: int, width: int = 30) -> str:
 
 def run_json(run: Run, outcomes: Sequence[RecordOutcome]) -> str:
     return msgspec.json.encode(run_with_records(run, outcomes)).decode()
-
-
-async def run_check_config(*, out: TextIO = sys.stdout) -> int:
-    env = config.environment()
-    settings = config.load_settings(env.config_path)
-    if not settings.integrations:
-        raise RequestRefused(f"{env.config_path}: no integrations configured")
-    rows: list[list[str]] = []
-    healthy = True
-    timeout = aiohttp.ClientTimeout(total=settings.worker.request_timeout_seconds)
-    async with aiohttp.ClientSession(timeout=timeout) as session:
-        for name, chosen in sorted(settings.integrations.items()):
-            try:
-                tokens = config.credentials(chosen)
-            except SyncError as error:
-                rows.append([name, error.reason, error.reason])
-                healthy = False
-                continue
-            clients = integration_clients(
-                session,
-                chosen,
-                simployer_token=tokens.simployer_token,
-                payroll_token=tokens.payroll_token,
-                timeout=timeout,
-            )
-            results = await asyncio.gather(
-                clients.simployer.check(), clients.payroll.check(), return_exceptions=True
-            )
-            cells = []
-            for result in results:
-                if isinstance(result, SyncError):
-                    cells.append(f"FAILED: {result.reason}")
-                    healthy = False
-                elif isinstance(result, BaseException):
-                    cells.append(f"FAILED: {type(result).__name__}")
-                    healthy = False
-                else:
-                    cells.append("ok")
-            rows.append([name, *cells])
-    print(format_table(["integration", "Simployer One", "24SevenOffice"], rows), file=out)
-    return EXIT_OK if healthy else EXIT_FAILED

@@ -6,6 +6,7 @@ from typing import NamedTuple
 
 import aiohttp
 
+from payroll_sync.config import Credentials
 from payroll_sync.connectors.http import BeforeRequest
 from payroll_sync.connectors.payroll import PayrollAuth, PayrollClient
 from payroll_sync.connectors.ratelimit import RateLimit, SharedRateLimiter
@@ -21,9 +22,8 @@ class IntegrationClients(NamedTuple):
 def integration_clients(
     session: aiohttp.ClientSession,
     integration: Integration,
+    tokens: Credentials,
     *,
-    simployer_token: str,
-    payroll_token: str,
     timeout: aiohttp.ClientTimeout,
     limiter: SharedRateLimiter | None = None,
     limiter_key: str = "",
@@ -40,13 +40,13 @@ def integration_clients(
     auth = PayrollAuth(
         session,
         integration.payroll_url,
-        payroll_token,
+        tokens.payroll_token,
         before_request=wait_for_slot,
         timeout=timeout,
     )
     return IntegrationClients(
         simployer=SimployerClient(
-            session, integration.simployer_url, simployer_token, timeout=timeout
+            session, integration.simployer_url, tokens.simployer_token, timeout=timeout
         ),
         payroll=PayrollClient(
             session,

@@ -25,7 +25,7 @@ from payroll_sync.dashboard.filters import (
 from payroll_sync.dashboard.loading import failure_rows
 from payroll_sync.dashboard.state import dashboard_of
 from payroll_sync.dashboard.views import failure_json
-from payroll_sync.producer.retry import RetryResult, retry_failures
+from payroll_sync.producer.retry import RetryResult
 from payroll_sync.runs.public import run_view, run_with_records
 
 log = structlog.get_logger("payroll_sync.dashboard")
@@ -92,15 +92,8 @@ def _results(results: Sequence[RetryResult]) -> list[dict[str, Any]]:
     return [msgspec.to_builtins(item) for item in results]
 
 
-async def _retry(request: web.Request, ids: Sequence[str]) -> list[RetryResult]:
-    dashboard = dashboard_of(request)
-    return await retry_failures(
-        ids, store=dashboard.store, enqueue=dashboard.enqueue, now=dashboard.clock()
-    )
-
-
 async def retry_one(request: web.Request) -> web.Response:
-    (result,) = await _retry(request, [request.match_info["id"]])
+    (result,) = await dashboard_of(request).retry([request.match_info["id"]])
     if result.status == "not_failing":
         return _problem(404, "Not Found", "no such failure (retried successfully, or discarded)")
     if result.status == "task_gone":
@@ -136,7 +129,7 @@ async def retry_matching(request: web.Request) -> web.Response:
     except FilterError as error:
         return _problem(400, "Bad Request", str(error))
     shown = select(await failure_rows(dashboard_of(request).store), chosen)
-    results = await _retry(request, [row.id for row in shown])
+    results = await dashboard_of(request).retry([row.id for row in shown])
     return _json(
         {
             "matched": len(shown),

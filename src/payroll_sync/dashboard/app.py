@@ -13,8 +13,7 @@ from payroll_sync.dashboard import api, pages
 from payroll_sync.dashboard.guard import guard
 from payroll_sync.dashboard.session import secret_for
 from payroll_sync.dashboard.state import DASHBOARD, Dashboard, template_environment
-from payroll_sync.producer.enrol import Enqueue
-from payroll_sync.runs.store import RunStore
+from payroll_sync.producer.producer import Producer
 
 STATIC_DIR: Final = Path(__file__).parent / "static"
 
@@ -27,8 +26,7 @@ CONTENT_SECURITY_POLICY: Final = (
 
 def create_app(
     *,
-    store: RunStore,
-    enqueue: Enqueue,
+    producer: Producer,
     operator_token: str,
     secret: bytes | None = None,
     clock: Callable[[], float] = time.time,
@@ -38,8 +36,8 @@ def create_app(
         raise ValueError("operator_token: the dashboard needs one")
     app = web.Application(middlewares=[guard])
     app[DASHBOARD] = Dashboard(
-        store=store,
-        enqueue=enqueue,
+        store=producer.store,
+        producer=producer,
         operator_token=operator_token,
         secret=secret or secret_for(operator_token),
         templates=template_environment(),

@@ -35,7 +35,7 @@ from payroll_sync.dashboard.session import (
 )
 from payroll_sync.dashboard.state import dashboard_of, render, request_session
 from payroll_sync.dashboard.views import record_row
-from payroll_sync.producer.retry import RetryResult, retry_failures
+from payroll_sync.producer.retry import RetryResult
 from payroll_sync.schemas.outcomes import OUTCOMES
 
 log = structlog.get_logger("payroll_sync.dashboard")
@@ -265,23 +265,16 @@ def _counts(results: Sequence[RetryResult]) -> dict[str, int]:
     }
 
 
-async def _retry(request: web.Request, ids: Sequence[str]) -> list[RetryResult]:
-    dashboard = dashboard_of(request)
-    return await retry_failures(
-        ids, store=dashboard.store, enqueue=dashboard.enqueue, now=dashboard.clock()
-    )
-
-
 async def retry_one(request: web.Request) -> web.StreamResponse:
     form = await request.post()
-    results = await _retry(request, [request.match_info["id"]])
+    results = await dashboard_of(request).retry([request.match_info["id"]])
     raise _back_to_failures(_form_filter(form), **_counts(results))
 
 
 async def retry_selected(request: web.Request) -> web.StreamResponse:
     form = await request.post()
     ids = [value for value in form.getall("id", []) if isinstance(value, str)]
-    results = await _retry(request, ids)
+    results = await dashboard_of(request).retry(ids)
     raise _back_to_failures(_form_filter(form), **_counts(results))
 
 
@@ -307,7 +300,7 @@ async def retry_all(request: web.Request) -> web.StreamResponse:
     chosen = _form_filter(form)
     confirmed = {value for value in form.getall("id", []) if isinstance(value, str)}
     rows = select(await failure_rows(dashboard_of(request).store), chosen)
-    results = await _retry(request, [row.id for row in rows if row.id in confirmed])
+    results = await dashboard_of(request).retry([row.id for row in rows if row.id in confirmed])
     counts = _counts(results)
     # Confirmed ones that no longer match (fixed, discarded) count as no longer failing.
     counts["not_failing"] += len(confirmed - {row.id for row in rows})

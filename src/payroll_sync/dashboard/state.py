@@ -1,9 +1,9 @@
-"""What the dashboard's handlers share: the store, the enqueuer, the secrets, the templates."""
+"""What the dashboard's handlers share: the store, the producer, the secrets, the templates."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final
 from urllib.parse import quote
@@ -15,7 +15,8 @@ from payroll_sync.dashboard.filters import FailureFilter, filter_query
 from payroll_sync.dashboard.revoked import RevokedSessions
 from payroll_sync.dashboard.session import Session
 from payroll_sync.dashboard.views import local_time
-from payroll_sync.producer.enrol import Enqueue
+from payroll_sync.producer.producer import Producer
+from payroll_sync.producer.retry import RetryResult
 from payroll_sync.runs.public import iso_time
 from payroll_sync.runs.store import RunStore
 
@@ -25,7 +26,8 @@ class Dashboard:
     """Everything the handlers share; one per application."""
 
     store: RunStore
-    enqueue: Enqueue
+    # Retries go through it (its store is `store`).
+    producer: Producer
     operator_token: str
     secret: bytes
     templates: jinja2.Environment
@@ -37,6 +39,9 @@ class Dashboard:
 
     def __post_init__(self) -> None:
         self.revoked_sessions = RevokedSessions(self.store.redis, self.store.keys)
+
+    async def retry(self, ids: Sequence[str]) -> list[RetryResult]:
+        return await self.producer.retry(ids, now=self.clock())
 
     async def revoke(self, sid: str, expires: float) -> None:
         """Every dashboard process refuses the session from now until its cookie expires."""

@@ -14,22 +14,20 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Final, Protocol
+from typing import Final
 
 import msgspec
 import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 
-from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.errors import Deferred, RequestRefused, Retryable, SyncError
 from payroll_sync.intake.auth import caller_for
 from payroll_sync.intake.body import MAX_BODY_BYTES, BadBody, decode_sync_request
 from payroll_sync.intake.lanes import Lanes
 from payroll_sync.producer.enrol import Expansion
-from payroll_sync.producer.submit import submit_sync
+from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.public import run_view
-from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
 
@@ -43,21 +41,6 @@ _RUN_ID: Final = re.compile(r"[0-9A-Za-z_-]{1,64}")
 _ENCODER: Final = msgspec.json.Encoder()
 # Who is asking, once known (for `intake.refused`).
 CALLER: Final = web.RequestKey("caller", str)
-
-
-class Submit(Protocol):
-    """`producer.submit.submit_sync`, or a stand-in with its signature."""
-
-    def __call__(
-        self,
-        request: SyncRequest,
-        *,
-        settings: Settings,
-        store: RunStore,
-        limiter: SharedRateLimiter,
-        env: Mapping[str, str] | None = None,
-        now: float | None = None,
-    ) -> Awaitable[Expansion]: ...
 
 
 class Refusal(Exception):
@@ -88,18 +71,13 @@ class IntakeApi:
         self,
         *,
         settings: Settings,
-        store: RunStore,
-        limiter: SharedRateLimiter,
+        producer: Producer,
         tokens: Mapping[str, str],
-        submit: Submit,
-        env: Mapping[str, str] | None,
     ) -> None:
         self.settings = settings
-        self.store = store
-        self.limiter = limiter
+        self.producer = producer
+        self.store = producer.store
         self.tokens = dict(tokens)
-        self.submit = submit
-        self.env = env
         self.lanes = Lanes(self._submit_one)
 
     def caller(self, request: web.Request) -> str:
@@ -163,13 +141,7 @@ class IntakeApi:
             raise Refusal(400, str(bad)) from None
 
     async def _submit_one(self, sync_request: SyncRequest) -> Expansion:
-        return await self.submit(
-            sync_request,
-            settings=self.settings,
-            store=self.store,
-            limiter=self.limiter,
-            env=self.env,
-        )
+        return await self.producer.submit(sync_request, self.settings)
 
     async def _submit(self, sync_request: SyncRequest) -> Expansion:
         try:
@@ -227,19 +199,11 @@ def _route_of(request: web.Request) -> str:
 
 
 def make_app(
-    *,
-    settings: Settings,
-    store: RunStore,
-    limiter: SharedRateLimiter,
-    tokens: Mapping[str, str],
-    submit: Submit = submit_sync,
-    env: Mapping[str, str] | None = None,
+    *, settings: Settings, producer: Producer, tokens: Mapping[str, str]
 ) -> web.Application:
-    """The intake app. `tokens`: bearer token -> caller name (`config.intake_tokens`); `env`:
-    where the integrations' credentials are read (None: the process environment)."""
-    api = IntakeApi(
-        settings=settings, store=store, limiter=limiter, tokens=tokens, submit=submit, env=env
-    )
+    """The intake app. `tokens`: bearer token -> caller name (`config.intake_tokens`); the
+    producer submits the requests and holds the runs they join."""
+    api = IntakeApi(settings=settings, producer=producer, tokens=tokens)
     app = web.Application(middlewares=[answer_errors], client_max_size=MAX_BODY_BYTES)
     app.router.add_post(SYNC_REQUESTS_PATH, api.post_sync_request)
     app.router.add_get(RUNS_PATH + "/{run_id}", api.get_run)

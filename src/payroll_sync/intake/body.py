@@ -6,12 +6,13 @@ the caller's JSON words and never repeats a value the caller sent (it may be log
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Final, get_args
+import dataclasses
+from typing import Annotated, Final
 
 import msgspec
 from msgspec import Meta
 
+from payroll_sync.errors import json_path, lower_first, reword
 from payroll_sync.schemas.messages import (
     AbsenceCodeText,
     EmployeeNumber,
@@ -20,6 +21,7 @@ from payroll_sync.schemas.messages import (
     SyncKind,
     SyncRequest,
 )
+from payroll_sync.schemas.words import SCHEMA_WORDING
 
 #: Larger bodies are refused unread; a request for every employee needs no list at all.
 MAX_BODY_BYTES: Final = 64 * 1024
@@ -52,7 +54,7 @@ def decode_sync_request(raw: bytes) -> SyncRequest:
     except msgspec.ValidationError as error:
         raise BadBody(explain(str(error))) from None
     except msgspec.DecodeError as error:
-        raise BadBody(f"body is not valid JSON ({_lower_first(str(error))})") from None
+        raise BadBody(f"body is not valid JSON ({lower_first(str(error))})") from None
     try:
         # Direct construction runs SyncRequest's checks across fields (period, codes).
         return SyncRequest(
@@ -68,84 +70,17 @@ def decode_sync_request(raw: bytes) -> SyncRequest:
         raise BadBody(str(error)) from None
 
 
-# ------------------------------------------------------------------ msgspec's words -> ours
+# ------------------------------------------------------------------ places in JSON words
 
-_AT: Final = re.compile(r"(?P<what>.*) - at `\$(?P<path>[^`]*)`", re.DOTALL)
-_TYPE_WORDS: Final = {
-    "str": "a string",
-    "int": "an integer",
-    "float": "a number",
-    "bool": "true or false",
-    "array": "an array",
-    "object": "an object",
-    "null": "null",
-    "date": "a date (YYYY-MM-DD)",
-}
-
-
-def _pattern_of(annotated: Any) -> str:
-    return str(get_args(annotated)[1].pattern)
-
-
-# msgspec quotes a failed pattern; these say what the pattern means.
-_PATTERN_WORDS: Final = {
-    _pattern_of(IntegrationId): (
-        "an integration id (1-64 letters, digits, _ or -, starting with a letter or digit)"
-    ),
-    _pattern_of(AbsenceCodeText): 'a two-digit absence code such as "01"',
-}
-_KINDS: Final = " or ".join(f'"{kind}"' for kind in get_args(SyncKind))
+_ALLOWED: Final[dict[tuple[str, ...], str]] = {(): ", ".join(FIELDS), ("period",): "'from', 'to'"}
+_JSON: Final = dataclasses.replace(
+    SCHEMA_WORDING,
+    name=lambda parts: json_path(parts) or "body",
+    unknown=lambda parent: f"unknown field (allowed: {_ALLOWED.get(tuple(parent), '')})",
+)
 
 
 def explain(message: str) -> str:
     """'Expected `str`, got `int` - at `$.employees[0]`' -> 'employees[0]: expected a string,
-    got an integer'. Values the caller sent are left out."""
-    match = _AT.fullmatch(message)
-    what, path = (match["what"], match["path"].removeprefix(".")) if match else (message, "")
-    field = re.fullmatch(r"Object (contains unknown|missing required) field `([^`]*)`", what)
-    if field is not None:
-        name = f"{path}.{field[2]}" if path else field[2]
-        if field[1] == "missing required":
-            return f"{name}: missing (required)"
-        allowed = "'from', 'to'" if path == "period" else ", ".join(FIELDS)
-        return f"{name}: unknown field (allowed: {allowed})"
-    if what.startswith(f"{path}:") and path:
-        return what  # SyncRequest's and Period's own checks already name the field
-    return f"{path or 'body'}: {_problem(what, path)}"
-
-
-def _problem(what: str, path: str) -> str:
-    if what.startswith("Invalid enum value"):
-        return f"expected {_KINDS}" if path == "kind" else "not one of the allowed values"
-    if what.startswith("Invalid RFC3339 encoded date"):
-        return "expected a date as YYYY-MM-DD"
-    match = re.fullmatch(r"Expected `([^`]*)`(.*)", what, re.DOTALL)
-    if match is None:
-        return _lower_first(what)
-    expected, rest = _types(match[1]), match[2]
-    got = re.fullmatch(r", got `([^`]*)`", rest)
-    if got is not None:
-        return f"expected {expected}, got {_types(got[1])}"
-    regex = re.fullmatch(r" matching regex '(.*)'", rest, re.DOTALL)
-    if regex is not None:
-        return f"expected {_PATTERN_WORDS.get(regex[1], 'a string of another form')}"
-    length = re.fullmatch(r" of length (>=|<=) (\d+)", rest)
-    if length is not None:
-        noun = expected.split(" ", 1)[-1]
-        if length[1] == ">=" and length[2] == "1":
-            return f"expected a non-empty {noun}"
-        limit = "at least" if length[1] == ">=" else "at most"
-        unit = "characters" if noun == "string" else "items"
-        return f"expected {expected} of {limit} {length[2]} {unit}"
-    return f"expected {expected}{rest}"
-
-
-def _types(spec: str) -> str:
-    # `array | null` is an optional field: null is never what the caller should send instead.
-    names = [name.strip() for name in spec.split("|")]
-    shown = [name for name in names if name != "null"] or names
-    return " or ".join(_TYPE_WORDS.get(name, name) for name in shown)
-
-
-def _lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:]
+    got a whole number'. Values the caller sent are left out."""
+    return reword(message, _JSON)

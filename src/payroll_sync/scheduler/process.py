@@ -23,19 +23,16 @@ import datetime
 import os
 import socket
 import time
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
 import redis.asyncio as aioredis
 import structlog
 
-from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.errors import RequestRefused, SyncError
-from payroll_sync.producer.submit import producer_limiter, submit_sync
-from payroll_sync.queue.send import enqueue_tasks
+from payroll_sync.producer.producer import Producer, Submit
 from payroll_sync.runs.recovery import recovery_loop
-from payroll_sync.runs.store import RunStore
 from payroll_sync.scheduler.requests import slot_requests
 from payroll_sync.scheduler.slots import MAX_LATE, Due, due_slots, first_run
 from payroll_sync.scheduler.state import Claim, ScheduleState
@@ -51,8 +48,6 @@ DEFAULT_INTERVAL: Final = 5.0
 DEFAULT_MAX_CONCURRENT: Final = 4
 
 Clock = Callable[[], datetime.datetime]
-#: Submit one request with the settings in force; returns the run id.
-Submit = Callable[[SyncRequest, Settings], Awaitable[str]]
 
 
 def utc_now() -> datetime.datetime:
@@ -61,20 +56,6 @@ def utc_now() -> datetime.datetime:
 
 def default_owner() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
-
-
-def make_submit(
-    store: RunStore, limiter: SharedRateLimiter, *, env: Mapping[str, str] | None = None
-) -> Submit:
-    """The production submit: `submit_sync` with the process's run store and rate limiter."""
-
-    async def submit(request: SyncRequest, settings: Settings) -> str:
-        expansion = await submit_sync(
-            request, settings=settings, store=store, limiter=limiter, env=env
-        )
-        return expansion.run_id
-
-    return submit
 
 
 @dataclass
@@ -92,7 +73,7 @@ class Scheduler:
         *,
         watcher: SettingsWatcher,
         state: ScheduleState,
-        submit: Submit,
+        submit: Submit,  # `Producer.submit`: one request, with the settings in force
         clock: Clock = utc_now,
         owner: str | None = None,
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
@@ -190,7 +171,7 @@ class Scheduler:
                     "first_run": due.slot.first_run,
                 }
                 try:
-                    run_id = await self._submit(request, settings)
+                    expansion = await self._submit(request, settings)
                 except SyncError as error:
                     log.error("schedule.failed", **context, reason=error.reason)
                 except RequestRefused as error:
@@ -202,7 +183,7 @@ class Scheduler:
                     log.info(
                         "schedule.fired",
                         **context,
-                        run_id=run_id,
+                        run_id=expansion.run_id,
                         late_seconds=int(due.late.total_seconds()),
                     )
 
@@ -241,22 +222,21 @@ async def run_scheduler(
     interval: float,
     stop: asyncio.Event,
 ) -> None:
-    """The production wiring: settings file, Redis, `submit_sync`; runs until `stop`."""
+    """The production wiring: settings file, Redis, the `Producer`; runs until `stop`."""
     watcher = SettingsWatcher(config_path)
     redis = aioredis.Redis.from_url(redis_url)
     try:
         await redis.ping()
-        store = RunStore(redis, prefix=prefix)
-        limiter = producer_limiter(redis, prefix)
+        producer = Producer(redis, prefix)
         scheduler = Scheduler(
-            watcher=watcher,
-            state=ScheduleState(redis, prefix=prefix),
-            submit=make_submit(store, limiter),
+            watcher=watcher, state=ScheduleState(redis, prefix=prefix), submit=producer.submit
         )
         # The scheduler also watches for records whose message was lost (runs/recovery.py).
         await asyncio.gather(
             scheduler.run(stop, interval=interval),
-            recovery_loop(store, redis, enqueue=enqueue_tasks, stop=stop, clock=time.time),
+            recovery_loop(
+                producer.store, redis, enqueue=producer.enqueue, stop=stop, clock=time.time
+            ),
         )
     finally:
         await redis.aclose()

@@ -60,8 +60,7 @@ class WorkerContext:
             clients = integration_clients(
                 self.session,
                 settings,
-                simployer_token=tokens.simployer_token,
-                payroll_token=tokens.payroll_token,
+                tokens,
                 timeout=self._timeout,
                 limiter=self.limiter,
                 limiter_key=integration_id,

@@ -9,7 +9,6 @@ configuration problem is logged and dropped.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, Final
 
 import dramatiq
@@ -19,7 +18,7 @@ import structlog
 
 from payroll_sync.errors import Deferred, RequestRefused, Retryable, SyncError
 from payroll_sync.producer.enrol import Expansion
-from payroll_sync.producer.submit import producer_limiter, submit_sync
+from payroll_sync.producer.producer import Producer, Submit
 from payroll_sync.queue import broker as broker_setup
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.worker.context import WorkerContext
@@ -58,9 +57,10 @@ async def handle_sync_request(
     body: object,
     *,
     ctx: WorkerContext,
-    submit: Callable[..., Awaitable[Expansion]] = submit_sync,
+    submit: Submit | None = None,
 ) -> Expansion | None:
-    """Submit the request in `body`; the expansion, or None when it was dropped.
+    """Submit the request in `body` with the worker's settings; the expansion, or None when it
+    was dropped. `submit`: None for the deployment's `Producer` on the worker's Redis.
 
     Raises `dramatiq.Retry` when the source or Redis is briefly unavailable.
     """
@@ -72,9 +72,10 @@ async def handle_sync_request(
         log.error("request.malformed", error=str(error))
         return None
     bound = log.bind(integration=request.integration, kind=request.kind, trigger=request.trigger)
-    limiter = producer_limiter(ctx.redis, ctx.store.prefix)
+    if submit is None:
+        submit = Producer(ctx.redis, ctx.store.prefix).submit
     try:
-        expansion = await submit(request, settings=ctx.settings, store=ctx.store, limiter=limiter)
+        expansion = await submit(request, ctx.settings)
     except RequestRefused as refused:
         bound.warning("request.refused", reason=str(refused))
         return None

@@ -1,0 +1,148 @@
+"""The producer: a sync request becomes a run and one queued task per record; failures are
+retried.
+
+One `Producer` per process, called by everything that starts work: the CLI's `sync`, the
+scheduler, the intake (over HTTP and from the `requests` queue), the dashboard's retries and the
+local stack.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from typing import Final
+from zoneinfo import ZoneInfo
+
+import aiohttp
+import redis.asyncio as aioredis
+import structlog
+
+from payroll_sync.config import credentials, integration
+from payroll_sync.connectors.clients import integration_clients
+from payroll_sync.connectors.ratelimit import SharedRateLimiter
+from payroll_sync.errors import Retryable
+from payroll_sync.producer.enrol import Enqueue, Expansion
+from payroll_sync.producer.expand import expand_employee_sync
+from payroll_sync.producer.expand_absences import expand_absence_sync
+from payroll_sync.producer.retry import RetryResult, retry_failures
+from payroll_sync.queue.send import enqueue_tasks
+from payroll_sync.runs.store import RunStore
+from payroll_sync.schemas.messages import SyncRequest
+from payroll_sync.schemas.settings import Settings
+
+OSLO: Final = ZoneInfo("Europe/Oslo")
+#: The producer may wait this long for the shared rate limit: its bulk read must not be deferred
+#: half-way (on the `requests` queue it holds one worker thread meanwhile).
+PRODUCER_MAX_RATE_WAIT: Final = 120.0
+#: The producer's bulk reads are retried this often on network errors and 5xx, waiting at most
+#: BULK_READ_MAX_DELAY seconds in between, before the request fails with the last reason.
+BULK_READ_ATTEMPTS: Final = 5
+BULK_READ_MAX_DELAY: Final = 10.0
+
+#: What `Producer.submit` is, for those that only submit (the scheduler, the `requests` queue).
+Submit = Callable[[SyncRequest, Settings], Awaitable[Expansion]]
+
+log = structlog.get_logger("payroll_sync.producer")
+
+
+def oslo_today(now: float) -> datetime.date:
+    """Scope dates (the 90-day grace for leavers) are Norwegian calendar dates."""
+    return datetime.datetime.fromtimestamp(now, OSLO).date()
+
+
+class Producer:
+    """Starts runs in the deployment whose Redis keys live under `prefix`.
+
+    `env` is where the integrations' tokens are read (None: the process environment); `enqueue`
+    sends tasks to the workers' queues.
+    """
+
+    def __init__(
+        self,
+        redis: aioredis.Redis,
+        prefix: str,
+        *,
+        env: Mapping[str, str] | None = None,
+        enqueue: Enqueue = enqueue_tasks,
+    ) -> None:
+        self.store = RunStore(redis, prefix=prefix)
+        # The bulk reads count against the same shared limit as the workers, but may wait
+        # longer for it (PRODUCER_MAX_RATE_WAIT).
+        self.limiter = SharedRateLimiter.for_deployment(
+            redis, prefix, max_wait=PRODUCER_MAX_RATE_WAIT
+        )
+        self.env = env
+        self.enqueue = enqueue
+
+    async def submit(self, request: SyncRequest, settings: Settings) -> Expansion:
+        """Read both systems in bulk, then join or start the run and queue its tasks.
+
+        `settings` are those in force now (the scheduler re-reads its file while running).
+        """
+        chosen = integration(settings, request.integration)
+        tokens = credentials(chosen, self.env)
+        started = time.time()
+        timeout = aiohttp.ClientTimeout(total=settings.worker.request_timeout_seconds)
+        async with aiohttp.ClientSession(timeout=timeout) as session:
+            clients = integration_clients(
+                session,
+                chosen,
+                tokens,
+                timeout=timeout,
+                limiter=self.limiter,
+                limiter_key=request.integration,
+            )
+            expand = expand_absence_sync if request.kind == "absences" else expand_employee_sync
+            begun = time.monotonic()
+            for attempt in range(1, BULK_READ_ATTEMPTS + 1):
+                try:
+                    expansion = await expand(
+                        request,
+                        integration=chosen,
+                        hr=clients.simployer,
+                        payroll_api=clients.payroll,
+                        store=self.store,
+                        enqueue=self.enqueue,
+                        today=oslo_today(started),
+                        # When this attempt's reads begin: snapshots are judged by it.
+                        now=started + (time.monotonic() - begun),
+                    )
+                    break
+                except Retryable as error:
+                    # A 503 or a timeout in one of the bulk reads: nothing was enrolled yet.
+                    if attempt == BULK_READ_ATTEMPTS:
+                        raise
+                    delay = error.delay or min(
+                        settings.worker.first_retry_seconds * 2 ** (attempt - 1),
+                        settings.worker.max_retry_delay_seconds,
+                        BULK_READ_MAX_DELAY,
+                    )
+                    log.info(
+                        "sync.read_retrying",
+                        integration=request.integration,
+                        kind=request.kind,
+                        attempt=attempt,
+                        delay_s=round(delay, 2),
+                        reason=error.reason,
+                    )
+                    await asyncio.sleep(delay)
+        log.info(
+            "sync.requested",
+            integration=request.integration,
+            run_id=expansion.run_id,
+            kind=request.kind,
+            trigger=request.trigger,
+            dry_run=request.dry_run,
+            in_scope=expansion.in_scope,
+            enqueued=expansion.enqueued,
+            joined=expansion.joined,
+        )
+        return expansion
+
+    async def retry(self, ids: Iterable[str], *, now: float | None = None) -> list[RetryResult]:
+        """Retry the failures `ids` (see producer/retry.py); one result per distinct id."""
+        return await retry_failures(
+            ids, store=self.store, enqueue=self.enqueue, now=time.time() if now is None else now
+        )
