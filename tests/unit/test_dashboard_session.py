@@ -14,7 +14,6 @@ from payroll_sync.dashboard.session import (
     csrf_ok,
     decode_session,
     encode_session,
-    new_secret,
     new_session,
     safe_next,
     tokens_equal,
@@ -104,8 +103,3 @@ def test_tokens_equal(given: str, expected: str, equal: bool) -> None:
 )
 def test_safe_next_stays_on_this_site(target: str | None, where: str) -> None:
     assert safe_next(target) == where
-
-
-def test_secrets_are_random_and_long() -> None:
-    assert new_secret() != new_secret()
-    assert len(new_secret()) == 32

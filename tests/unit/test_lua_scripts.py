@@ -8,14 +8,23 @@ from __future__ import annotations
 
 import re
 import tomllib
+from importlib import resources
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
 
-from payroll_sync.runs.lua import Script, read_header, script_names, script_source
+from payroll_sync.runs.lua import Script, read_header, script_source
 
 PYPROJECT = Path(__file__).parents[2] / "pyproject.toml"
+
+
+def script_names() -> list[str]:
+    """Every script that ships with the package."""
+    folder = resources.files("payroll_sync.runs") / "scripts"
+    return sorted(
+        item.name.removesuffix(".lua") for item in folder.iterdir() if item.name.endswith(".lua")
+    )
 
 
 def test_the_scripts_ship_with_the_package() -> None:

@@ -47,10 +47,6 @@ def secret_for(operator_token: str) -> bytes:
     ).digest()
 
 
-def new_secret() -> bytes:
-    return secrets.token_bytes(SECRET_BYTES)
-
-
 def new_session(*, authenticated: bool, now: float) -> Session:
     lifetime = SESSION_SECONDS if authenticated else ANONYMOUS_SECONDS
     return Session(

@@ -74,14 +74,6 @@ def script_source(name: str) -> str:
     return (resources.files("payroll_sync.runs") / "scripts" / f"{name}.lua").read_text()
 
 
-def script_names() -> list[str]:
-    """Every script that ships with the package."""
-    folder = resources.files("payroll_sync.runs") / "scripts"
-    return sorted(
-        item.name.removesuffix(".lua") for item in folder.iterdir() if item.name.endswith(".lua")
-    )
-
-
 class Script:
     """One script of runs/scripts, registered with a client (run by its SHA, loaded on demand)."""
 
