@@ -12,7 +12,7 @@ import redis.asyncio as aioredis
 
 from payroll_sync.runs.store import RunStore
 from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, SimulatorThread
-from tests.integration.sync_helpers import REDIS_URL, unique_prefix
+from tests.support.keys import REDIS_URL, unique_prefix
 
 StartSimulators = Callable[..., RunningSimulators]
 
@@ -41,10 +41,6 @@ def sims(start_simulators: StartSimulators) -> RunningSimulators:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=20)) as session:
         yield session
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from tests.integration.conftest import bearer
+from tests.support.auth import bearer
 
 pytestmark = pytest.mark.integration
 COMMAND = [sys.executable, "-m", "payroll_sync.cli", "simulate"]

@@ -21,9 +21,9 @@ from payroll_sync.schemas.payroll import AbsenceWrite, ChildWrite, EmployeeWrite
 from payroll_sync.simulators import simployer as simployer_sim
 from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.serve import RunningSimulators
-from tests.bundles import as_read, bundles_by_number
 from tests.integration.conftest import StartSimulators
-from tests.integration.sync_helpers import (
+from tests.support.bundles import as_read, bundles_by_number
+from tests.support.simulator_admin import (
     patch_simployer,
     put_simployer_state,
     simployer_rows,

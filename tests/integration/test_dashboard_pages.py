@@ -27,10 +27,12 @@ from payroll_sync.dashboard.app import create_app
 from payroll_sync.dashboard.session import COOKIE_NAME
 from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
-from payroll_sync.schemas.messages import EmployeeTask
+from payroll_sync.schemas.messages import EmployeeTask, Task
 from payroll_sync.schemas.outcomes import FieldChange, RecordOutcome
-from tests.browser.dashboard_support import OPERATOR_TOKEN, Recorder, Seed, csrf_of, seed_run
-from tests.integration.sync_helpers import REDIS_URL, unique_prefix
+from tests.support.dashboard import OPERATOR_TOKEN, csrf_of
+from tests.support.keys import REDIS_URL, unique_prefix
+from tests.support.recorders import Recorder
+from tests.support.runs import Seed, seed_run
 
 pytestmark = pytest.mark.integration
 
@@ -59,13 +61,13 @@ Client = TestClient[Any, Any]
 
 
 @pytest.fixture
-def recorder() -> Recorder:
+def recorder() -> Recorder[Task]:
     return Recorder()
 
 
 @pytest.fixture
 async def client(
-    redis: aioredis.Redis, store: RunStore, recorder: Recorder
+    redis: aioredis.Redis, store: RunStore, recorder: Recorder[Task]
 ) -> AsyncIterator[Client]:
     producer = Producer(redis, store.prefix, enqueue=recorder)
     app = create_app(producer=producer, operator_token=OPERATOR_TOKEN, login_delay=0)
@@ -136,7 +138,7 @@ async def test_login_sets_a_strict_http_only_cookie_and_never_echoes_the_token(
 
 
 async def test_forms_without_their_csrf_token_are_refused(
-    client: Client, store: RunStore, recorder: Recorder
+    client: Client, store: RunStore, recorder: Recorder[Task]
 ) -> None:
     await seed_run(store, [Seed("1"), Seed("2")])
     csrf = await _log_in(client)
@@ -252,7 +254,7 @@ async def test_failures_page_filters_and_groups_by_reason(client: Client, store:
 
 
 async def test_retry_all_asks_first_then_retries_exactly_what_matches(
-    client: Client, store: RunStore, recorder: Recorder
+    client: Client, store: RunStore, recorder: Recorder[Task]
 ) -> None:
     note = "employment.note must be the 7-digit profession code"
     await seed_run(store, [Seed("1"), Seed("2", reason=note), Seed("3", reason=note)])
@@ -283,7 +285,7 @@ async def test_retry_all_asks_first_then_retries_exactly_what_matches(
 
 
 async def test_retry_selected_and_retry_one(
-    client: Client, store: RunStore, recorder: Recorder
+    client: Client, store: RunStore, recorder: Recorder[Task]
 ) -> None:
     await seed_run(store, [Seed("1"), Seed("2"), Seed("3")])
     csrf = await _log_in(client)

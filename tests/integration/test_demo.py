@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from tests.integration.sync_helpers import REDIS_URL
+from tests.support.keys import REDIS_URL
 
 pytestmark = pytest.mark.integration
 

@@ -36,17 +36,15 @@ from payroll_sync.stack import (
     simulator_settings,
 )
 from tests.integration.conftest import StartSimulators
-from tests.integration.sync_helpers import (
-    INTEGRATION,
-    REDIS_URL,
+from tests.support.keys import REDIS_URL, unique_prefix
+from tests.support.simulator_admin import (
     patch_simployer,
     payroll_requests,
     payroll_state,
     reset_payroll_requests,
     simployer_state,
-    sync_stack,
-    unique_prefix,
 )
+from tests.support.stack import INTEGRATION, sync_stack
 
 pytestmark = pytest.mark.integration
 

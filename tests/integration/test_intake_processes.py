@@ -24,7 +24,7 @@ from payroll_sync.queue.broker import broker_namespace
 from payroll_sync.runs.store import RunStore, delete_keys
 from payroll_sync.schemas.outcomes import Run
 from payroll_sync.simulators.serve import RunningSimulators
-from tests.integration.sync_helpers import REDIS_URL, unique_prefix
+from tests.support.keys import REDIS_URL, unique_prefix
 
 pytestmark = pytest.mark.integration
 

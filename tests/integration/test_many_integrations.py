@@ -10,7 +10,8 @@ from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings, Worker
 from payroll_sync.stack import local_stack, simulator_settings
 from tests.integration.conftest import StartSimulators
-from tests.integration.sync_helpers import REDIS_URL, payroll_state, unique_prefix
+from tests.support.keys import REDIS_URL, unique_prefix
+from tests.support.simulator_admin import payroll_state
 
 pytestmark = pytest.mark.integration
 

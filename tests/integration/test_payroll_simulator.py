@@ -13,7 +13,8 @@ import pytest
 from payroll_sync.assumptions import DEFAULT_ABSENCE_TYPES
 from payroll_sync.schemas import payroll
 from payroll_sync.simulators.serve import RunningSimulators
-from tests.integration.conftest import StartSimulators, bearer
+from tests.integration.conftest import StartSimulators
+from tests.support.auth import bearer
 
 pytestmark = pytest.mark.integration
 

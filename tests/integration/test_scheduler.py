@@ -45,7 +45,7 @@ from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
 from payroll_sync.simulators.serve import RunningSimulators
 from payroll_sync.stack import PAYROLL_TOKEN_ENV, SIMPLOYER_TOKEN_ENV, local_stack
-from tests.integration.sync_helpers import REDIS_URL, unique_prefix
+from tests.support.keys import REDIS_URL, unique_prefix
 
 pytestmark = pytest.mark.integration
 

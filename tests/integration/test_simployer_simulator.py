@@ -18,7 +18,8 @@ from multidict import CIMultiDictProxy
 from payroll_sync.schemas import simployer
 from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.serve import RunningSimulators
-from tests.integration.conftest import StartSimulators, bearer
+from tests.integration.conftest import StartSimulators
+from tests.support.auth import bearer
 
 pytestmark = pytest.mark.integration
 

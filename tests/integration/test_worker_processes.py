@@ -26,7 +26,8 @@ from payroll_sync.runs.store import RunStore, delete_keys
 from payroll_sync.simulators.generator import generate_company
 from payroll_sync.simulators.serve import RunningSimulators
 from tests.integration.conftest import StartSimulators
-from tests.integration.sync_helpers import REDIS_URL, payroll_state, unique_prefix
+from tests.support.keys import REDIS_URL, unique_prefix
+from tests.support.simulator_admin import payroll_state
 
 pytestmark = pytest.mark.integration
 
