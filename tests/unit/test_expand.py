@@ -4,7 +4,6 @@ request during a run in progress joins it instead of doubling the work."""
 from __future__ import annotations
 
 import datetime
-import uuid
 from collections.abc import AsyncIterator
 from typing import Any, Final
 
@@ -26,18 +25,15 @@ from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.generator import generate_company
 from tests.support.bundles import as_read, bundles_by_number
+from tests.support.keys import unique_prefix
 from tests.support.recorders import Recorder
+from tests.support.settings import offline_integration
 
 TODAY: Final = datetime.date(2025, 6, 2)
 NOW: Final = 1_748_850_000.0
 INTEGRATION_ID: Final = "acme"
 COMPANY: Final = generate_company(30, seed=1, today=TODAY)
-INTEGRATION: Final = Integration(
-    simployer_url="http://127.0.0.1:9/simployer",
-    simployer_token_env="ACME_SIMPLOYER_TOKEN",
-    payroll_url="http://127.0.0.1:9/payroll",
-    payroll_token_env="ACME_PAYROLL_TOKEN",
-)
+INTEGRATION: Final = offline_integration()
 EMPLOYEES: Final = as_read(COMPANY.dataset.employee, simployer.Employee)
 DEPARTMENTS: Final = as_read(COMPANY.dataset.department, simployer.Department)
 IN_SCOPE: Final = [
@@ -106,7 +102,7 @@ class Producer:
 @pytest.fixture
 async def producer() -> AsyncIterator[Producer]:
     redis = fakeredis.FakeAsyncRedis()
-    yield Producer(RunStore(redis, prefix=f"test-{uuid.uuid4().hex}"))
+    yield Producer(RunStore(redis, prefix=unique_prefix()))
     await redis.aclose()
 
 

@@ -17,20 +17,16 @@ from payroll_sync.rules.absence_scope import belongs_in_run
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import AbsenceTask, Period, SyncRequest
-from payroll_sync.schemas.settings import Absences, Integration
+from payroll_sync.schemas.settings import Absences
 from payroll_sync.schemas.snapshots import AbsenceSnapshot
 from payroll_sync.simulators.payroll_store import default_absence_types
 from tests.support.recorders import Recorder
+from tests.support.settings import offline_integration
 
 TODAY: Final = datetime.date(2026, 6, 1)
 NOW: Final = 1_780_000_000.0
 PERIOD: Final = Period(start=datetime.date(2026, 6, 1), end=datetime.date(2026, 6, 30))
-INTEGRATION: Final = Integration(
-    simployer_url="http://127.0.0.1:9/simployer",
-    simployer_token_env="ACME_SIMPLOYER_TOKEN",
-    payroll_url="http://127.0.0.1:9/payroll",
-    payroll_token_env="ACME_PAYROLL_TOKEN",
-)
+INTEGRATION: Final = offline_integration()
 VACATION: Final = simployer.LeaveTypeWithCode(type=simployer.LeaveType(id="t-vac", name="Vacation"))
 SICK: Final = simployer.LeaveTypeWithCode(
     type=simployer.LeaveType(id="t-sick", name="Self-certified sick leave")

@@ -21,21 +21,13 @@ from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import OUTCOMES
-from payroll_sync.schemas.settings import Integration, Settings
+from payroll_sync.schemas.settings import Settings
+from tests.support.settings import offline_settings
 
 TOKEN: Final = "intake-token-for-tests-0123456789"
 OTHER_TOKEN: Final = "intake-token-of-the-event-stream"
 PATH: Final = "/api/v1/sync-requests"
-SETTINGS: Final = Settings(
-    integrations={
-        "acme": Integration(
-            simployer_url="http://127.0.0.1:9/simployer",
-            simployer_token_env="ACME_SIMPLOYER_TOKEN",
-            payroll_url="http://127.0.0.1:9/payroll",
-            payroll_token_env="ACME_PAYROLL_TOKEN",
-        )
-    }
-)
+SETTINGS: Final = offline_settings()
 
 
 class FakeProducer(Producer):
