@@ -11,7 +11,6 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
 from collections.abc import AsyncIterator
 from html.parser import HTMLParser
@@ -29,6 +28,8 @@ from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import EmployeeTask, Task
 from payroll_sync.schemas.outcomes import FieldChange, RecordOutcome
+from tests.support import processes
+from tests.support.auth import bearer
 from tests.support.dashboard import OPERATOR_TOKEN, csrf_of
 from tests.support.keys import REDIS_URL, unique_prefix
 from tests.support.recorders import Recorder
@@ -302,8 +303,8 @@ async def test_retry_selected_and_retry_one(
 
 
 def _cli(env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "payroll_sync.cli", "dashboard", "--port", "0"],
+    return processes.start(
+        [*processes.CLI, "dashboard", "--port", "0"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -331,15 +332,14 @@ async def test_the_command_serves_the_dashboard_until_stopped(tmp_path: Path) ->
     env = {**_clean_env(tmp_path), "PAYROLL_SYNC_OPERATOR_TOKEN": OPERATOR_TOKEN}
     process = _cli(env)
     try:
-        assert process.stdout is not None
-        line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 60)
+        line = await processes.first_line(process)
         found = re.search(r"http://\S+/", line)
         assert found is not None, line
         async with ClientSession() as http:
             async with http.get(found.group() + "login") as page:
                 assert page.status == 200
                 assert "Operator token" in await page.text()
-            headers = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+            headers = bearer(OPERATOR_TOKEN)
             async with http.get(found.group() + "api/v1/failures", headers=headers) as answer:
                 assert answer.status == 200
                 assert (await answer.json())["failures"] == []
@@ -348,9 +348,7 @@ async def test_the_command_serves_the_dashboard_until_stopped(tmp_path: Path) ->
         assert process.returncode == 0, err
         assert OPERATOR_TOKEN not in line + err, "the token is never logged"
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        processes.stop(process)
 
 
 async def test_a_running_run_shows_its_progress_and_reloads_itself(

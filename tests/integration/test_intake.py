@@ -36,7 +36,9 @@ from payroll_sync.stack import (
     simulator_settings,
 )
 from tests.integration.conftest import StartSimulators
+from tests.support.auth import bearer
 from tests.support.keys import REDIS_URL, unique_prefix
+from tests.support.logs import event_names
 from tests.support.simulator_admin import (
     patch_simployer,
     payroll_requests,
@@ -50,7 +52,7 @@ pytestmark = pytest.mark.integration
 
 TOKEN: Final = "intake-test-token-5f2c1d0e9b8a7766"
 PATH: Final = "/api/v1/sync-requests"
-AUTH: Final = {"Authorization": f"Bearer {TOKEN}"}
+AUTH: Final = bearer(TOKEN)
 # Generous: only a hang should ever reach it (no timed assertions on speed).
 RUN_DEADLINE_SECONDS: Final = 120.0
 
@@ -490,7 +492,7 @@ async def test_tokens_never_appear_in_the_log_output(
             if getattr(handler, "stream", None) is stream:
                 logging.getLogger().removeHandler(handler)
     output = stream.getvalue()
-    events = [json.loads(line)["event"] for line in output.splitlines() if line.startswith("{")]
+    events = event_names(output)
     assert "intake.accepted" in events
     assert events.count("intake.refused") == 4
     for secret in (TOKEN, sims.simployer_token, sims.payroll_token):
