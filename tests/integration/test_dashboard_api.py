@@ -10,18 +10,15 @@ from __future__ import annotations
 import asyncio
 import datetime
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
 import msgspec
 import pytest
-import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 from stdnum.no import fodselsnummer
 
 from payroll_sync.dashboard.app import create_app
-from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import SyncRequest, Task
 from payroll_sync.schemas.outcomes import FieldChange
@@ -45,21 +42,6 @@ PERSONAL_DIFF = [
     FieldChange(field="salary", old="41000.00", new=SALARY),
     FieldChange(field="lastname", old="Hansen", new="Berg"),
 ]
-
-
-@pytest.fixture
-def recorder() -> Recorder[Task]:
-    return Recorder()
-
-
-@pytest.fixture
-async def client(
-    redis: aioredis.Redis, store: RunStore, recorder: Recorder[Task]
-) -> AsyncIterator[TestClient[Any, Any]]:
-    producer = Producer(redis, store.prefix, enqueue=recorder)
-    app = create_app(producer=producer, operator_token=OPERATOR_TOKEN, login_delay=0)
-    async with TestClient(TestServer(app)) as client:
-        yield client
 
 
 async def _json(client: TestClient[Any, Any], method: str, path: str, **kw: Any) -> Any:

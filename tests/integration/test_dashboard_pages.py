@@ -12,19 +12,15 @@ import re
 import signal
 import subprocess
 import time
-from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from aiohttp import ClientSession
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from payroll_sync.dashboard.app import create_app
 from payroll_sync.dashboard.session import COOKIE_NAME
-from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import EmployeeTask, Task
 from payroll_sync.schemas.outcomes import FieldChange, RecordOutcome
@@ -59,21 +55,6 @@ ACTIONS = [
 ]
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-def recorder() -> Recorder[Task]:
-    return Recorder()
-
-
-@pytest.fixture
-async def client(
-    redis: aioredis.Redis, store: RunStore, recorder: Recorder[Task]
-) -> AsyncIterator[Client]:
-    producer = Producer(redis, store.prefix, enqueue=recorder)
-    app = create_app(producer=producer, operator_token=OPERATOR_TOKEN, login_delay=0)
-    async with TestClient(TestServer(app)) as client:
-        yield client
 
 
 async def _log_in(client: Client, next_path: str = "/runs") -> str:
