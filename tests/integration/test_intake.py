@@ -32,12 +32,10 @@ from payroll_sync.stack import (
     PAYROLL_TOKEN_ENV,
     SIMPLOYER_TOKEN_ENV,
     Stack,
-    local_stack,
     simulator_settings,
 )
 from tests.integration.conftest import StartSimulators
 from tests.support.auth import bearer
-from tests.support.keys import REDIS_URL, unique_prefix
 from tests.support.logs import event_names
 from tests.support.simulator_admin import (
     patch_simployer,
@@ -46,7 +44,7 @@ from tests.support.simulator_admin import (
     reset_payroll_requests,
     simployer_state,
 )
-from tests.support.stack import INTEGRATION, sync_stack
+from tests.support.stack import INTEGRATION, isolated_stack, sync_stack
 
 pytestmark = pytest.mark.integration
 
@@ -196,9 +194,7 @@ async def test_malformed_bodies_are_400_and_nothing_is_queued(
     settings, env = simulator_settings(sims, integration=INTEGRATION)
     # No worker: whatever were enqueued would stay on the queue to be counted.
     async with (
-        local_stack(
-            settings, env, redis_url=REDIS_URL, prefix=unique_prefix(), start_worker=False
-        ) as stack,
+        isolated_stack(settings, env, start_worker=False) as stack,
         serve_intake(stack) as base,
     ):
         before = await queued_messages(stack)

@@ -40,12 +40,12 @@ from payroll_sync.scheduler.watch import SettingsWatcher
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
 from payroll_sync.simulators.serve import RunningSimulators
-from payroll_sync.stack import local_stack
 from tests.support import settings, waiting
 from tests.support.deployment import Deployment
 from tests.support.keys import REDIS_URL, unique_prefix
 from tests.support.logs import json_events
 from tests.support.settings import simulator_tokens
+from tests.support.stack import isolated_stack
 
 pytestmark = pytest.mark.integration
 
@@ -372,9 +372,7 @@ async def test_a_fired_slot_runs_a_real_employee_and_absence_sync(
     )
     watcher = SettingsWatcher(str(config))
     env = simulator_tokens(sims)
-    async with local_stack(watcher.settings, env, redis_url=REDIS_URL, prefix=unique_prefix()) as (
-        stack
-    ):
+    async with isolated_stack(watcher.settings, env) as stack:
         redis = aioredis.Redis.from_url(REDIS_URL)
         try:
             state = ScheduleState(redis, prefix=stack.prefix)
