@@ -14,32 +14,28 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime
-import logging
-import os
-import secrets
-import shlex
 import sys
 import time
 from collections import Counter
 
 import aiohttp
 import msgspec
+from tests.support.keys import REDIS_URL, unique_prefix
 
 from bench.employee_sync import (
     INTEGRATION,
-    TOKENS,
     Phase,
     Sims,
     admin,
+    arguments,
+    bench_settings,
     median_phase,
     payroll_counts,
-    simulators,
+    run_bench,
 )
-from payroll_sync.logs import configure_logging
 from payroll_sync.schemas.messages import Period, SyncRequest
-from payroll_sync.schemas.settings import Integration, Settings
 from payroll_sync.simulators import simployer_published as published
-from payroll_sync.stack import PAYROLL_TOKEN_ENV, SIMPLOYER_TOKEN_ENV, Stack, local_stack
+from payroll_sync.stack import Stack, local_stack
 
 CHANGED_SHARE = 0.10
 PHASES = ("1 first export", "2 nothing changed", "3 10% changed")
@@ -114,16 +110,7 @@ def phase_row(name: str, phase: Phase, rate: float) -> str:
 
 
 async def bench(args: argparse.Namespace, sims: Sims) -> None:
-    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-    integration = Integration(
-        simployer_url=sims.simployer_url,
-        simployer_token_env=SIMPLOYER_TOKEN_ENV,
-        payroll_url=sims.payroll_url,
-        payroll_token_env=PAYROLL_TOKEN_ENV,
-        rate_limit_per_second=args.rate_limit,
-    )
-    settings = Settings(integrations={INTEGRATION: integration})
-    env = {SIMPLOYER_TOKEN_ENV: TOKENS.simployer_token, PAYROLL_TOKEN_ENV: TOKENS.payroll_token}
+    settings, env = bench_settings(sims, args.rate_limit)
     year = datetime.date.today().year
     period = Period(start=datetime.date(year, 1, 1), end=datetime.date(year, 12, 31))
     request = SyncRequest(integration=INTEGRATION, kind="absences", period=period)
@@ -133,8 +120,8 @@ async def bench(args: argparse.Namespace, sims: Sims) -> None:
         local_stack(
             settings,
             env,
-            redis_url=redis_url,
-            prefix=f"payroll-sync-bench-{secrets.token_hex(4)}",
+            redis_url=REDIS_URL,
+            prefix=unique_prefix("bench"),
             worker_threads=args.threads,
         ) as stack,
     ):
@@ -163,21 +150,8 @@ absence types and token exchange included); req/leave: per leave created, update
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--employees", type=int, default=1000)
-    parser.add_argument("--rate-limit", type=float, default=50.0, help="24SevenOffice, per s")
-    parser.add_argument("--latency-ms", type=float, default=30.0, help="added to each call")
-    parser.add_argument("--threads", type=int, default=16, help="Dramatiq worker threads")
-    parser.add_argument("--repeat", type=int, default=1, help="runs of each phase (medians)")
-    args = parser.parse_args()
-    print("$ " + shlex.join(["python", "-m", "bench.absence_sync", *sys.argv[1:]]))
-    print(
-        f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; {args.employees} employees, "
-        f"latency {args.latency_ms:g} ms, 24SevenOffice limit {args.rate_limit:g}/s"
-    )
-    with open(os.devnull, "w") as devnull, simulators(args) as sims:
-        configure_logging(stream=devnull, level=logging.INFO)
-        asyncio.run(bench(args, sims))
+    args = arguments(__doc__, employees=1000).parse_args()
+    run_bench(args, ["python", "-m", "bench.absence_sync", *sys.argv[1:]], bench)
 
 
 if __name__ == "__main__":

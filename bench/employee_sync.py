@@ -26,9 +26,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Coroutine, Iterator
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import msgspec
@@ -165,6 +166,19 @@ async def payroll_counts(http: aiohttp.ClientSession, sims: Sims) -> Requests:
     report = await admin(http, "GET", f"{sims.payroll_admin}/requests")
     await admin(http, "DELETE", f"{sims.payroll_admin}/requests")
     return msgspec.json.decode(report, type=Requests)
+
+
+def bench_settings(sims: Sims, rate_limit: float) -> tuple[Settings, dict[str, str]]:
+    """The one integration against the simulators, and the environment holding its tokens."""
+    integration = Integration(
+        simployer_url=sims.simployer_url,
+        simployer_token_env=SIMPLOYER_TOKEN_ENV,
+        payroll_url=sims.payroll_url,
+        payroll_token_env=PAYROLL_TOKEN_ENV,
+        rate_limit_per_second=rate_limit,
+    )
+    env = {SIMPLOYER_TOKEN_ENV: TOKENS.simployer_token, PAYROLL_TOKEN_ENV: TOKENS.payroll_token}
+    return Settings(integrations={INTEGRATION: integration}), env
 
 
 # ------------------------------------------------------------------ one phase, either way
@@ -356,17 +370,10 @@ async def bench(args: argparse.Namespace, sims: Sims) -> None:
     else:
         print(f"Redis: none at {redis_url}; fakeredis and the StubBroker, in this process")
         chosen = None
-    integration = Integration(
-        simployer_url=sims.simployer_url,
-        simployer_token_env=SIMPLOYER_TOKEN_ENV,
-        payroll_url=sims.payroll_url,
-        payroll_token_env=PAYROLL_TOKEN_ENV,
-        rate_limit_per_second=args.rate_limit,
-    )
+    settings, env = bench_settings(sims, args.rate_limit)
+    integration = settings.integrations[INTEGRATION]
     # Our burst (one second's worth) under the simulator's (2x rate): 429s rare, but counted.
     print(f"our limit {args.rate_limit:g}/s, burst {integration.burst}; the simulator's burst 2x")
-    settings = Settings(integrations={INTEGRATION: integration})
-    env = {SIMPLOYER_TOKEN_ENV: TOKENS.simployer_token, PAYROLL_TOKEN_ENV: TOKENS.payroll_token}
     max_seconds = 120 + 10 * args.employees / args.rate_limit
 
     async with aiohttp.ClientSession() as http:
@@ -416,16 +423,24 @@ employee synced (created/updated/unchanged), in phase 3 unchanged / changed; 429
 worker, Redis client; not the simulators) per 1,000 in-scope employees."""
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--employees", type=int, default=2000)
+def arguments(description: str | None, *, employees: int) -> argparse.ArgumentParser:
+    """The options both sync benchmarks take."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--employees", type=int, default=employees)
     parser.add_argument("--rate-limit", type=float, default=50.0, help="24SevenOffice, per s")
     parser.add_argument("--latency-ms", type=float, default=30.0, help="added to each call")
     parser.add_argument("--threads", type=int, default=16, help="Dramatiq worker threads")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each phase (medians)")
-    parser.add_argument("--skip-sequential", action="store_true")
-    args = parser.parse_args()
-    print("$ " + shlex.join(["python", *sys.argv]))
+    return parser
+
+
+def run_bench(
+    args: argparse.Namespace,
+    command: list[str],
+    bench: Callable[[argparse.Namespace, Sims], Coroutine[Any, Any, None]],
+) -> None:
+    """Print how it was run and on what, then run `bench` against simulators in a subprocess."""
+    print("$ " + shlex.join(command))
     print(
         f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}; {args.employees} employees, "
         f"latency {args.latency_ms:g} ms, 24SevenOffice limit {args.rate_limit:g}/s"
@@ -433,6 +448,12 @@ def main() -> None:
     with open(os.devnull, "w") as devnull, simulators(args) as sims:
         configure_logging(stream=devnull, level=logging.INFO)
         asyncio.run(bench(args, sims))
+
+
+def main() -> None:
+    parser = arguments(__doc__, employees=2000)
+    parser.add_argument("--skip-sequential", action="store_true")
+    run_bench(parser.parse_args(), ["python", *sys.argv], bench)
 
 
 if __name__ == "__main__":

@@ -11,48 +11,29 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
-import secrets
 import statistics
 import time
 
 import redis.asyncio as aioredis
+from tests.support.keys import REDIS_URL, unique_prefix
+from tests.support.runs import Seed, seed_run
 
 from payroll_sync.runs.encoding import text
 from payroll_sync.runs.store import RunStore
-from payroll_sync.schemas.messages import EmployeeTask
-from payroll_sync.schemas.outcomes import FieldChange, RecordOutcome
+from payroll_sync.schemas.outcomes import FieldChange
 
 INTEGRATION = "bench"
 
 
 async def seed(store: RunStore, count: int) -> None:
-    now = time.time()
-    run_id = await store.create_run(
-        integration=INTEGRATION, kind="employees", trigger="manual", dry_run=False, now=now
-    )
-    numbers = [str(10_000 + i) for i in range(count)]
-    tasks = [
-        EmployeeTask(
-            run_id=run_id, integration=INTEGRATION, employee_number=n, employee_id=f"id-{n}"
-        )
-        for n in numbers
+    """One finished run of `count` failed employees, each with a change to show."""
+    reason = "bankAccount.number is not a valid Norwegian account number"
+    diff = [FieldChange(field="lastname", old="Hansen", new="Hansen-Berg")]
+    seeds = [
+        Seed(str(10_000 + i), reason=reason, field="bankAccount.number", diff=diff)
+        for i in range(count)
     ]
-    await store.enrol(run_id, [(task, None) for task in tasks])
-    for number in numbers:
-        await store.record(
-            run_id,
-            INTEGRATION,
-            "employees",
-            RecordOutcome(
-                employee_number=number,
-                outcome="failed",
-                reason="bankAccount.number is not a valid Norwegian account number",
-                field="bankAccount.number",
-                finished_at=now,
-                diff=[FieldChange(field="lastname", old="Hansen", new="Hansen-Berg")],
-            ),
-        )
+    await seed_run(store, seeds, integration=INTEGRATION)
 
 
 async def one_at_a_time(store: RunStore, redis: aioredis.Redis) -> int:
@@ -66,11 +47,11 @@ async def batched(store: RunStore, redis: aioredis.Redis) -> int:
 
 
 async def main(args: argparse.Namespace) -> None:
-    redis = aioredis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    redis = aioredis.Redis.from_url(REDIS_URL)
     print(f"{'failures':>8} {'batched ms':>11} {'one by one ms':>14} {'ratio':>6}")
     try:
         for count in args.failures:
-            store = RunStore(redis, prefix=f"payroll-sync-bench-{secrets.token_hex(4)}")
+            store = RunStore(redis, prefix=unique_prefix("bench"))
             try:
                 await seed(store, count)
                 timings: dict[str, list[float]] = {"batched": [], "one": []}

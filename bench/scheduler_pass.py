@@ -14,13 +14,14 @@ import asyncio
 import datetime
 import logging
 import os
-import secrets
 import statistics
 import tempfile
 import time
 from pathlib import Path
 
 import redis.asyncio as aioredis
+from tests.support.keys import REDIS_URL, unique_prefix
+from tests.support.settings import integration_toml
 
 from payroll_sync.logs import configure_logging
 from payroll_sync.producer.enrol import Expansion
@@ -36,22 +37,15 @@ NOW = datetime.datetime(2026, 3, 10, 9, 0, tzinfo=datetime.UTC)
 
 
 def settings_text(count: int) -> str:
-    tables = []
-    for index in range(count):
-        tables.append(
-            f"""
-[integrations.company-{index}]
-simployer_url = "http://127.0.0.1:9/v1"
-simployer_token_env = "SIMPLOYER_TOKEN_{index}"
-payroll_url = "http://127.0.0.1:9/api"
-payroll_token_env = "PAYROLL_TOKEN_{index}"
-
-[integrations.company-{index}.schedule]
-enabled = true
-times = ["06:00", "12:00", "18:00"]
-"""
+    schedule = {"enabled": True, "times": ["06:00", "12:00", "18:00"]}
+    return "".join(
+        integration_toml(
+            f"company-{index}",
+            token_envs=(f"SIMPLOYER_TOKEN_{index}", f"PAYROLL_TOKEN_{index}"),
+            schedule=schedule,
         )
-    return "".join(tables)
+        for index in range(count)
+    )
 
 
 async def never(request: SyncRequest, settings: Settings) -> Expansion:
@@ -61,7 +55,7 @@ async def never(request: SyncRequest, settings: Settings) -> Expansion:
 async def measure(redis: aioredis.Redis, count: int, passes: int, folder: Path) -> float:
     path = folder / f"integrations-{count}.toml"
     path.write_text(settings_text(count))
-    prefix = f"payroll-sync-bench-{secrets.token_hex(4)}"
+    prefix = unique_prefix("bench")
     scheduler = Scheduler(
         watcher=SettingsWatcher(str(path)),
         state=ScheduleState(redis, prefix=prefix),
@@ -81,7 +75,7 @@ async def measure(redis: aioredis.Redis, count: int, passes: int, folder: Path) 
 
 
 async def main(args: argparse.Namespace) -> None:
-    redis = aioredis.Redis.from_url(os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
+    redis = aioredis.Redis.from_url(REDIS_URL)
     print(f"{'integrations':>12} {'ms per pass':>12}")
     try:
         with tempfile.TemporaryDirectory() as folder:

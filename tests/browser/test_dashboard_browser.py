@@ -26,14 +26,10 @@ from payroll_sync.schemas.outcomes import RecordOutcome, Run
 from payroll_sync.simulators.serve import RunningSimulators
 from payroll_sync.stack import Stack
 from tests.browser.conftest import Screenshots
-from tests.browser.dashboard_support import OPERATOR_TOKEN, repaired, served_dashboard
 from tests.integration.conftest import StartSimulators
-from tests.integration.sync_helpers import (
-    INTEGRATION,
-    patch_simployer,
-    simployer_state,
-    sync_stack,
-)
+from tests.support.dashboard import OPERATOR_TOKEN, repaired, served_dashboard
+from tests.support.simulator_admin import patch_simployer, simployer_state
+from tests.support.stack import INTEGRATION, sync_stack
 
 if TYPE_CHECKING:
     from playwright.async_api import Page

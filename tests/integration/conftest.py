@@ -1,4 +1,5 @@
-"""Fixtures that run both simulators on real loopback sockets, in a thread of their own."""
+"""Fixtures of the integration tests: both simulators on real loopback sockets (in a thread of
+their own), the real Redis under a prefix per test, and the dashboard app on it."""
 
 from __future__ import annotations
 
@@ -9,10 +10,16 @@ from typing import Any
 import aiohttp
 import pytest
 import redis.asyncio as aioredis
+from aiohttp.test_utils import TestClient, TestServer
 
+from payroll_sync.dashboard.app import create_app
+from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
+from payroll_sync.schemas.messages import Task
 from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, SimulatorThread
-from tests.integration.sync_helpers import REDIS_URL, unique_prefix
+from tests.support.dashboard import OPERATOR_TOKEN
+from tests.support.keys import REDIS_URL, unique_prefix
+from tests.support.recorders import Recorder
 
 StartSimulators = Callable[..., RunningSimulators]
 
@@ -43,10 +50,6 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 @pytest.fixture
 async def redis() -> AsyncIterator[aioredis.Redis]:
     """A client of the real Redis."""
@@ -61,3 +64,20 @@ async def store(redis: aioredis.Redis) -> AsyncIterator[RunStore]:
     run_store = RunStore(redis, prefix=unique_prefix())
     yield run_store
     await run_store.delete_everything()
+
+
+@pytest.fixture
+def recorder() -> Recorder[Task]:
+    """The dashboard's enqueue: what its retries would queue."""
+    return Recorder()
+
+
+@pytest.fixture
+async def client(
+    redis: aioredis.Redis, store: RunStore, recorder: Recorder[Task]
+) -> AsyncIterator[TestClient[Any, Any]]:
+    """The dashboard app behind aiohttp's test client, on the real Redis under `store`'s prefix."""
+    producer = Producer(redis, store.prefix, enqueue=recorder)
+    app = create_app(producer=producer, operator_token=OPERATOR_TOKEN, login_delay=0)
+    async with TestClient(TestServer(app)) as client:
+        yield client

@@ -35,14 +35,13 @@ from payroll_sync.schemas.messages import Period, SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.simulators.generator import company_rows, generate_company
 from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, SimulatorThread
-from tests.integration.sync_helpers import (
-    INTEGRATION,
+from tests.support.simulator_admin import (
     patch_simployer,
     payroll_rows,
     put_simployer_state,
     simployer_rows,
-    sync_stack,
 )
+from tests.support.stack import INTEGRATION, sync_stack
 
 EMPLOYEES = 500
 #: The day the golden capture was made: the company synced is the one generated that day.

@@ -22,8 +22,7 @@ from payroll_sync.simulators.generator import day_of, generate_company
 from payroll_sync.simulators.serve import RunningSimulators
 from payroll_sync.stack import Stack
 from tests.integration.conftest import StartSimulators
-from tests.integration.sync_helpers import (
-    INTEGRATION,
+from tests.support.simulator_admin import (
     patch_simployer,
     payroll_requests,
     payroll_state,
@@ -32,8 +31,8 @@ from tests.integration.sync_helpers import (
     set_payroll_faults,
     simployer_rows,
     simployer_state,
-    sync_stack,
 )
+from tests.support.stack import INTEGRATION, sync_stack
 
 pytestmark = pytest.mark.integration
 

@@ -4,24 +4,24 @@ from __future__ import annotations
 
 import json
 import re
-import signal
 import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
-from tests.integration.conftest import bearer
+from tests.support import processes
+from tests.support.auth import bearer
+from tests.support.payroll_api import Payroll
 
 pytestmark = pytest.mark.integration
-COMMAND = [sys.executable, "-m", "payroll_sync.cli", "simulate"]
+COMMAND = [*processes.CLI, "simulate"]
 
 
 class Simulate:
     def __init__(self, *args: str) -> None:
-        self.process = subprocess.Popen(
+        self.process = processes.start(
             [*COMMAND, "--simployer-port", "0", "--payroll-port", "0", *args],
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -42,8 +42,7 @@ class Simulate:
         self.payroll_url, self.payroll_token = found.groups()
 
     def stop(self) -> int:
-        self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout=20)
+        return processes.stop(self.process)
 
 
 @pytest.fixture
@@ -57,9 +56,7 @@ def simulate() -> Iterator[type[Simulate]]:
 
     yield Tracked
     for sim in started:
-        if sim.process.poll() is None:
-            sim.process.kill()
-            sim.process.wait()
+        sim.stop()
 
 
 async def test_serves_a_generated_company_until_stopped(simulate: type[Simulate]) -> None:
@@ -97,22 +94,19 @@ async def test_loads_both_data_files(simulate: type[Simulate], tmp_path: Path) -
         ) as answer:
             rows = (await answer.json())["data"]
             assert [(d["name"], d["costCenter"]) for d in rows] == [("Lønn", {"code": "7"})]
-        async with http.get(f"{sim.payroll_url}/auth", params={"token": sim.payroll_token}) as a:
-            token = (await a.json())["accessToken"]
-        async with http.get(f"{sim.payroll_url}/child/v2/7", headers=bearer(token)) as answer:
-            assert [c["childId"] for c in await answer.json()] == ["3"]
-        async with http.get(f"{sim.payroll_url}/absencetypes/v2", headers=bearer(token)) as a:
-            assert len(await a.json()) == 19  # defaults when the file has none
+        api = Payroll(http, sim)
+        await api.login()
+        _, children = await api.call("GET", "/child/v2/7")
+        assert [c["childId"] for c in children] == ["3"]
+        _, absence_types = await api.call("GET", "/absencetypes/v2")
+        assert len(absence_types) == 19  # defaults when the file has none
     assert sim.stop() == 0
 
 
 def test_invalid_data_file_is_refused_with_the_field(tmp_path: Path) -> None:
     (tmp_path / "hr.json").write_text(json.dumps({"employee": [{"id": "e1"}]}))
-    done = subprocess.run(
-        [*COMMAND, "--simployer-data", str(tmp_path / "hr.json"), "--simployer-port", "0"],
-        capture_output=True,
-        text=True,
-        timeout=60,
+    done = processes.run(
+        [*COMMAND, "--simployer-data", str(tmp_path / "hr.json"), "--simployer-port", "0"]
     )
     assert done.returncode == 2
     assert "employee" in done.stderr
@@ -120,9 +114,7 @@ def test_invalid_data_file_is_refused_with_the_field(tmp_path: Path) -> None:
 
 
 def test_bad_arguments_are_usage_errors() -> None:
-    done = subprocess.run(
-        [*COMMAND, "--error-rate", "1.5"], capture_output=True, text=True, timeout=60
-    )
+    done = processes.run([*COMMAND, "--error-rate", "1.5"])
     assert done.returncode == 2
     assert "--error-rate" in done.stderr
 

@@ -21,11 +21,15 @@ from payroll_sync.schemas.payroll import AbsenceWrite, ChildWrite, EmployeeWrite
 from payroll_sync.simulators import simployer as simployer_sim
 from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.serve import RunningSimulators
-from tests.bundles import as_read, bundles_by_number
 from tests.integration.conftest import StartSimulators
-from tests.integration.sync_helpers import (
+from tests.support.bundles import as_read, bundles_by_number
+from tests.support.payroll_api import Payroll
+from tests.support.simulator_admin import (
+    patch_settings,
     patch_simployer,
     put_simployer_state,
+    requests_of,
+    reset_requests,
     simployer_rows,
     simployer_state,
 )
@@ -45,22 +49,6 @@ KARI = EmployeeWrite(
 
 
 # ---------------------------------------------------------------- helpers
-
-
-async def requests_of(http: aiohttp.ClientSession, admin: str) -> dict[str, Any]:
-    async with http.get(f"{admin}/requests") as answer:
-        report: dict[str, Any] = await answer.json()
-    return report
-
-
-async def reset_requests(http: aiohttp.ClientSession, admin: str) -> None:
-    async with http.delete(f"{admin}/requests") as answer:
-        assert answer.status == 204
-
-
-async def patch_settings(http: aiohttp.ClientSession, admin: str, **settings: Any) -> None:
-    async with http.patch(f"{admin}/settings", json=settings) as answer:
-        assert answer.status == 200, await answer.text()
 
 
 def simployer_client(http: aiohttp.ClientSession, sims: RunningSimulators) -> SimployerClient:
@@ -85,7 +73,7 @@ async def test_list_all_pages_with_the_largest_limit(
     assert len(rows) == 250
     assert len({row["id"] for row in rows}) == 250
     assert related == {}
-    report = await requests_of(http, sims.simployer_admin)
+    report = await requests_of(sims.simployer_admin)
     assert report["by_route"] == {"GET /employee": 3}  # 100 + 100 + 50
 
 
@@ -114,7 +102,7 @@ async def test_employee_bundles_match_the_dataset_in_few_requests(
 ) -> None:
     sims = start_simulators(employees=150, **NO_LIMITS)
     bundles, unreadable = await simployer_client(http, sims).employee_bundles()
-    report = await requests_of(http, sims.simployer_admin)
+    report = await requests_of(sims.simployer_admin)
     data = await simployer_state(sims)
     # The types once, the employees with their current employment in pages of 100, and the
     # compensations of 50 employees at a time.
@@ -155,10 +143,10 @@ async def test_one_bundle_is_two_requests_and_equals_the_bulk_one(
 ) -> None:
     client = simployer_client(http, sims)
     bulk = {b.employee.id: b for b in (await client.employee_bundles()).bundles}
-    await reset_requests(http, sims.simployer_admin)
+    await reset_requests(sims.simployer_admin)
     for employee_id in list(bulk)[:5]:
         assert await client.employee_bundle(employee_id) == bulk[employee_id]
-    report = await requests_of(http, sims.simployer_admin)
+    report = await requests_of(sims.simployer_admin)
     # The employee with its current employment and type, and its compensations.
     assert report["by_route"] == {"GET /employee/{id}": 5, "GET /compensation": 5}
     assert await client.employee_bundle("no-such-employee") is None
@@ -174,12 +162,12 @@ async def test_one_bundle_takes_the_type_of_the_current_employment(
     other_type = next(t for t in data.employment_type if t.id != employment.type_id)
     # The employee's own employmentTypeId disagrees with its current employment's typeId.
     await patch_simployer(sims, "employee", employee.id, {"employmentTypeId": other_type.id})
-    await reset_requests(http, sims.simployer_admin)
+    await reset_requests(sims.simployer_admin)
     bundle = await client.employee_bundle(employee.id)
     assert bundle is not None
     assert bundle.employment_type is not None
     assert bundle.employment_type.id == employment.type_id
-    report = await requests_of(http, sims.simployer_admin)
+    report = await requests_of(sims.simployer_admin)
     assert report["by_route"] == {
         "GET /employee/{id}": 1,
         "GET /employment-type/{id}": 1,
@@ -298,9 +286,9 @@ async def test_before_request_runs_before_every_request(
     client = SimployerClient(
         http, sims.simployer_url, sims.simployer_token, before_request=hook("simployer")
     )
-    await reset_requests(http, sims.simployer_admin)
+    await reset_requests(sims.simployer_admin)
     await client.employee_bundles()
-    served = (await requests_of(http, sims.simployer_admin))["total"]
+    served = (await requests_of(sims.simployer_admin))["total"]
     assert served >= 3  # types, employees, compensations
     assert calls == ["auth", "payroll", "payroll"] + ["simployer"] * served
 
@@ -321,7 +309,7 @@ async def test_simployer_bad_token_is_a_config_error(
 async def test_simployer_429_is_retryable_with_the_servers_delay(
     sims: RunningSimulators, http: aiohttp.ClientSession
 ) -> None:
-    await patch_settings(http, sims.simployer_admin, rate_limit_per_second=0.5, rate_limit_burst=1)
+    await patch_settings(sims.simployer_admin, rate_limit_per_second=0.5, rate_limit_burst=1)
     client = simployer_client(http, sims)
     await client.check()
     with pytest.raises(RateLimited) as throttled:
@@ -400,7 +388,7 @@ async def test_concurrent_callers_share_one_token_exchange(
 ) -> None:
     client = payroll_client(http, sims)
     await asyncio.gather(*(client.list_employees() for _ in range(10)))
-    report = await requests_of(http, sims.payroll_admin)
+    report = await requests_of(sims.payroll_admin)
     assert report["by_route"] == {"GET /auth": 1, "GET /employee/v2": 10}
 
 
@@ -413,7 +401,7 @@ async def test_token_is_refreshed_before_it_expires(
     await client.list_employees()
     await asyncio.sleep(2.2)
     await client.list_employees()
-    report = await requests_of(http, sims.payroll_admin)
+    report = await requests_of(sims.payroll_admin)
     # Refreshed on time: no request was refused.
     assert report["by_route_status"] == {"GET /auth 200": 2, "GET /employee/v2 200": 3}
 
@@ -427,7 +415,7 @@ async def test_a_401_refreshes_the_token_once_and_retries(
     await client.list_employees()
     await asyncio.sleep(1.2)
     assert await client.list_employees() == []
-    report = await requests_of(http, sims.payroll_admin)
+    report = await requests_of(sims.payroll_admin)
     assert report["by_route_status"] == {
         "GET /auth 200": 2,
         "GET /employee/v2 200": 2,
@@ -442,7 +430,7 @@ async def test_a_second_401_is_a_config_error(
     client = payroll_client(http, sims)
     with pytest.raises(ConfigError, match="payroll_token_env"):
         await client.create_employee(KARI)
-    report = await requests_of(http, sims.payroll_admin)
+    report = await requests_of(sims.payroll_admin)
     assert report["by_route_status"] == {"GET /auth 200": 2, "POST /employee/v2 401": 2}
 
 
@@ -464,7 +452,7 @@ async def test_payroll_429_is_retryable_with_the_servers_delay(
     sims: RunningSimulators, http: aiohttp.ClientSession
 ) -> None:
     # One request per 2 s: the token exchange takes it, so the call after it is refused.
-    await patch_settings(http, sims.payroll_admin, rate_limit_per_second=0.5, rate_limit_burst=1)
+    await patch_settings(sims.payroll_admin, rate_limit_per_second=0.5, rate_limit_burst=1)
     with pytest.raises(RateLimited) as throttled:
         await payroll_client(http, sims).list_employees()
     assert throttled.value.delay == 2.0
@@ -474,7 +462,7 @@ async def test_payroll_429_is_retryable_with_the_servers_delay(
 async def test_503_is_retryable(sims: RunningSimulators, http: aiohttp.ClientSession) -> None:
     client = payroll_client(http, sims)
     await client.check()
-    await patch_settings(http, sims.payroll_admin, error_rate=1.0, error_statuses=[503])
+    await patch_settings(sims.payroll_admin, error_rate=1.0, error_statuses=[503])
     with pytest.raises(Retryable) as failed:
         await client.create_employee(KARI)
     assert type(failed.value) is Retryable
@@ -501,7 +489,7 @@ async def test_no_answer_is_retryable(
     auth = PayrollAuth(http, sims.payroll_url, sims.payroll_token, timeout=timeout)
     client = PayrollClient(http, sims.payroll_url, auth, timeout=timeout)
     await client.check()
-    await patch_settings(http, sims.payroll_admin, **fault)
+    await patch_settings(sims.payroll_admin, **fault)
     with pytest.raises(Retryable) as failed:
         await client.list_employees()
     assert str(failed.value) == expected
@@ -605,7 +593,7 @@ async def test_writes_are_right_whatever_a_post_answers_and_an_update_does(
             row, approved="2", last_changed=after[key].last_changed
         )
 
-    report = await requests_of(http, sims.payroll_admin)
+    report = await requests_of(sims.payroll_admin)
     # An update costs one read of the record right before it; a create none.
     assert report["by_route"]["POST /employee/v2/{empId}"] == 1
     assert report["by_route"]["GET /employee/v2/{empId}"] == 2  # re-read + our check
@@ -620,7 +608,13 @@ async def test_a_partial_update_would_lose_data_under_replace(
     sims = start_simulators(**NO_LIMITS, payroll_update_mode="replace")
     client = payroll_client(http, sims)
     await client.create_employee(msgspec.structs.replace(KARI, telefon="99887766"))
-    await client._post("/employee/v2/12", "update employee", EmployeeWrite(city="Bergen"))
+    # Around the client, whose updates send the whole record: the raw partial body.
+    api = Payroll(http, sims)
+    await api.login()
+    status, _ = await api.call(
+        "POST", "/employee/v2/12", msgspec.to_builtins(EmployeeWrite(city="Bergen"))
+    )
+    assert status == 200
     employee = await client.get_employee(12)
     assert employee is not None
     assert (employee.city, employee.firstname, employee.telefon) == ("Bergen", "", "")

@@ -10,29 +10,25 @@ from __future__ import annotations
 import asyncio
 import datetime
 import time
-from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import quote
 
 import msgspec
 import pytest
-import redis.asyncio as aioredis
 from aiohttp.test_utils import TestClient, TestServer
 from stdnum.no import fodselsnummer
 
 from payroll_sync.dashboard.app import create_app
-from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
-from payroll_sync.schemas.messages import SyncRequest
+from payroll_sync.schemas.messages import SyncRequest, Task
 from payroll_sync.schemas.outcomes import FieldChange
-from tests.browser.dashboard_support import OPERATOR_TOKEN, Recorder, Seed, repaired, seed_run
-from tests.integration.conftest import StartSimulators, bearer
-from tests.integration.sync_helpers import (
-    INTEGRATION,
-    patch_simployer,
-    simployer_state,
-    sync_stack,
-)
+from tests.integration.conftest import StartSimulators
+from tests.support.auth import bearer
+from tests.support.dashboard import OPERATOR_TOKEN, repaired
+from tests.support.recorders import Recorder
+from tests.support.runs import Seed, seed_run
+from tests.support.simulator_admin import patch_simployer, simployer_state
+from tests.support.stack import INTEGRATION, sync_stack
 
 pytestmark = pytest.mark.integration
 
@@ -46,21 +42,6 @@ PERSONAL_DIFF = [
     FieldChange(field="salary", old="41000.00", new=SALARY),
     FieldChange(field="lastname", old="Hansen", new="Berg"),
 ]
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-async def client(
-    redis: aioredis.Redis, store: RunStore, recorder: Recorder
-) -> AsyncIterator[TestClient[Any, Any]]:
-    producer = Producer(redis, store.prefix, enqueue=recorder)
-    app = create_app(producer=producer, operator_token=OPERATOR_TOKEN, login_delay=0)
-    async with TestClient(TestServer(app)) as client:
-        yield client
 
 
 async def _json(client: TestClient[Any, Any], method: str, path: str, **kw: Any) -> Any:
@@ -201,7 +182,9 @@ async def test_failure_filters(client: TestClient[Any, Any], store: RunStore) ->
     assert body["message"].startswith("reason:")
 
 
-async def test_retry_one(client: TestClient[Any, Any], store: RunStore, recorder: Recorder) -> None:
+async def test_retry_one(
+    client: TestClient[Any, Any], store: RunStore, recorder: Recorder[Task]
+) -> None:
     old_run = await seed_run(store, [Seed("1", attempt=5), Seed("2")])
     status, body = await _json(client, "POST", "/api/v1/failures/acme%3Aemployees%3A1/retry")
     assert status == 202, body
@@ -228,7 +211,7 @@ async def test_retry_one(client: TestClient[Any, Any], store: RunStore, recorder
 
 
 async def test_retry_matching_retries_exactly_the_filtered_set(
-    client: TestClient[Any, Any], store: RunStore, recorder: Recorder
+    client: TestClient[Any, Any], store: RunStore, recorder: Recorder[Task]
 ) -> None:
     note = "employment.note must be the 7-digit profession code"
     await seed_run(store, [Seed("1"), Seed("2", reason=note), Seed("3", reason=note), Seed("4")])

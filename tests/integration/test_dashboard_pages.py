@@ -11,26 +11,25 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import time
-from collections.abc import AsyncIterator
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
-import redis.asyncio as aioredis
 from aiohttp import ClientSession
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 
-from payroll_sync.dashboard.app import create_app
 from payroll_sync.dashboard.session import COOKIE_NAME
-from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
-from payroll_sync.schemas.messages import EmployeeTask
+from payroll_sync.schemas.messages import EmployeeTask, Task
 from payroll_sync.schemas.outcomes import FieldChange, RecordOutcome
-from tests.browser.dashboard_support import OPERATOR_TOKEN, Recorder, Seed, csrf_of, seed_run
-from tests.integration.sync_helpers import REDIS_URL, unique_prefix
+from tests.support import processes
+from tests.support.auth import bearer
+from tests.support.dashboard import OPERATOR_TOKEN, csrf_of
+from tests.support.keys import REDIS_URL, unique_prefix
+from tests.support.recorders import Recorder
+from tests.support.runs import Seed, seed_run
 
 pytestmark = pytest.mark.integration
 
@@ -56,21 +55,6 @@ ACTIONS = [
 ]
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-def recorder() -> Recorder:
-    return Recorder()
-
-
-@pytest.fixture
-async def client(
-    redis: aioredis.Redis, store: RunStore, recorder: Recorder
-) -> AsyncIterator[Client]:
-    producer = Producer(redis, store.prefix, enqueue=recorder)
-    app = create_app(producer=producer, operator_token=OPERATOR_TOKEN, login_delay=0)
-    async with TestClient(TestServer(app)) as client:
-        yield client
 
 
 async def _log_in(client: Client, next_path: str = "/runs") -> str:
@@ -136,7 +120,7 @@ async def test_login_sets_a_strict_http_only_cookie_and_never_echoes_the_token(
 
 
 async def test_forms_without_their_csrf_token_are_refused(
-    client: Client, store: RunStore, recorder: Recorder
+    client: Client, store: RunStore, recorder: Recorder[Task]
 ) -> None:
     await seed_run(store, [Seed("1"), Seed("2")])
     csrf = await _log_in(client)
@@ -252,7 +236,7 @@ async def test_failures_page_filters_and_groups_by_reason(client: Client, store:
 
 
 async def test_retry_all_asks_first_then_retries_exactly_what_matches(
-    client: Client, store: RunStore, recorder: Recorder
+    client: Client, store: RunStore, recorder: Recorder[Task]
 ) -> None:
     note = "employment.note must be the 7-digit profession code"
     await seed_run(store, [Seed("1"), Seed("2", reason=note), Seed("3", reason=note)])
@@ -283,7 +267,7 @@ async def test_retry_all_asks_first_then_retries_exactly_what_matches(
 
 
 async def test_retry_selected_and_retry_one(
-    client: Client, store: RunStore, recorder: Recorder
+    client: Client, store: RunStore, recorder: Recorder[Task]
 ) -> None:
     await seed_run(store, [Seed("1"), Seed("2"), Seed("3")])
     csrf = await _log_in(client)
@@ -300,8 +284,8 @@ async def test_retry_selected_and_retry_one(
 
 
 def _cli(env: dict[str, str]) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "payroll_sync.cli", "dashboard", "--port", "0"],
+    return processes.start(
+        [*processes.CLI, "dashboard", "--port", "0"],
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -329,15 +313,14 @@ async def test_the_command_serves_the_dashboard_until_stopped(tmp_path: Path) ->
     env = {**_clean_env(tmp_path), "PAYROLL_SYNC_OPERATOR_TOKEN": OPERATOR_TOKEN}
     process = _cli(env)
     try:
-        assert process.stdout is not None
-        line = await asyncio.wait_for(asyncio.to_thread(process.stdout.readline), 60)
+        line = await processes.first_line(process)
         found = re.search(r"http://\S+/", line)
         assert found is not None, line
         async with ClientSession() as http:
             async with http.get(found.group() + "login") as page:
                 assert page.status == 200
                 assert "Operator token" in await page.text()
-            headers = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
+            headers = bearer(OPERATOR_TOKEN)
             async with http.get(found.group() + "api/v1/failures", headers=headers) as answer:
                 assert answer.status == 200
                 assert (await answer.json())["failures"] == []
@@ -346,9 +329,7 @@ async def test_the_command_serves_the_dashboard_until_stopped(tmp_path: Path) ->
         assert process.returncode == 0, err
         assert OPERATOR_TOKEN not in line + err, "the token is never logged"
     finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
+        processes.stop(process)
 
 
 async def test_a_running_run_shows_its_progress_and_reloads_itself(

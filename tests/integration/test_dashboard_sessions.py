@@ -12,7 +12,8 @@ from payroll_sync.dashboard.app import create_app
 from payroll_sync.dashboard.session import COOKIE_NAME
 from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
-from tests.browser.dashboard_support import OPERATOR_TOKEN, Recorder, csrf_of
+from tests.support.dashboard import OPERATOR_TOKEN, csrf_of
+from tests.support.recorders import Recorder
 
 pytestmark = pytest.mark.integration
 

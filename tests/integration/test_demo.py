@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 
 import pytest
 
-from tests.integration.sync_helpers import REDIS_URL
+from tests.support import processes
+from tests.support.keys import REDIS_URL
 
 pytestmark = pytest.mark.integration
 
@@ -23,11 +23,9 @@ pytestmark = pytest.mark.integration
     ids=["redis", "no-server"],
 )
 def test_the_demo_syncs_employees_twice_then_absences(redis_url: str, says: str) -> None:
-    result = subprocess.run(
-        [sys.executable, "-m", "payroll_sync.cli", "demo", "--employees", "30"],
+    result = processes.run(
+        [*processes.CLI, "demo", "--employees", "30"],
         env={**os.environ, "REDIS_URL": redis_url},
-        capture_output=True,
-        text=True,
         timeout=300,
     )
     assert result.returncode == 0, result.stderr[-2000:]
@@ -49,11 +47,9 @@ def test_without_redis_or_fakeredis_the_demo_says_what_to_install() -> None:
         "from payroll_sync.cli.main import main\n"
         "sys.exit(main(['demo', '--employees', '5']))\n"
     )
-    result = subprocess.run(
+    result = processes.run(
         [sys.executable, "-c", code],
         env={**os.environ, "REDIS_URL": "redis://127.0.0.1:9/0"},
-        capture_output=True,
-        text=True,
         timeout=120,
     )
     assert result.returncode == 2, result.stderr[-2000:]

@@ -20,10 +20,9 @@ from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.simulators import simployer as simployer_sim
 from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.generator import GeneratedCompany, generate_company
-from tests.bundles import as_read, bundles_by_number
 from tests.integration.conftest import StartSimulators
-from tests.integration.sync_helpers import (
-    INTEGRATION,
+from tests.support.bundles import as_read, bundles_by_number
+from tests.support.simulator_admin import (
     patch_simployer,
     payroll_requests,
     payroll_state,
@@ -31,8 +30,8 @@ from tests.integration.sync_helpers import (
     reset_payroll_requests,
     set_payroll_faults,
     simployer_state,
-    sync_stack,
 )
+from tests.support.stack import INTEGRATION, sync_stack
 
 pytestmark = pytest.mark.integration
 

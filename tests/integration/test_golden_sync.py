@@ -17,7 +17,7 @@ from tests.integration.golden_sync import (
     run_both,
     with_unknown_fields,
 )
-from tests.integration.sync_helpers import put_simployer_state, simployer_rows
+from tests.support.simulator_admin import put_simployer_state, simployer_rows
 
 pytestmark = pytest.mark.integration
 

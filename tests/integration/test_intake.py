@@ -32,27 +32,25 @@ from payroll_sync.stack import (
     PAYROLL_TOKEN_ENV,
     SIMPLOYER_TOKEN_ENV,
     Stack,
-    local_stack,
     simulator_settings,
 )
 from tests.integration.conftest import StartSimulators
-from tests.integration.sync_helpers import (
-    INTEGRATION,
-    REDIS_URL,
+from tests.support.auth import bearer
+from tests.support.logs import event_names
+from tests.support.simulator_admin import (
     patch_simployer,
     payroll_requests,
     payroll_state,
     reset_payroll_requests,
     simployer_state,
-    sync_stack,
-    unique_prefix,
 )
+from tests.support.stack import INTEGRATION, isolated_stack, sync_stack
 
 pytestmark = pytest.mark.integration
 
 TOKEN: Final = "intake-test-token-5f2c1d0e9b8a7766"
 PATH: Final = "/api/v1/sync-requests"
-AUTH: Final = {"Authorization": f"Bearer {TOKEN}"}
+AUTH: Final = bearer(TOKEN)
 # Generous: only a hang should ever reach it (no timed assertions on speed).
 RUN_DEADLINE_SECONDS: Final = 120.0
 
@@ -196,9 +194,7 @@ async def test_malformed_bodies_are_400_and_nothing_is_queued(
     settings, env = simulator_settings(sims, integration=INTEGRATION)
     # No worker: whatever were enqueued would stay on the queue to be counted.
     async with (
-        local_stack(
-            settings, env, redis_url=REDIS_URL, prefix=unique_prefix(), start_worker=False
-        ) as stack,
+        isolated_stack(settings, env, start_worker=False) as stack,
         serve_intake(stack) as base,
     ):
         before = await queued_messages(stack)
@@ -492,7 +488,7 @@ async def test_tokens_never_appear_in_the_log_output(
             if getattr(handler, "stream", None) is stream:
                 logging.getLogger().removeHandler(handler)
     output = stream.getvalue()
-    events = [json.loads(line)["event"] for line in output.splitlines() if line.startswith("{")]
+    events = event_names(output)
     assert "intake.accepted" in events
     assert events.count("intake.refused") == 4
     for secret in (TOKEN, sims.simployer_token, sims.payroll_token):

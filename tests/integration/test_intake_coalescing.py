@@ -23,14 +23,13 @@ from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas import payroll
 from payroll_sync.schemas.messages import EmployeeTask, SyncRequest, Task
 from payroll_sync.simulators.serve import RunningSimulators
-from tests.integration.sync_helpers import (
-    INTEGRATION,
+from tests.support.simulator_admin import (
     patch_simployer,
     payroll_requests,
     reset_payroll_requests,
     simployer_state,
-    sync_stack,
 )
+from tests.support.stack import INTEGRATION, sync_stack
 
 pytestmark = pytest.mark.integration
 

@@ -4,15 +4,10 @@ finished runs; SIGTERM stops the intake cleanly; its log holds no token."""
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
-from typing import Any, Final
+from typing import Final
 
 import aiohttp
 import dramatiq
@@ -21,75 +16,40 @@ import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
 from payroll_sync.queue.broker import broker_namespace
-from payroll_sync.runs.store import RunStore, delete_keys
+from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.outcomes import Run
 from payroll_sync.simulators.serve import RunningSimulators
-from tests.integration.sync_helpers import REDIS_URL, unique_prefix
+from tests.support import processes
+from tests.support.auth import bearer
+from tests.support.deployment import Deployment
+from tests.support.keys import REDIS_URL
+from tests.support.logs import event_names
+from tests.support.settings import simulator_tokens, simulator_toml, toml_table
+from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
 
-CLI: Final = [sys.executable, "-m", "payroll_sync.cli"]
 TOKEN: Final = "intake-process-token-3b9e0c55aa"
 DEADLINE_SECONDS: Final = 120.0
 
 
-def _config(sims: RunningSimulators) -> str:
-    return f"""
-[integrations.demo]
-simployer_url = "{sims.simployer_url}"
-simployer_token_env = "DEMO_SIMPLOYER_TOKEN"
-payroll_url = "{sims.payroll_url}"
-payroll_token_env = "DEMO_PAYROLL_TOKEN"
-rate_limit_per_second = 200
-
-[intake.callers]
-simployer-one = "INTAKE_TOKEN_SIMPLOYER_ONE"
-hr-events = "INTAKE_TOKEN_HR_EVENTS"
-"""
-
-
-class Deployment:
-    def __init__(self, sims: RunningSimulators, tmp_path: Path) -> None:
-        config = tmp_path / "integrations.toml"
-        config.write_text(_config(sims), encoding="utf-8")
-        self.prefix = unique_prefix()
-        self.env = {
-            **os.environ,
-            "PAYROLL_SYNC_CONFIG": str(config),
-            "REDIS_URL": REDIS_URL,
-            "PAYROLL_SYNC_PREFIX": self.prefix,
-            "DEMO_SIMPLOYER_TOKEN": sims.simployer_token,
-            "DEMO_PAYROLL_TOKEN": sims.payroll_token,
-            "INTAKE_TOKEN_SIMPLOYER_ONE": TOKEN,
-        }
-        self.env.pop("INTAKE_TOKEN_HR_EVENTS", None)
-        self.intake_log = tmp_path / "intake.log"
-        self.processes: list[subprocess.Popen[bytes]] = []
-
-    def start(self, *args: str, stdout: Any, stderr: Any) -> subprocess.Popen[bytes]:
-        process = subprocess.Popen(
-            [*CLI, *args], env=self.env, start_new_session=True, stdout=stdout, stderr=stderr
-        )
-        self.processes.append(process)
-        return process
-
-
-def _stop(process: subprocess.Popen[bytes]) -> int:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    return process.returncode
+def _deployment(sims: RunningSimulators, tmp_path: Path) -> Deployment:
+    """Callers `simployer-one` (its token set) and `hr-events` (its token missing)."""
+    config = tmp_path / "integrations.toml"
+    callers = {"simployer-one": "INTAKE_TOKEN_SIMPLOYER_ONE", "hr-events": "INTAKE_TOKEN_HR_EVENTS"}
+    config.write_text(
+        simulator_toml("demo", sims, rate_limit_per_second=200)
+        + toml_table("intake.callers", callers),
+        encoding="utf-8",
+    )
+    deployment = Deployment(config, {**simulator_tokens(sims), "INTAKE_TOKEN_SIMPLOYER_ONE": TOKEN})
+    deployment.env.pop("INTAKE_TOKEN_HR_EVENTS", None)
+    return deployment
 
 
 async def _listening_on(process: subprocess.Popen[bytes]) -> str:
     """The intake's base URL, from the line it prints once it listens."""
-    assert process.stdout is not None
-    line = await asyncio.to_thread(process.stdout.readline)
-    text = line.decode()
+    text = await processes.first_line(process)
     assert text.startswith("intake listening on http://"), text
     return text.split()[3]
 
@@ -101,27 +61,20 @@ async def _wait_done(store: RunStore, run_id: str) -> Run:
 async def test_intake_and_worker_processes_sync_requests_from_http_and_the_queue(
     sims: RunningSimulators, tmp_path: Path, redis: aioredis.Redis, http: aiohttp.ClientSession
 ) -> None:
-    deployment = Deployment(sims, tmp_path)
+    deployment = _deployment(sims, tmp_path)
+    intake_log = tmp_path / "intake.log"
     store = RunStore(redis, prefix=deployment.prefix)
     try:
-        with deployment.intake_log.open("wb") as log:
+        with intake_log.open("wb") as log:
             intake = deployment.start("intake", "--port", "0", stdout=subprocess.PIPE, stderr=log)
-            deployment.start(
-                "worker",
-                "--processes",
-                "1",
-                "--threads",
-                "2",
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-            )
+            deployment.start_worker(threads=2)
             base = await _listening_on(intake)
 
             # Over HTTP: the whole scope, then follow the run.
             async with http.post(
                 f"{base}/api/v1/sync-requests",
                 json={"integration": "demo", "kind": "employees"},
-                headers={"Authorization": f"Bearer {TOKEN}"},
+                headers=bearer(TOKEN),
             ) as answer:
                 assert answer.status == 202, await answer.text()
                 accepted = await answer.json()
@@ -158,18 +111,22 @@ async def test_intake_and_worker_processes_sync_requests_from_http_and_the_queue
                 )
             )
             publisher.close()
-            deadline = time.monotonic() + DEADLINE_SECONDS
-            while len(runs := await store.list_runs()) < 2:
-                assert time.monotonic() < deadline, "the published request made no run"
-                await asyncio.sleep(0.1)
+
+            async def two_runs() -> bool:
+                return len(await store.list_runs()) >= 2
+
+            await wait_for(
+                two_runs, "the published request made a run", within=DEADLINE_SECONDS, every=0.1
+            )
+            runs = await store.list_runs()
             queued = next(item for item in runs if item.id != run.id)
             queued = await _wait_done(store, queued.id)
             assert (queued.total, queued.counts["unchanged"]) == (2, 2)
 
             # SIGTERM: the intake stops, exit 0.
-            assert _stop(intake) == 0
-        output = deployment.intake_log.read_text(encoding="utf-8")
-        events = [json.loads(line)["event"] for line in output.splitlines() if line.startswith("{")]
+            assert processes.stop(intake) == 0
+        output = intake_log.read_text(encoding="utf-8")
+        events = event_names(output)
         assert "intake.started" in events
         assert "intake.accepted" in events
         assert "intake.caller_disabled" in events  # hr-events has no token set
@@ -177,7 +134,5 @@ async def test_intake_and_worker_processes_sync_requests_from_http_and_the_queue
         for secret in (TOKEN, sims.simployer_token, sims.payroll_token):
             assert secret not in output
     finally:
-        for process in deployment.processes:
-            _stop(process)
-        await store.delete_everything()
-        await delete_keys(redis, f"{broker_namespace(deployment.prefix)}:*")
+        deployment.stop_all()
+        await deployment.remove_keys(redis)

@@ -8,9 +8,10 @@ import structlog
 
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings, Worker
-from payroll_sync.stack import local_stack, simulator_settings
+from payroll_sync.stack import simulator_settings
 from tests.integration.conftest import StartSimulators
-from tests.integration.sync_helpers import REDIS_URL, payroll_state, unique_prefix
+from tests.support.simulator_admin import payroll_state
+from tests.support.stack import isolated_stack
 
 pytestmark = pytest.mark.integration
 
@@ -32,9 +33,7 @@ async def test_an_integration_waiting_on_its_rate_limit_does_not_hold_the_others
     )
     assert isinstance(settings, Settings)
     with structlog.testing.capture_logs() as events:
-        async with local_stack(
-            settings, env, redis_url=REDIS_URL, prefix=unique_prefix(), worker_threads=4
-        ) as stack:
+        async with isolated_stack(settings, env, worker_threads=4) as stack:
             slow_run = await stack.submit(SyncRequest(integration="slow"))
             fast_run = await stack.submit(SyncRequest(integration="fast"))
             fast_done = await stack.wait(fast_run.run_id, max_seconds=120)
@@ -56,9 +55,7 @@ async def test_a_request_during_a_run_joins_it(start_simulators: StartSimulators
         employees=40, rate_limit_per_second=0, simployer_rate_limit_per_second=0
     )
     settings, env = simulator_settings(sims, rate_limit_per_second=8, rate_limit_burst=1)
-    async with local_stack(
-        settings, env, redis_url=REDIS_URL, prefix=unique_prefix(), worker_threads=4
-    ) as stack:
+    async with isolated_stack(settings, env, worker_threads=4) as stack:
         first = await stack.submit(SyncRequest(integration="demo"))
         again = await stack.submit(SyncRequest(integration="demo", trigger="upstream"))
         assert again.run_id == first.run_id

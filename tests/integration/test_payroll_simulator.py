@@ -13,7 +13,10 @@ import pytest
 from payroll_sync.assumptions import DEFAULT_ABSENCE_TYPES
 from payroll_sync.schemas import payroll
 from payroll_sync.simulators.serve import RunningSimulators
-from tests.integration.conftest import StartSimulators, bearer
+from tests.integration.conftest import StartSimulators
+from tests.support.auth import bearer
+from tests.support.payroll_api import Payroll
+from tests.support.simulator_admin import patch_settings
 
 pytestmark = pytest.mark.integration
 
@@ -30,31 +33,6 @@ EMPLOYEE = {
 }
 
 
-class Payroll:
-    """A thin test client: token exchange once, then JSON calls returning (status, body)."""
-
-    def __init__(self, http: aiohttp.ClientSession, sims: RunningSimulators) -> None:
-        self.http, self.sims = http, sims
-        self.headers: dict[str, str] = {}
-
-    async def login(self) -> dict[str, Any]:
-        async with self.http.get(
-            f"{self.sims.payroll_url}/auth", params={"token": self.sims.payroll_token}
-        ) as answer:
-            assert answer.status == 200
-            body: dict[str, Any] = await answer.json()
-        self.headers = bearer(body["accessToken"])
-        return body
-
-    async def call(self, method: str, path: str, body: object = None) -> tuple[int, Any]:
-        """(status, decoded JSON body); the body is None when the answer has none."""
-        async with self.http.request(
-            method, self.sims.payroll_url + path, json=body, headers=self.headers
-        ) as answer:
-            raw = await answer.read()
-            return answer.status, msgspec.json.decode(raw) if raw else None
-
-
 @pytest.fixture
 async def api(sims: RunningSimulators, http: aiohttp.ClientSession) -> Payroll:
     client = Payroll(http, sims)
@@ -62,15 +40,10 @@ async def api(sims: RunningSimulators, http: aiohttp.ClientSession) -> Payroll:
     return client
 
 
-async def set_settings(http: aiohttp.ClientSession, sims: RunningSimulators, **values: Any) -> None:
-    async with http.patch(f"{sims.payroll_admin}/settings", json=values) as answer:
-        assert answer.status == 200, await answer.text()
-
-
 @pytest.fixture
 async def array_api(api: Payroll, sims: RunningSimulators, http: aiohttp.ClientSession) -> Payroll:
     """The API whose POSTs answer with the stored rows as an array (not the default)."""
-    await set_settings(http, sims, post_answer="array")
+    await patch_settings(sims.payroll_admin, post_answer="array")
     return api
 
 
@@ -714,7 +687,7 @@ async def _served(api: Payroll) -> dict[str, Any]:
 async def test_every_record_served_is_taken_back_whole_and_changes_nothing(
     api: Payroll, sims: RunningSimulators, http: aiohttp.ClientSession, mode: str
 ) -> None:
-    await set_settings(http, sims, update_mode=mode)
+    await patch_settings(sims.payroll_admin, update_mode=mode)
     await _company_with_one_of_everything(api)
     before = await _served(api)
     assert before["employee"][0]["accounting"][1]["percentage"] == "50.00"
@@ -737,7 +710,7 @@ async def test_replace_mode_clears_what_an_update_leaves_out(
 ) -> None:
     await _company_with_one_of_everything(api)
     before = await _served(api)
-    await set_settings(http, sims, update_mode="replace")
+    await patch_settings(sims.payroll_admin, update_mode="replace")
 
     assert (await api.call("POST", "/employee/v2/12", {"city": "Bergen"}))[0] == 200
     (employee,) = (await api.call("GET", "/employee/v2/12"))[1]
@@ -766,7 +739,7 @@ async def test_replace_mode_clears_what_an_update_leaves_out(
     assert after["requestDate"] == leave["requestDate"], "the server's own field stays"
 
     # Merge again: fields left out stay.
-    await set_settings(http, sims, update_mode="merge")
+    await patch_settings(sims.payroll_admin, update_mode="merge")
     assert (await api.call("POST", "/employee/v2/12", {"firstname": "Kari"}))[0] == 200
     (employee,) = (await api.call("GET", "/employee/v2/12"))[1]
     assert (employee["city"], employee["firstname"]) == ("Bergen", "Kari")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import time
-import uuid
 from collections.abc import AsyncIterator
 
 import pytest
@@ -17,6 +16,7 @@ from redis.asyncio import Redis
 
 from payroll_sync.connectors.ratelimit import RateLimit, SharedRateLimiter
 from payroll_sync.errors import Deferred
+from tests.support.keys import unique_prefix
 
 pytestmark = pytest.mark.integration
 
@@ -27,7 +27,7 @@ JITTER = 0.05
 
 @pytest.fixture
 def prefix() -> str:
-    return f"test:ratelimit:{uuid.uuid4().hex}"
+    return unique_prefix("ratelimit")
 
 
 @pytest.fixture

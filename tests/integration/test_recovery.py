@@ -12,7 +12,8 @@ from payroll_sync.queue.send import enqueue_tasks
 from payroll_sync.runs.recovery import LOST_AFTER_SECONDS, requeue_lost
 from payroll_sync.schemas.messages import EmployeeTask, SyncRequest, Task
 from payroll_sync.simulators.serve import RunningSimulators
-from tests.integration.sync_helpers import INTEGRATION, payroll_state, simployer_state, sync_stack
+from tests.support.simulator_admin import payroll_state, simployer_state
+from tests.support.stack import INTEGRATION, sync_stack
 
 pytestmark = pytest.mark.integration
 

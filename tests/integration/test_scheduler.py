@@ -14,13 +14,10 @@ from __future__ import annotations
 
 import asyncio
 import datetime
-import json
 import multiprocessing
 import os
 import signal
-import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass
 from multiprocessing.sharedctypes import Synchronized, SynchronizedArray
@@ -35,7 +32,6 @@ from structlog.testing import capture_logs
 
 from payroll_sync.logs import configure_logging
 from payroll_sync.producer.enrol import Expansion
-from payroll_sync.queue.broker import broker_namespace
 from payroll_sync.runs.store import RunStore, delete_keys
 from payroll_sync.scheduler.process import Scheduler
 from payroll_sync.scheduler.slots import OSLO
@@ -44,8 +40,12 @@ from payroll_sync.scheduler.watch import SettingsWatcher
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
 from payroll_sync.simulators.serve import RunningSimulators
-from payroll_sync.stack import PAYROLL_TOKEN_ENV, SIMPLOYER_TOKEN_ENV, local_stack
-from tests.integration.sync_helpers import REDIS_URL, unique_prefix
+from tests.support import settings, waiting
+from tests.support.deployment import Deployment
+from tests.support.keys import REDIS_URL, unique_prefix
+from tests.support.logs import json_events
+from tests.support.settings import simulator_tokens
+from tests.support.stack import isolated_stack
 
 pytestmark = pytest.mark.integration
 
@@ -66,41 +66,28 @@ def integration_toml(
     times: list[str],
     weekdays: list[str] | None = None,
     absences: bool = False,
-    simployer_url: str = "http://127.0.0.1:9/v1",
-    payroll_url: str = "http://127.0.0.1:9/api",
-    token_envs: tuple[str, str] = ("X_SIMPLOYER_TOKEN", "X_PAYROLL_TOKEN"),
+    sims: RunningSimulators | None = None,
 ) -> str:
-    days = weekdays or ["mon", "tue", "wed", "thu", "fri"]
-    return f"""
-[integrations.{name}]
-simployer_url = "{simployer_url}"
-simployer_token_env = "{token_envs[0]}"
-payroll_url = "{payroll_url}"
-payroll_token_env = "{token_envs[1]}"
-rate_limit_per_second = 200
-
-[integrations.{name}.schedule]
-enabled = true
-weekdays = {json.dumps(days)}
-times = {json.dumps(times)}
-absences = {str(absences).lower()}
-absence_days_back = 10
-absence_days_ahead = 20
-"""
+    """The integration's table with a schedule: offline, or against `sims` if given."""
+    schedule = {
+        "enabled": True,
+        "weekdays": weekdays or ["mon", "tue", "wed", "thu", "fri"],
+        "times": times,
+        "absences": absences,
+        "absence_days_back": 10,
+        "absence_days_ahead": 20,
+    }
+    if sims is None:
+        return settings.integration_toml(name, rate_limit_per_second=200, schedule=schedule)
+    return settings.simulator_toml(name, sims, rate_limit_per_second=200, schedule=schedule)
 
 
 def write(path: Path, text: str) -> None:
     path.write_text(text)
 
 
-async def wait_for(
-    condition: Callable[[], Awaitable[bool]], what: str, *, within: float = WITHIN
-) -> None:
-    deadline = time.monotonic() + within
-    while not await condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {within} s: {what}")
-        await asyncio.sleep(0.05)
+async def wait_for(condition: Callable[[], Awaitable[bool]], what: str) -> None:
+    await waiting.wait_for(condition, what, within=WITHIN)
 
 
 # ------------------------------------------------------------------ two scheduler processes
@@ -235,10 +222,11 @@ class Schedulers:
         found = []
         for path in self.logs:
             if path.exists():
-                for line in path.read_text().splitlines():
-                    event = json.loads(line)
-                    if name is None or event.get("event") == name:
-                        found.append(event)
+                found += [
+                    event
+                    for event in json_events(path.read_text())
+                    if name is None or event.get("event") == name
+                ]
         return found
 
 
@@ -379,16 +367,12 @@ async def test_a_fired_slot_runs_a_real_employee_and_absence_sync(
             times=["06:00"],
             weekdays=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
             absences=True,
-            simployer_url=sims.simployer_url,
-            payroll_url=sims.payroll_url,
-            token_envs=(SIMPLOYER_TOKEN_ENV, PAYROLL_TOKEN_ENV),
+            sims=sims,
         ),
     )
     watcher = SettingsWatcher(str(config))
-    env = {SIMPLOYER_TOKEN_ENV: sims.simployer_token, PAYROLL_TOKEN_ENV: sims.payroll_token}
-    async with local_stack(watcher.settings, env, redis_url=REDIS_URL, prefix=unique_prefix()) as (
-        stack
-    ):
+    env = simulator_tokens(sims)
+    async with isolated_stack(watcher.settings, env) as stack:
         redis = aioredis.Redis.from_url(REDIS_URL)
         try:
             state = ScheduleState(redis, prefix=stack.prefix)
@@ -425,48 +409,16 @@ async def test_a_fired_slot_runs_a_real_employee_and_absence_sync(
 # ------------------------------------------------------------------ the commands, as processes
 
 
-@dataclass
-class Deployment:
-    env: dict[str, str]
-    prefix: str
-    processes: list[subprocess.Popen[bytes]]
-
-    def start(self, *args: str, log: Path) -> subprocess.Popen[bytes]:
-        # A session of its own: the worker's Dramatiq parent and children stop together.
-        with open(log, "wb") as out:
-            process = subprocess.Popen(
-                [*CLI, *args], env=self.env, start_new_session=True, stdout=out, stderr=out
-            )
-        self.processes.append(process)
-        return process
-
-
 @pytest.fixture
 def deployment(sims: RunningSimulators, tmp_path: Path) -> Iterator[Deployment]:
-    prefix = unique_prefix()
-    env = {
-        **os.environ,
-        "PAYROLL_SYNC_CONFIG": str(tmp_path / "integrations.toml"),
-        "REDIS_URL": REDIS_URL,
-        "PAYROLL_SYNC_PREFIX": prefix,
-        "X_SIMPLOYER_TOKEN": sims.simployer_token,
-        "X_PAYROLL_TOKEN": sims.payroll_token,
-    }
-    deployed = Deployment(env=env, prefix=prefix, processes=[])
+    """Its settings file is written by the test."""
+    deployed = Deployment(tmp_path / "integrations.toml", simulator_tokens(sims))
     yield deployed
-    for process in deployed.processes:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    deployed.stop_all()
 
     async def clean() -> None:
         redis = aioredis.Redis.from_url(REDIS_URL)
-        await delete_keys(redis, f"{prefix}:*")
-        await delete_keys(redis, f"{broker_namespace(prefix)}:*")
+        await deployed.remove_keys(redis)
         await redis.aclose()
 
     asyncio.run(clean())
@@ -484,8 +436,7 @@ def test_the_scheduler_command_fires_a_missed_slot_and_stops_on_sigterm(
             "demo",
             times=[missed],
             weekdays=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
-            simployer_url=sims.simployer_url,
-            payroll_url=sims.payroll_url,
+            sims=sims,
         ),
     )
 
@@ -497,9 +448,11 @@ def test_the_scheduler_command_fires_a_missed_slot_and_stops_on_sigterm(
         await redis.aclose()
 
     asyncio.run(seed())
-    deployment.start("worker", "--processes", "1", "--threads", "4", log=tmp_path / "worker.log")
+    deployment.start_logged(
+        "worker", "--processes", "1", "--threads", "4", log=tmp_path / "worker.log"
+    )
     log = tmp_path / "scheduler.log"
-    scheduler = deployment.start("scheduler", "--interval", "0.2", log=log)
+    scheduler = deployment.start_logged("scheduler", "--interval", "0.2", log=log)
 
     async def run_done() -> list[Any]:
         redis = aioredis.Redis.from_url(REDIS_URL)
@@ -524,7 +477,7 @@ def test_the_scheduler_command_fires_a_missed_slot_and_stops_on_sigterm(
 
     os.killpg(scheduler.pid, signal.SIGTERM)
     assert scheduler.wait(timeout=30) == 0
-    events = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+    events = json_events(log.read_text())
     names = [event["event"] for event in events]
     assert names[0] == "scheduler.started"
     assert names[-1] == "scheduler.stopped"

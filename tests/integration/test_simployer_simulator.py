@@ -18,47 +18,13 @@ from multidict import CIMultiDictProxy
 from payroll_sync.schemas import simployer
 from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.serve import RunningSimulators
-from tests.integration.conftest import StartSimulators, bearer
+from tests.integration.conftest import StartSimulators
+from tests.support.auth import bearer
+from tests.support.published_rows import compensation, employee, employment
 
 pytestmark = pytest.mark.integration
 
 Params = list[tuple[str, str]]
-
-
-def _employee(row_id: str, number: str, **fields: Any) -> published.Employee:
-    base: dict[str, Any] = {
-        "active": True,
-        "company_id": "c1",
-        "user_id": f"u{number}",
-        "created": "2024-01-01T00:00:00.000Z",
-        "updated": "2024-01-01T00:00:00.000Z",
-    }
-    return published.Employee(id=row_id, employee_number=number, **{**base, **fields})
-
-
-def _employment(row_id: str, employee_id: str, **fields: Any) -> published.Employment:
-    base: dict[str, Any] = {"company_id": "c1", "type_id": "t1", "country": "NO"}
-    return published.Employment(id=row_id, employee_id=employee_id, **{**base, **fields})
-
-
-def _compensation(
-    row_id: str, employee_id: str, amount: float, effective: str
-) -> published.Compensation:
-    return published.Compensation(
-        id=row_id,
-        employee_id=employee_id,
-        company_id="c1",
-        amount=amount,
-        effective_date=effective,
-        base_amount=amount,
-        exchange_rate=1,
-        currency="NOK",
-        payout_day=25,
-        payout_period="MONTHLY",
-        payout_frequency="MONTH",
-        salary_schedule="ADVANCE",
-        paid_overtime=False,
-    )
 
 
 def _leave_type(
@@ -83,7 +49,7 @@ def _dataset() -> published.Company:
     """
     return published.Company(
         employee=[
-            _employee(
+            employee(
                 "e1",
                 "101",
                 first_name="Anna",
@@ -97,7 +63,7 @@ def _dataset() -> published.Company:
                 cost_center_id="cc1",
                 home_address=published.HomeAddress(city="Oslo", postal_code="0150"),
             ),
-            _employee(
+            employee(
                 "e2",
                 "102",
                 active=False,
@@ -110,7 +76,7 @@ def _dataset() -> published.Company:
                 manager_employee_id="e1",
                 home_address=published.HomeAddress(city="Bergen"),
             ),
-            _employee(
+            employee(
                 "e3",
                 "103",
                 first_name="Carl",
@@ -118,7 +84,7 @@ def _dataset() -> published.Company:
                 employment_id="m3",
                 department_id="d1",
             ),
-            _employee(
+            employee(
                 "e4",
                 "104",
                 hire_date="2023-01-15",
@@ -127,8 +93,8 @@ def _dataset() -> published.Company:
             ),
         ],
         employment=[
-            _employment("m1", "e1", start_date="2024-08-01", terminated=False, rate=100),
-            _employment(
+            employment("m1", "e1", start_date="2024-08-01", terminated=False, rate=100),
+            employment(
                 "m2",
                 "e2",
                 start_date="2024-08-02",
@@ -136,8 +102,8 @@ def _dataset() -> published.Company:
                 rate=80.5,
                 end_date="2024-12-31",
             ),
-            _employment("m3", "e3", start_date="2022-01-01", terminated=False, rate=50),
-            _employment(
+            employment("m3", "e3", start_date="2022-01-01", terminated=False, rate=50),
+            employment(
                 "m4",
                 "e1",
                 start_date="2020-01-01",
@@ -150,9 +116,9 @@ def _dataset() -> published.Company:
             published.EmploymentType(id="t1", name="Permanent", vacation=True, company_id="c1")
         ],
         compensation=[
-            _compensation("p1", "e1", 41000, "2024-01-01T00:00:00.000+00:00"),
-            _compensation("p2", "e1", 45000, "2024-07-31T22:00:00.000Z"),
-            _compensation("p3", "e2", 38000, "2024-08-02T00:00:00.000Z"),
+            compensation("p1", "e1", 41000, "2024-01-01T00:00:00.000+00:00"),
+            compensation("p2", "e1", 45000, "2024-07-31T22:00:00.000Z"),
+            compensation("p3", "e2", 38000, "2024-08-02T00:00:00.000Z"),
         ],
         leave=[
             published.Leave(

@@ -10,115 +10,67 @@ import asyncio
 import json
 import os
 import signal
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import redis.asyncio as aioredis
 
-from payroll_sync.queue.broker import broker_namespace
-from payroll_sync.runs.store import RunStore, delete_keys
+from payroll_sync.runs.store import RunStore
 from payroll_sync.simulators.generator import generate_company
 from payroll_sync.simulators.serve import RunningSimulators
 from tests.integration.conftest import StartSimulators
-from tests.integration.sync_helpers import REDIS_URL, payroll_state, unique_prefix
+from tests.support import processes
+from tests.support.deployment import Deployment
+from tests.support.keys import REDIS_URL
+from tests.support.settings import simulator_tokens, simulator_toml, toml_table
+from tests.support.simulator_admin import payroll_state
 
 pytestmark = pytest.mark.integration
 
-CLI = [sys.executable, "-m", "payroll_sync.cli"]
 
+class StoredDeployment(Deployment):
+    """A deployment and its run store, to follow the runs its processes make."""
 
-@dataclass
-class Deployment:
-    env: dict[str, str]
-    prefix: str
-    store: RunStore
-    processes: list[subprocess.Popen[bytes]]
-
-    def start_worker(self, threads: int = 4) -> subprocess.Popen[bytes]:
-        # A session of its own, so the whole process group (Dramatiq's parent and its worker
-        # processes) can be killed at once.
-        worker = subprocess.Popen(
-            [*CLI, "worker", "--processes", "1", "--threads", str(threads)],
-            env=self.env,
-            start_new_session=True,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        self.processes.append(worker)
-        return worker
-
-    def cli(self, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [*CLI, *args], env=self.env, capture_output=True, text=True, timeout=timeout
-        )
+    def __init__(self, config: Path, secrets: dict[str, str], redis: aioredis.Redis) -> None:
+        super().__init__(config, secrets)
+        self.store = RunStore(redis, prefix=self.prefix)
 
 
 def _config(sims: RunningSimulators, *, rate_limit: float) -> str:
-    return f"""
-[integrations.demo]
-simployer_url = "{sims.simployer_url}"
-simployer_token_env = "DEMO_SIMPLOYER_TOKEN"
-payroll_url = "{sims.payroll_url}"
-payroll_token_env = "DEMO_PAYROLL_TOKEN"
-rate_limit_per_second = {rate_limit}
-
-[worker]
-first_retry_seconds = 0.2
-max_retry_delay_seconds = 2
-dead_worker_after_seconds = 2
-broker_maintenance_chance = 200000
-"""
+    return simulator_toml("demo", sims, rate_limit_per_second=rate_limit) + toml_table(
+        "worker",
+        {
+            "first_retry_seconds": 0.2,
+            "max_retry_delay_seconds": 2,
+            "dead_worker_after_seconds": 2,
+            "broker_maintenance_chance": 200000,
+        },
+    )
 
 
-Deploy = Callable[..., "Deployment"]
+Deploy = Callable[..., StoredDeployment]
 
 
 @pytest.fixture
 async def deploy(tmp_path: Path) -> AsyncIterator[Deploy]:
     redis = aioredis.Redis.from_url(REDIS_URL)
-    deployments: list[Deployment] = []
+    deployments: list[StoredDeployment] = []
 
-    def make(sims: RunningSimulators, *, rate_limit: float = 200.0) -> Deployment:
+    def make(sims: RunningSimulators, *, rate_limit: float = 200.0) -> StoredDeployment:
         config = tmp_path / "integrations.toml"
         config.write_text(_config(sims, rate_limit=rate_limit))
-        prefix = unique_prefix()
-        env = {
-            **os.environ,
-            "PAYROLL_SYNC_CONFIG": str(config),
-            "REDIS_URL": REDIS_URL,
-            "PAYROLL_SYNC_PREFIX": prefix,
-            "DEMO_SIMPLOYER_TOKEN": sims.simployer_token,
-            "DEMO_PAYROLL_TOKEN": sims.payroll_token,
-        }
-        deployment = Deployment(
-            env=env, prefix=prefix, store=RunStore(redis, prefix=prefix), processes=[]
-        )
+        deployment = StoredDeployment(config, simulator_tokens(sims), redis)
         deployments.append(deployment)
         return deployment
 
     yield make
     for deployment in deployments:
-        for process in deployment.processes:
-            _stop(process)
-        await deployment.store.delete_everything()
-        await delete_keys(redis, f"{broker_namespace(deployment.prefix)}:*")
+        deployment.stop_all()
+        await deployment.remove_keys(redis)
     await redis.aclose()
-
-
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 async def _wait_until(store: RunStore, run_id: str, *, finished: int, within: float) -> int:
@@ -241,12 +193,8 @@ async def test_check_config_says_which_side_fails(
 def test_worker_refuses_a_bad_config(tmp_path: Path) -> None:
     config = tmp_path / "integrations.toml"
     config.write_text("[integrations.demo]\nsimployer_url = 5\n")
-    result = subprocess.run(
-        [*CLI, "worker"],
-        env={**os.environ, "PAYROLL_SYNC_CONFIG": str(config)},
-        capture_output=True,
-        text=True,
-        timeout=60,
+    result = processes.run(
+        [*processes.CLI, "worker"], env={**os.environ, "PAYROLL_SYNC_CONFIG": str(config)}
     )
     assert result.returncode == 2
     assert "integrations.demo" in result.stderr

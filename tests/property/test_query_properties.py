@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from payroll_sync.assumptions import SIMPLOYER_RELATIONS
 from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.simployer_query import FIELD_KINDS, Row, parse_query, run_query
+from tests.support.published_rows import compensation, employee, employment
 
 
 def _departments(names: list[str]) -> dict[str, list[Row]]:
@@ -100,14 +101,11 @@ def _company(employees: int) -> dict[str, list[Row]]:
     )
     for i in range(employees):
         company.employee.append(
-            published.Employee(
-                id=f"e{i}",
+            employee(
+                f"e{i}",
+                str(100 + i),
                 active=i % 3 != 0,
-                company_id="c1",
                 user_id=f"u{i}",
-                employee_number=str(100 + i),
-                created="2024-01-01T00:00:00.000Z",
-                updated="2024-01-01T00:00:00.000Z",
                 employment_id=f"m{i}b",
                 employment_type_id="t0",
                 compensation_id=f"p{i}b",
@@ -118,34 +116,16 @@ def _company(employees: int) -> dict[str, list[Row]]:
         )
         for suffix, start in (("a", "2020-01-01T00:00:00.000Z"), ("b", "2023-01-01T00:00:00.000Z")):
             company.employment.append(
-                published.Employment(
-                    id=f"m{i}{suffix}",
-                    company_id="c1",
-                    employee_id=f"e{i}",
+                employment(
+                    f"m{i}{suffix}",
+                    f"e{i}",
                     type_id="t0",
                     start_date=start,
                     terminated=suffix == "a",
                     rate=100,
-                    country="NO",
                 )
             )
-            company.compensation.append(
-                published.Compensation(
-                    id=f"p{i}{suffix}",
-                    employee_id=f"e{i}",
-                    company_id="c1",
-                    amount=40000 + i,
-                    effective_date=start,
-                    base_amount=40000 + i,
-                    exchange_rate=1,
-                    currency="NOK",
-                    payout_day=25,
-                    payout_period="MONTHLY",
-                    payout_frequency="MONTH",
-                    salary_schedule="ADVANCE",
-                    paid_overtime=False,
-                )
-            )
+            company.compensation.append(compensation(f"p{i}{suffix}", f"e{i}", 40000 + i, start))
         company.child.append(
             published.Child(
                 id=f"c{i}", employee_id=f"e{i}", name="Ola Nordmann", birthdate="2020-01-01"

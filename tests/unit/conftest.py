@@ -1,15 +1,13 @@
 """A Redis client for tests of Redis-shaped code: fakeredis (fast), then the real Redis.
 
 Tests that use it run twice; the real-Redis run is marked `integration` and skips when nothing
-answers at 127.0.0.1:6379. Each test picks its own key prefix and removes only its keys (the
-`store` here does so for the run store's tests).
+answers at REDIS_URL (default 127.0.0.1:6379). Each test picks its own key prefix and removes
+only its keys (the `store` here does so for the run store's tests).
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator
-from typing import Final
 
 import fakeredis
 import pytest
@@ -17,8 +15,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from payroll_sync.runs.store import RunStore
-
-REAL_REDIS_URL: Final = "redis://127.0.0.1:6379/0"
+from tests.support.keys import REDIS_URL, unique_prefix
 
 
 @pytest.fixture(
@@ -28,19 +25,19 @@ async def redis(request: pytest.FixtureRequest) -> AsyncIterator[aioredis.Redis]
     if request.param == "fakeredis":
         client: aioredis.Redis = fakeredis.FakeAsyncRedis()
     else:
-        client = aioredis.Redis.from_url(REAL_REDIS_URL)
+        client = aioredis.Redis.from_url(REDIS_URL)
         try:
             await client.ping()
         except (RedisConnectionError, OSError):
             await client.aclose()
-            pytest.skip(f"no Redis at {REAL_REDIS_URL}")
+            pytest.skip(f"no Redis at {REDIS_URL}")
     yield client
     await client.aclose()
 
 
 @pytest.fixture
 def prefix() -> str:
-    return f"test-unit-runstore-{uuid.uuid4().hex}"
+    return unique_prefix("unit-runstore")
 
 
 @pytest.fixture

@@ -4,8 +4,7 @@ request during a run in progress joins it instead of doubling the work."""
 from __future__ import annotations
 
 import datetime
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any, Final
 
 import fakeredis
@@ -19,24 +18,22 @@ from payroll_sync.producer.expand import expand_employee_sync
 from payroll_sync.rules.scope import in_scope
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas import payroll, simployer
-from payroll_sync.schemas.messages import EmployeeTask, SyncRequest, Task
+from payroll_sync.schemas.messages import EmployeeTask, SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.settings import Integration, Scope
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.generator import generate_company
-from tests.bundles import as_read, bundles_by_number
+from tests.support.bundles import as_read, bundles_by_number
+from tests.support.keys import unique_prefix
+from tests.support.recorders import Recorder
+from tests.support.settings import offline_integration
 
 TODAY: Final = datetime.date(2025, 6, 2)
 NOW: Final = 1_748_850_000.0
 INTEGRATION_ID: Final = "acme"
 COMPANY: Final = generate_company(30, seed=1, today=TODAY)
-INTEGRATION: Final = Integration(
-    simployer_url="http://127.0.0.1:9/simployer",
-    simployer_token_env="ACME_SIMPLOYER_TOKEN",
-    payroll_url="http://127.0.0.1:9/payroll",
-    payroll_token_env="ACME_PAYROLL_TOKEN",
-)
+INTEGRATION: Final = offline_integration()
 EMPLOYEES: Final = as_read(COMPANY.dataset.employee, simployer.Employee)
 DEPARTMENTS: Final = as_read(COMPANY.dataset.department, simployer.Department)
 IN_SCOPE: Final = [
@@ -76,24 +73,12 @@ class FakePayroll:
         return list(self.employees)
 
 
-class Queue:
-    def __init__(self) -> None:
-        self.batches: list[list[EmployeeTask]] = []
-
-    async def __call__(self, tasks: Sequence[Task]) -> None:
-        self.batches.append([task for task in tasks if isinstance(task, EmployeeTask)])
-
-    @property
-    def tasks(self) -> list[EmployeeTask]:
-        return [task for batch in self.batches for task in batch]
-
-
 class Producer:
     def __init__(self, store: RunStore) -> None:
         self.store = store
         self.hr = FakeHr()
         self.payroll = FakePayroll()
-        self.queue = Queue()
+        self.queue = Recorder(EmployeeTask)
 
     async def expand(
         self, integration: Integration = INTEGRATION, now: float = NOW, **request: Any
@@ -117,7 +102,7 @@ class Producer:
 @pytest.fixture
 async def producer() -> AsyncIterator[Producer]:
     redis = fakeredis.FakeAsyncRedis()
-    yield Producer(RunStore(redis, prefix=f"test-{uuid.uuid4().hex}"))
+    yield Producer(RunStore(redis, prefix=unique_prefix()))
     await redis.aclose()
 
 
@@ -137,7 +122,7 @@ async def test_one_task_per_in_scope_employee(producer: Producer) -> None:
     assert expansion == Expansion(
         run_id=run_id, joined=False, in_scope=len(IN_SCOPE), enqueued=len(IN_SCOPE)
     )
-    (batch,) = producer.queue.batches
+    (batch,) = producer.queue.calls
     assert [task.employee_number for task in batch] == IN_SCOPE
     by_number = {bundle.employee.employee_number: bundle for bundle in producer.hr.bundles}
     for task in batch:
@@ -277,7 +262,7 @@ async def test_a_listed_employee_out_of_scope_is_left_out(producer: Producer) ->
 async def test_only_out_of_scope_employees_are_refused(producer: Producer) -> None:
     with pytest.raises(RequestRefused, match="none of the listed employees"):
         await producer.expand(employees=OUT_OF_SCOPE[:1])
-    assert producer.queue.batches == []
+    assert producer.queue.calls == []
     assert await producer.store.list_runs() == []
 
 
@@ -288,7 +273,7 @@ async def test_unknown_employee_numbers_are_refused_by_name(producer: Producer) 
     assert "77777" in message
     assert "99999" in message
     assert IN_SCOPE[0] not in message
-    assert producer.queue.batches == []
+    assert producer.queue.calls == []
     assert await producer.store.list_runs() == []
 
 
@@ -296,7 +281,7 @@ async def test_an_empty_scope_makes_a_finished_run(producer: Producer) -> None:
     nobody = msgspec.structs.replace(INTEGRATION, scope=Scope(employees=["99999"]))
     expansion = await producer.expand(integration=nobody)
     assert (expansion.joined, expansion.in_scope, expansion.enqueued) == (False, 0, 0)
-    assert producer.queue.batches == [[]]
+    assert producer.queue.calls == [[]]
     run = await producer.store.get_run(expansion.run_id)
     assert run is not None
     assert (run.status, run.total) == ("done", 0)
@@ -327,9 +312,9 @@ async def test_joining_takes_back_finished_employees_and_adds_new_ones(
     second = await producer.expand(employees=IN_SCOPE[:5], now=NOW + 30)
 
     assert (second.run_id, second.joined, second.enqueued) == (first.run_id, True, 3)
-    enqueued = [task.employee_number for task in producer.queue.batches[1]]
+    enqueued = [task.employee_number for task in producer.queue.calls[1]]
     assert enqueued == [IN_SCOPE[0], IN_SCOPE[3], IN_SCOPE[4]]
-    assert {task.run_id for task in producer.queue.batches[1]} == {first.run_id}
+    assert {task.run_id for task in producer.queue.calls[1]} == {first.run_id}
     run = await producer.store.get_run(first.run_id)
     assert run is not None
     assert (run.total, run.finished) == (5, 0)
@@ -356,7 +341,7 @@ async def test_dry_runs_never_join(producer: Producer) -> None:
     assert (dry.joined, dry.enqueued) == (False, len(IN_SCOPE))
     assert (dry_again.joined, dry_again.enqueued) == (False, len(IN_SCOPE))
     assert await producer.store.active_run(INTEGRATION_ID, "employees") == real.run_id
-    assert [task.dry_run for task in producer.queue.batches[1]] == [True] * len(IN_SCOPE)
+    assert [task.dry_run for task in producer.queue.calls[1]] == [True] * len(IN_SCOPE)
 
 
 async def test_a_real_request_does_not_join_a_dry_run(producer: Producer) -> None:
@@ -364,7 +349,7 @@ async def test_a_real_request_does_not_join_a_dry_run(producer: Producer) -> Non
     real = await producer.expand(now=NOW + 1)
     assert real.run_id != dry.run_id
     assert (real.joined, real.enqueued) == (False, len(IN_SCOPE))
-    assert {task.dry_run for task in producer.queue.batches[1]} == {False}
+    assert {task.dry_run for task in producer.queue.calls[1]} == {False}
 
 
 @pytest.mark.parametrize("dry_run", [False, True], ids=["real", "dry"])

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from typing import Any, Final
 
 import fakeredis
@@ -16,20 +16,17 @@ from payroll_sync.producer.expand_absences import expand_absence_sync
 from payroll_sync.rules.absence_scope import belongs_in_run
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas import payroll, simployer
-from payroll_sync.schemas.messages import AbsenceTask, Period, SyncRequest, Task
-from payroll_sync.schemas.settings import Absences, Integration
+from payroll_sync.schemas.messages import AbsenceTask, Period, SyncRequest
+from payroll_sync.schemas.settings import Absences
 from payroll_sync.schemas.snapshots import AbsenceSnapshot
 from payroll_sync.simulators.payroll_store import default_absence_types
+from tests.support.recorders import Recorder
+from tests.support.settings import offline_integration
 
 TODAY: Final = datetime.date(2026, 6, 1)
 NOW: Final = 1_780_000_000.0
 PERIOD: Final = Period(start=datetime.date(2026, 6, 1), end=datetime.date(2026, 6, 30))
-INTEGRATION: Final = Integration(
-    simployer_url="http://127.0.0.1:9/simployer",
-    simployer_token_env="ACME_SIMPLOYER_TOKEN",
-    payroll_url="http://127.0.0.1:9/payroll",
-    payroll_token_env="ACME_PAYROLL_TOKEN",
-)
+INTEGRATION: Final = offline_integration()
 VACATION: Final = simployer.LeaveTypeWithCode(type=simployer.LeaveType(id="t-vac", name="Vacation"))
 SICK: Final = simployer.LeaveTypeWithCode(
     type=simployer.LeaveType(id="t-sick", name="Self-certified sick leave")
@@ -137,14 +134,6 @@ class FakePayroll:
         return default_absence_types()
 
 
-class Queue:
-    def __init__(self) -> None:
-        self.tasks: list[AbsenceTask] = []
-
-    async def __call__(self, tasks: Sequence[Task]) -> None:
-        self.tasks += [task for task in tasks if isinstance(task, AbsenceTask)]
-
-
 @pytest.fixture
 async def store() -> AsyncIterator[RunStore]:
     client = fakeredis.FakeAsyncRedis()
@@ -154,7 +143,7 @@ async def store() -> AsyncIterator[RunStore]:
 
 async def _expand(
     store: RunStore,
-    queue: Queue,
+    queue: Recorder[AbsenceTask],
     payroll_api: FakePayroll | None = None,
     hr: FakeHr | None = None,
     **request: Any,
@@ -175,7 +164,7 @@ async def _expand(
 
 
 async def test_the_run_holds_the_leaves_with_something_to_do(store: RunStore) -> None:
-    queue, payroll_api = Queue(), FakePayroll()
+    queue, payroll_api = Recorder(AbsenceTask), FakePayroll()
     run_id = await _expand(store, queue, payroll_api)
 
     assert [task.leave_id for task in queue.tasks] == [
@@ -197,7 +186,7 @@ async def test_the_run_holds_the_leaves_with_something_to_do(store: RunStore) ->
 
 
 async def test_tasks_carry_ids_and_snapshots_what_was_read(store: RunStore) -> None:
-    queue = Queue()
+    queue = Recorder(AbsenceTask)
     run_id = await _expand(store, queue)
     by_leave = {task.leave_id: task for task in queue.tasks}
 
@@ -217,7 +206,7 @@ async def test_tasks_carry_ids_and_snapshots_what_was_read(store: RunStore) -> N
 
 
 async def test_codes_narrow_the_run(store: RunStore) -> None:
-    queue = Queue()
+    queue = Recorder(AbsenceTask)
     run_id = await _expand(store, queue, codes=["03"])
     assert [task.leave_id for task in queue.tasks] == ["sick"]
     assert queue.tasks[0].codes == ["03"]
@@ -229,7 +218,7 @@ async def test_codes_narrow_the_run(store: RunStore) -> None:
 async def test_the_integration_setting_chooses_codes_when_the_request_does_not(
     store: RunStore,
 ) -> None:
-    queue = Queue()
+    queue = Recorder(AbsenceTask)
     integration = msgspec.structs.replace(INTEGRATION, absences=Absences(codes=["04"]))
     await _expand(store, queue, integration=integration)
     assert {task.leave_id for task in queue.tasks} == {
@@ -241,7 +230,7 @@ async def test_the_integration_setting_chooses_codes_when_the_request_does_not(
 
 
 async def test_an_override_brings_an_uncoded_type_into_a_narrowed_run(store: RunStore) -> None:
-    queue = Queue()
+    queue = Recorder(AbsenceTask)
     integration = msgspec.structs.replace(
         INTEGRATION, absences=Absences(codes=["13"], overrides={"sabbatical": "13"})
     )
@@ -250,17 +239,17 @@ async def test_an_override_brings_an_uncoded_type_into_a_narrowed_run(store: Run
 
 
 async def test_employees_narrow_the_run_and_unknown_ones_are_refused(store: RunStore) -> None:
-    queue = Queue()
+    queue = Recorder(AbsenceTask)
     await _expand(store, queue, employees=["3"])
     assert [task.leave_id for task in queue.tasks] == ["sick", "sabbatical"]
     with pytest.raises(RequestRefused, match="not found in Simployer One: 404"):
-        await _expand(store, Queue(), employees=["404"])
+        await _expand(store, Recorder(AbsenceTask), employees=["404"])
     with pytest.raises(RequestRefused, match="scope"):
-        await _expand(store, Queue(), employees=["9"])
+        await _expand(store, Recorder(AbsenceTask), employees=["9"])
 
 
 async def test_a_second_request_joins_the_run_in_progress(store: RunStore) -> None:
-    first_queue, second_queue = Queue(), Queue()
+    first_queue, second_queue = Recorder(AbsenceTask), Recorder(AbsenceTask)
     first = await _expand(store, first_queue)
     second = await _expand(store, second_queue)
     assert second == first
@@ -334,7 +323,7 @@ async def test_rows_that_cannot_be_read_get_a_task_that_reads_them_afresh(store:
         ],
         "leave-type": [Unreadable(resource="leave-type", row_id="t-sab", field="name", reason="")],
     }
-    queue = Queue()
+    queue = Recorder(AbsenceTask)
     run_id = await _expand(store, queue, hr=hr)
 
     tasks = {task.leave_id: task for task in queue.tasks}
@@ -352,7 +341,7 @@ async def test_the_snapshot_holds_the_employees_children(store: RunStore) -> Non
     hr = FakeHr()
     child = simployer.Child(id="k1", employee_id="e3", name="Ola", birthdate="2020-01-01")
     hr.child_list = [child]
-    queue = Queue()
+    queue = Recorder(AbsenceTask)
     run_id = await _expand(store, queue, hr=hr)
     snapshot = await store.snapshot(run_id, "sick", AbsenceSnapshot)
     assert snapshot is not None
@@ -366,7 +355,7 @@ async def test_the_snapshot_holds_the_employees_children(store: RunStore) -> Non
             Unreadable(resource="child", row_id="k2", field="name", reason="", employee_id="e3")
         ]
     }
-    again = await _expand(store, Queue(), hr=hr, dry_run=True)
+    again = await _expand(store, Recorder(AbsenceTask), hr=hr, dry_run=True)
     snapshot = await store.snapshot(again, "sick", AbsenceSnapshot)
     assert snapshot is not None
     assert snapshot.children is None

@@ -10,7 +10,7 @@ import pytest
 
 from payroll_sync.runs.failures import parse_failure_id
 from payroll_sync.runs.store import RUN_RETENTION_SECONDS, RunStore
-from tests.unit.run_helpers import INTEGRATION, enrol, failed_run, new_run, record
+from tests.support.runs import INTEGRATION, enrol, failed_run, new_run, record
 
 
 async def test_a_failed_record_is_listed_until_a_later_run_succeeds(store: RunStore) -> None:

@@ -21,21 +21,14 @@ from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import OUTCOMES
-from payroll_sync.schemas.settings import Integration, Settings
+from payroll_sync.schemas.settings import Settings
+from tests.support.auth import bearer
+from tests.support.settings import offline_settings
 
 TOKEN: Final = "intake-token-for-tests-0123456789"
 OTHER_TOKEN: Final = "intake-token-of-the-event-stream"
 PATH: Final = "/api/v1/sync-requests"
-SETTINGS: Final = Settings(
-    integrations={
-        "acme": Integration(
-            simployer_url="http://127.0.0.1:9/simployer",
-            simployer_token_env="ACME_SIMPLOYER_TOKEN",
-            payroll_url="http://127.0.0.1:9/payroll",
-            payroll_token_env="ACME_PAYROLL_TOKEN",
-        )
-    }
-)
+SETTINGS: Final = offline_settings()
 
 
 class FakeProducer(Producer):
@@ -89,15 +82,11 @@ async def client(producer: FakeProducer) -> AsyncIterator[TestClient[Any, Any]]:
         yield test_client
 
 
-def _auth(token: str = TOKEN) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
 async def _post(
     client: TestClient[Any, Any], body: object, *, token: str | None = TOKEN
 ) -> tuple[int, dict[str, Any], Mapping[str, str]]:
     data = body if isinstance(body, bytes) else json.dumps(body).encode()
-    headers = _auth(token) if token is not None else {}
+    headers = bearer(token) if token is not None else {}
     async with client.post(PATH, data=data, headers=headers) as answer:
         return answer.status, await answer.json(), answer.headers
 
@@ -149,7 +138,7 @@ async def test_each_caller_is_named_by_its_own_token(
 
 async def test_the_run_can_be_followed(client: TestClient[Any, Any]) -> None:
     _, body, headers = await _post(client, {"integration": "acme", "kind": "employees"})
-    async with client.get(headers["Location"], headers=_auth()) as answer:
+    async with client.get(headers["Location"], headers=bearer(TOKEN)) as answer:
         assert answer.status == 200
         run = await answer.json()
     assert run["run_id"] == body["run_id"]
@@ -164,7 +153,7 @@ async def test_an_unknown_run_is_404(
 ) -> None:
     # A run id reaching into another key of the store is no run either (not a Redis error).
     await producer.store.redis.sadd(producer.store.keys.pending("x"), "12")
-    async with client.get(f"/api/v1/runs/{run_id}", headers=_auth()) as answer:
+    async with client.get(f"/api/v1/runs/{run_id}", headers=bearer(TOKEN)) as answer:
         assert answer.status == 404
         assert "unknown run" in (await answer.json())["error"]
 
@@ -227,7 +216,7 @@ async def test_a_chunked_body_over_the_cap_is_413(
         for _ in range(80):
             yield b" " * 1024
 
-    async with client.post(PATH, data=chunks(), headers=_auth()) as answer:
+    async with client.post(PATH, data=chunks(), headers=bearer(TOKEN)) as answer:
         assert answer.status == 413
     assert producer.requests == []
 
@@ -289,10 +278,10 @@ async def test_a_crash_is_a_bare_500(client: TestClient[Any, Any], producer: Fak
 
 
 async def test_other_routes_and_methods_answer_json(client: TestClient[Any, Any]) -> None:
-    async with client.get(PATH, headers=_auth()) as answer:
+    async with client.get(PATH, headers=bearer(TOKEN)) as answer:
         assert answer.status == 405
         assert "POST" in answer.headers["Allow"]
         assert "error" in await answer.json()
-    async with client.get("/api/v1/nothing", headers=_auth()) as answer:
+    async with client.get("/api/v1/nothing", headers=bearer(TOKEN)) as answer:
         assert answer.status == 404
         assert "error" in await answer.json()

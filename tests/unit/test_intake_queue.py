@@ -18,7 +18,7 @@ from payroll_sync.producer.producer import PRODUCER_MAX_RATE_WAIT, Producer
 from payroll_sync.queue.broker import REQUEST_QUEUE
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import Period, SyncRequest, encode_request
-from payroll_sync.schemas.settings import Integration, Settings
+from payroll_sync.schemas.settings import Settings
 from payroll_sync.worker.context import WorkerContext
 from payroll_sync.worker.requests import (
     ACTOR_OPTIONS,
@@ -26,17 +26,9 @@ from payroll_sync.worker.requests import (
     handle_sync_request,
     retry_when,
 )
+from tests.support.settings import offline_settings
 
-SETTINGS: Final = Settings(
-    integrations={
-        "acme": Integration(
-            simployer_url="http://127.0.0.1:9/simployer",
-            simployer_token_env="ACME_SIMPLOYER_TOKEN",
-            payroll_url="http://127.0.0.1:9/payroll",
-            payroll_token_env="ACME_PAYROLL_TOKEN",
-        )
-    }
-)
+SETTINGS: Final = offline_settings()
 
 
 class FakeSubmit:

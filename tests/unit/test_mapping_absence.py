@@ -33,7 +33,7 @@ from payroll_sync.schemas.absence_codes import ABSENCE_CODES, AbsenceCode
 from payroll_sync.schemas.outcomes import FieldChange
 from payroll_sync.simulators.generator import generate_company
 from payroll_sync.simulators.payroll_store import PayrollStore, default_absence_types
-from tests.bundles import as_read
+from tests.support.bundles import as_read
 
 replace = msgspec.structs.replace
 D = datetime.date

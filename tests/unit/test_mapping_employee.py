@@ -18,7 +18,7 @@ from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite, Interna
 from payroll_sync.schemas.simployer import EmployeeBundle
 from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.generator import BROKEN_KINDS, generate_company
-from tests.bundles import bundles_by_number
+from tests.support.bundles import bundles_by_number
 
 replace = msgspec.structs.replace
 

@@ -7,7 +7,6 @@ stub that answers or raises, so no HTTP is spoken. What each error comes to: tes
 from __future__ import annotations
 
 import asyncio
-import uuid
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any, Final
 
@@ -19,25 +18,20 @@ from structlog.testing import capture_logs
 from payroll_sync.errors import Deferred, Permanent, RateLimited, Retryable
 from payroll_sync.schemas.messages import EmployeeTask, Task, encode_task
 from payroll_sync.schemas.outcomes import RecordOutcome
-from payroll_sync.schemas.settings import Integration, Settings, Worker
+from payroll_sync.schemas.settings import Worker
 from payroll_sync.worker import process_task
 from payroll_sync.worker.context import WorkerContext
 from payroll_sync.worker.result import SyncResult
 from payroll_sync.worker.verdict import RATE_LIMITED_DEFAULT_WAIT, retry_delay
+from tests.support.keys import unique_prefix
+from tests.support.settings import offline_settings
 
 INTEGRATION: Final = "acme"
 NUMBER: Final = "1001"
 T0: Final = 1_750_000_000.0
 SECRET: Final = "ssn-value-123"
-SETTINGS: Final = Settings(
-    integrations={
-        INTEGRATION: Integration(
-            simployer_url="http://127.0.0.1:9/simployer",
-            simployer_token_env="ACME_SIMPLOYER_TOKEN",
-            payroll_url="http://127.0.0.1:9/payroll",
-            payroll_token_env="ACME_PAYROLL_TOKEN",
-        )
-    },
+SETTINGS: Final = offline_settings(
+    INTEGRATION,
     worker=Worker(first_retry_seconds=2.0, max_retry_delay_seconds=60.0, retry_for_hours=1.0),
 )
 
@@ -77,7 +71,7 @@ async def ctx() -> AsyncIterator[WorkerContext]:
     context = WorkerContext(
         settings=SETTINGS,
         redis=fakeredis.FakeAsyncRedis(),
-        prefix=f"test-{uuid.uuid4().hex}",
+        prefix=unique_prefix(),
         env={"ACME_SIMPLOYER_TOKEN": "simployer-token", "ACME_PAYROLL_TOKEN": "payroll-token"},
     )
     yield context

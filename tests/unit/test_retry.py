@@ -19,20 +19,7 @@ from payroll_sync.runs.failures import failure_id
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import AbsenceTask, EmployeeTask, Period, SyncKind, Task
 from payroll_sync.schemas.outcomes import Outcome, RecordOutcome
-
-
-class Recorder:
-    """An enqueue that keeps what it was given, one list per call."""
-
-    def __init__(self) -> None:
-        self.calls: list[list[Task]] = []
-
-    async def __call__(self, tasks: Sequence[Task]) -> None:
-        self.calls.append(list(tasks))
-
-    @property
-    def tasks(self) -> list[Task]:
-        return [task for call in self.calls for task in call]
+from tests.support.recorders import Recorder
 
 
 @pytest.fixture

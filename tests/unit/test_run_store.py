@@ -13,7 +13,7 @@ import redis.asyncio as aioredis
 from payroll_sync.runs.store import Enrolled, RunStore
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
-from tests.unit.run_helpers import (
+from tests.support.runs import (
     INTEGRATION,
     NOW,
     employee_snapshot,

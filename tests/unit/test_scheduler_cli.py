@@ -8,26 +8,12 @@ from pathlib import Path
 import pytest
 
 from payroll_sync.cli.main import build_parser, main
+from tests.support.settings import integration_toml
 
 JSON = ["--json"]
-SETTINGS = """
-[integrations.acme]
-simployer_url = "http://127.0.0.1:9/v1"
-simployer_token_env = "ACME_SIMPLOYER_TOKEN"
-payroll_url = "http://127.0.0.1:9/api"
-payroll_token_env = "ACME_PAYROLL_TOKEN"
-
-[integrations.acme.schedule]
-enabled = true
-weekdays = ["fri", "sun"]
-times = ["18:00", "02:30"]
-
-[integrations.off]
-simployer_url = "http://127.0.0.1:9/v1"
-simployer_token_env = "OFF_SIMPLOYER_TOKEN"
-payroll_url = "http://127.0.0.1:9/api"
-payroll_token_env = "OFF_PAYROLL_TOKEN"
-"""
+SETTINGS = integration_toml(
+    "acme", schedule={"enabled": True, "weekdays": ["fri", "sun"], "times": ["18:00", "02:30"]}
+) + integration_toml("off", token_envs=("OFF_SIMPLOYER_TOKEN", "OFF_PAYROLL_TOKEN"))
 
 
 @pytest.fixture(autouse=True)

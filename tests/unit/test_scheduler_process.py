@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import datetime
 import os
-import uuid
 from collections.abc import AsyncIterator, MutableMapping, Sequence
 from pathlib import Path
 from typing import Any, Final
@@ -30,6 +29,8 @@ from payroll_sync.scheduler.state import LOCK_SECONDS, ScheduleState
 from payroll_sync.scheduler.watch import SettingsWatcher
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
+from tests.support.keys import unique_prefix
+from tests.support.settings import integration_toml
 
 TOKEN: Final = "tok-9f3a-very-secret"
 # Tuesday 2026-11-24, winter time (+01:00).
@@ -43,26 +44,19 @@ def oslo(text: str) -> datetime.datetime:
 def settings_text(
     *,
     enabled: bool = True,
-    times: str = '["06:00"]',
-    weekdays: str = '["mon", "tue", "wed", "thu", "fri"]',
+    times: Sequence[str] = ("06:00",),
+    weekdays: Sequence[str] = ("mon", "tue", "wed", "thu", "fri"),
     absences: bool = False,
-    integration: str = "acme",
 ) -> str:
-    return f"""
-[integrations.{integration}]
-simployer_url = "http://127.0.0.1:9/v1"
-simployer_token_env = "ACME_SIMPLOYER_TOKEN"
-payroll_url = "http://127.0.0.1:9/api"
-payroll_token_env = "ACME_PAYROLL_TOKEN"
-
-[integrations.{integration}.schedule]
-enabled = {str(enabled).lower()}
-weekdays = {weekdays}
-times = {times}
-absences = {str(absences).lower()}
-absence_days_back = 2
-absence_days_ahead = 3
-"""
+    schedule = {
+        "enabled": enabled,
+        "weekdays": list(weekdays),
+        "times": list(times),
+        "absences": absences,
+        "absence_days_back": 2,
+        "absence_days_ahead": 3,
+    }
+    return integration_toml("acme", schedule=schedule)
 
 
 def write_settings(path: Path, **schedule: Any) -> None:
@@ -97,7 +91,7 @@ class Recorder:
 
 @pytest.fixture
 async def state(redis: aioredis.Redis) -> AsyncIterator[ScheduleState]:
-    prefix = f"test-unit-scheduler-{uuid.uuid4().hex}"
+    prefix = unique_prefix("unit-scheduler")
     yield ScheduleState(redis, prefix=prefix)
     await delete_keys(redis, f"{prefix}:*")
     assert await redis.keys(f"{prefix}:*") == []
@@ -144,7 +138,7 @@ def events(logs: Sequence[MutableMapping[str, Any]], name: str) -> list[MutableM
 async def test_each_slot_fires_once_among_several_schedulers(
     config_file: Path, state: ScheduleState, redis: aioredis.Redis
 ) -> None:
-    write_settings(config_file, times='["06:00", "14:30"]', absences=True)
+    write_settings(config_file, times=["06:00", "14:30"], absences=True)
     await seen_on_long_ago(state)
     clock, submit = Clock(TUESDAY_5AM), Recorder()
     schedulers = [scheduler(config_file, state, clock, submit, owner=f"p{i}") for i in range(3)]
@@ -186,7 +180,7 @@ async def test_a_schedule_switched_on_first_runs_shortly_after_six_the_next_day(
     await tick_all(one)
     assert await state.enabled_since() == {}
 
-    write_settings(config_file, enabled=True, times='["06:00", "12:00"]')
+    write_settings(config_file, enabled=True, times=["06:00", "12:00"])
     with capture_logs() as logs:
         await tick_all(one)
     [enabled] = events(logs, "schedule.enabled")
@@ -257,7 +251,7 @@ async def test_an_integration_gone_from_the_settings_loses_its_record(
 async def test_missed_slots_on_start_up_fire_if_less_than_six_hours_late(
     config_file: Path, state: ScheduleState
 ) -> None:
-    write_settings(config_file, times='["05:59", "06:00"]')
+    write_settings(config_file, times=["05:59", "06:00"])
     await seen_on_long_ago(state)
     # Every scheduler was down from 05:00 to 11:59.
     await state.set_checked(TUESDAY_5AM)
@@ -298,13 +292,13 @@ async def test_a_changed_settings_file_is_picked_up_and_a_broken_one_ignored(
     one = scheduler(config_file, state, clock, submit)
     await tick_all(one)
 
-    write_settings(config_file, times='["07:00"]')
+    write_settings(config_file, times=["07:00"])
     with capture_logs() as logs:
         await tick_all(one)
     [reloaded] = events(logs, "schedule.reloaded")
     assert reloaded["scheduled"] == ["acme"]
 
-    write_settings(config_file, times='["7 o clock"]')
+    write_settings(config_file, times=["7 o clock"])
     with capture_logs() as logs:
         await tick_all(one)
         await tick_all(one)
@@ -317,7 +311,7 @@ async def test_a_changed_settings_file_is_picked_up_and_a_broken_one_ignored(
         await tick_all(one)
     assert len(submit.requests) == 1, "07:00 fired from the settings in force; 06:00 is gone"
 
-    write_settings(config_file, times='["08:00"]')
+    write_settings(config_file, times=["08:00"])
     os.utime(config_file, ns=(1, 1))  # a file put back with an old timestamp still counts
     clock.now = oslo("2026-11-24T08:00:10+01:00")
     await tick_all(one)
@@ -326,7 +320,7 @@ async def test_a_changed_settings_file_is_picked_up_and_a_broken_one_ignored(
 
 def test_a_broken_settings_file_at_start_up_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "integrations.toml"
-    path.write_text(settings_text(weekdays='["monday"]'))
+    path.write_text(settings_text(weekdays=["monday"]))
     with pytest.raises(ConfigError, match="weekdays"):
         SettingsWatcher(str(path))
 

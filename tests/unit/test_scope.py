@@ -19,7 +19,7 @@ from payroll_sync.rules.scope import (
 from payroll_sync.schemas.settings import Scope
 from payroll_sync.schemas.simployer import Department, Employee, Office
 from payroll_sync.simulators.generator import day_of, generate_company
-from tests.bundles import as_read
+from tests.support.bundles import as_read
 
 TODAY = datetime.date(2025, 6, 2)
 

@@ -25,7 +25,7 @@ from payroll_sync.simulators import payroll_store
 from payroll_sync.simulators.generator import generate_company
 from payroll_sync.worker.result import SyncResult
 from payroll_sync.worker.sync_employee import EMPLOYMENT_PREFIX, sync_employee
-from tests.bundles import bundles_by_number
+from tests.support.bundles import bundles_by_number
 
 TODAY: Final = datetime.date(2025, 6, 2)
 COMPANY: Final = generate_company(30, seed=1, today=TODAY)

@@ -1,14 +1,16 @@
-"""Runs of employees built step by step, for the tests of the run store and its failures index."""
+"""Runs recorded the way a worker records them: built step by step (for the tests of the run
+store and its failures index), or seeded finished (for the dashboard's)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from typing import Final
 
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas import simployer
-from payroll_sync.schemas.messages import EmployeeTask
-from payroll_sync.schemas.outcomes import Outcome, RecordOutcome
+from payroll_sync.schemas.messages import AbsenceTask, EmployeeTask, SyncKind, Task
+from payroll_sync.schemas.outcomes import FieldChange, Outcome, RecordOutcome
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 
 INTEGRATION: Final = "acme"
@@ -74,4 +76,78 @@ async def failed_run(
             finished_at=when,
         )
         assert await store.record(run_id, INTEGRATION, "employees", failed)
+    return run_id
+
+
+class Seed:
+    """One record of a seeded run."""
+
+    def __init__(
+        self,
+        key: str,
+        outcome: Outcome = "failed",
+        *,
+        reason: str = "ssn is not a valid fødselsnummer or D-nummer",
+        field: str = "ssn",
+        diff: Sequence[FieldChange] = (),
+        employee_number: str = "",
+        attempt: int = 1,
+    ) -> None:
+        self.key = key
+        self.outcome = outcome
+        self.reason = reason if outcome == "failed" else ""
+        self.field = field if outcome == "failed" else ""
+        self.diff = list(diff)
+        self.employee_number = employee_number or key
+        self.attempt = attempt
+
+
+async def seed_run(
+    store: RunStore,
+    records: Sequence[Seed],
+    *,
+    integration: str = INTEGRATION,
+    kind: SyncKind = "employees",
+) -> str:
+    """A finished run with these outcomes, recorded as a worker would record them."""
+    now = time.time()
+    run_id = await store.create_run(
+        integration=integration, kind=kind, trigger="manual", dry_run=False, now=now
+    )
+    tasks: list[tuple[Task, None]] = []
+    for seed in records:
+        task: Task
+        if kind == "absences":
+            task = AbsenceTask(
+                run_id=run_id,
+                integration=integration,
+                employee_number=seed.employee_number,
+                employee_id=f"id-{seed.employee_number}",
+                leave_id=seed.key,
+            )
+        else:
+            task = EmployeeTask(
+                run_id=run_id,
+                integration=integration,
+                employee_number=seed.key,
+                employee_id=f"id-{seed.key}",
+            )
+        tasks.append((task, None))
+    await store.enrol(run_id, tasks)
+    for seed in records:
+        await store.record(
+            run_id,
+            integration,
+            kind,
+            RecordOutcome(
+                employee_number=seed.employee_number,
+                leave_id=seed.key if kind == "absences" else "",
+                outcome=seed.outcome,
+                reason=seed.reason,
+                field=seed.field,
+                attempt=seed.attempt,
+                finished_at=now,
+                diff=seed.diff,
+            ),
+        )
     return run_id
