@@ -20,7 +20,6 @@ from collections import Counter
 
 import aiohttp
 import msgspec
-from tests.support.keys import REDIS_URL, unique_prefix
 
 from bench.employee_sync import (
     INTEGRATION,
@@ -36,6 +35,7 @@ from bench.employee_sync import (
 from payroll_sync.schemas.messages import Period, SyncRequest
 from payroll_sync.simulators import simployer_published as published
 from payroll_sync.stack import Stack, local_stack
+from tests.support.keys import REDIS_URL, unique_prefix
 
 CHANGED_SHARE = 0.10
 PHASES = ("1 first export", "2 nothing changed", "3 10% changed")

@@ -15,12 +15,12 @@ import statistics
 import time
 
 import redis.asyncio as aioredis
-from tests.support.keys import REDIS_URL, unique_prefix
-from tests.support.runs import Seed, seed_run
 
 from payroll_sync.runs.encoding import text
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.outcomes import FieldChange
+from tests.support.keys import REDIS_URL, unique_prefix
+from tests.support.runs import Seed, seed_run
 
 INTEGRATION = "bench"
 

@@ -20,8 +20,6 @@ import time
 from pathlib import Path
 
 import redis.asyncio as aioredis
-from tests.support.keys import REDIS_URL, unique_prefix
-from tests.support.settings import integration_toml
 
 from payroll_sync.logs import configure_logging
 from payroll_sync.producer.enrol import Expansion
@@ -31,6 +29,8 @@ from payroll_sync.scheduler.state import ScheduleState
 from payroll_sync.scheduler.watch import SettingsWatcher
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
+from tests.support.keys import REDIS_URL, unique_prefix
+from tests.support.settings import integration_toml
 
 # A Tuesday, 10:00 Oslo time: between the 06:00, 12:00 and 18:00 slots.
 NOW = datetime.datetime(2026, 3, 10, 9, 0, tzinfo=datetime.UTC)
