@@ -53,7 +53,10 @@ async def process_task(
     clock: Callable[[], float] = time.time,
     jitter: Callable[[], float] = random.random,
 ) -> RecordOutcome | None:
-    """The recorded outcome, or None when the task was put back on the queue."""
+    """The recorded outcome, or None when the task was put back on the queue.
+
+    `kind` is the queue's: it reads only a body queued before tasks carried their own kind.
+    """
     try:
         task = decode_task(body, kind)
     except msgspec.DecodeError as error:  # not JSON, or not a task (ValidationError)
@@ -123,7 +126,7 @@ async def process_task(
         duration_ms=round((finished - started) * 1000.0, 1),
         finished_at=finished,
     )
-    recorded = await ctx.store.record(task.run_id, task.integration, kind, outcome)
+    recorded = await ctx.store.record(task.run_id, task.integration, task.kind, outcome)
     bound.info(
         "record.synced",
         outcome=outcome.outcome,
