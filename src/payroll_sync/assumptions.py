@@ -98,6 +98,24 @@ PAYROLL_UPDATE_MODES: Final = ("merge", "replace")
 PAYROLL_POST_ANSWER: Final = "empty"
 PAYROLL_POST_ANSWERS: Final = ("empty", "array")
 
+#: `empId` is published as an "integer" with no range; we take it to be a signed 32-bit one, so
+#: a longer employee number is refused before any write rather than overflowing there.
+PAYROLL_EMP_ID_MAX: Final = 2**31 - 1
+
+#: Longest text 24SevenOffice keeps in each employee field we write. The OpenAPI file gives no
+#: maxLength for any field, so these are ours: generous for real names and addresses, far below
+#: anything that looks like garbage (a 10,000-character first name). The sync refuses a longer
+#: value before any write (rules/plausibility.py), naming the Simployer One field; the
+#: simulator does not enforce them, as the API does not publish them.
+PAYROLL_TEXT_MAX_LENGTHS: Final[dict[str, int]] = {
+    "firstname": 100,
+    "lastname": 100,
+    "email": 254,  # the longest address SMTP can deliver (RFC 5321's path limit)
+    "postaddress": 200,
+    "zipcode": 20,
+    "city": 100,
+}
+
 #: `POST /employee/v2` refuses (400) a new employee without these fields.
 PAYROLL_CREATE_REQUIRES: Final = ("firstname", "lastname")
 

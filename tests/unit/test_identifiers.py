@@ -10,9 +10,12 @@ from stdnum.no import fodselsnummer
 from payroll_sync.rules.identifiers import (
     bic,
     country_alpha2,
+    employee_id,
     iban,
     norwegian_account,
     norwegian_person_number,
+    payroll_key,
+    person_key,
 )
 
 
@@ -159,3 +162,51 @@ def test_no_exception_in_the_chain_carries_the_value(
     # `from None`: stdnum's own exception is not chained into logs either.
     assert caught.value.__cause__ is None
     assert caught.value.__context__ is None or caught.value.__suppress_context__
+
+
+# ------------------------------------------------------------------ employee numbers (issue 13)
+
+
+@pytest.mark.parametrize(
+    ("number", "emp_id"), [("1", 1), (" 1024 ", 1024), ("2147483647", 2_147_483_647)]
+)
+def test_employee_numbers_are_the_emp_id(number: str, emp_id: int) -> None:
+    assert employee_id(number) == emp_id
+    assert payroll_key(number) == str(emp_id)
+
+
+@pytest.mark.parametrize(
+    ("number", "problem"),
+    [
+        ("0001", "must not start with 0"),  # was silently empId 1
+        ("0", "must not start with 0"),
+        ("²", "must be numeric"),  # str.isdigit takes it; int() does not
+        ("١٢", "must be numeric"),
+        ("12a", "must be numeric"),
+        ("", "must be numeric"),
+        ("2147483648", "must be at most"),
+    ],
+)
+def test_employee_numbers_without_an_emp_id(number: str, problem: str) -> None:
+    with pytest.raises(ValueError, match=problem):
+        employee_id(number)
+    assert payroll_key(number) is None
+
+
+@pytest.mark.parametrize(
+    ("held", "key"),
+    [
+        ("16024301269", "16024301269"),
+        (" 160243 01269", "16024301269"),
+        ("160243-01269", "16024301269"),
+        ("160243", None),  # "just birth date": nobody in particular
+        ("", None),
+        (None, None),
+        ("1602430126X", None),
+        ("160243012690", None),
+    ],
+)
+def test_person_key_matches_the_number_however_it_is_written(
+    held: str | None, key: str | None
+) -> None:
+    assert person_key(held) == key

@@ -15,6 +15,7 @@ from payroll_sync.errors import Permanent, RecordSkipped, SyncError
 from payroll_sync.rules.employee import MappedEmployee, map_employee
 from payroll_sync.schemas import simployer as s
 from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite, InternationalIdWrite
+from payroll_sync.schemas.settings import Limits
 from payroll_sync.schemas.simployer import EmployeeBundle
 from payroll_sync.simulators import simployer_published as published
 from payroll_sync.simulators.generator import BROKEN_KINDS, generate_company
@@ -157,8 +158,9 @@ def test_a_complete_employee_maps_to_every_integration_field() -> None:
 
 CASES: Final[list[Any]] = [
     # employeeNumber → empId
-    pytest.param(bundle(employee_number=" 0042 "), "emp_id", 42, id="empId-int"),
-    pytest.param(bundle(employee_number="0042"), "employee.emp_id", "42", id="empId-canonical"),
+    pytest.param(bundle(employee_number=" 42 "), "emp_id", 42, id="empId-int"),
+    pytest.param(bundle(employee_number="42"), "employee.emp_id", "42", id="empId-text"),
+    pytest.param(bundle(employee_number="2147483647"), "emp_id", 2147483647, id="empId-largest"),
     # workEmail, else privateEmail
     pytest.param(bundle(), "employee.email", "kari.nordmann@firma.no", id="email-work"),
     pytest.param(bundle(work_email=None), "employee.email", "kari77@gmail.com", id="email-private"),
@@ -417,6 +419,13 @@ FAILURES: Final[list[Any]] = [
     pytest.param(bundle(employee_number="12.5"), Permanent, "employeeNumber", id="empno-decimal"),
     pytest.param(bundle(employee_number=""), Permanent, "employeeNumber", id="empno-empty"),
     pytest.param(bundle(employee_number="١٢"), Permanent, "employeeNumber", id="empno-non-ascii"),
+    # Issue 13: "0001" silently became empId 1 (and "0042" the employee "42" is).
+    pytest.param(bundle(employee_number="0001"), Permanent, "employeeNumber", id="empno-zeros"),
+    pytest.param(bundle(employee_number=" 0042"), Permanent, "employeeNumber", id="empno-zero"),
+    pytest.param(bundle(employee_number="0"), Permanent, "employeeNumber", id="empno-0"),
+    pytest.param(
+        bundle(employee_number="2147483648"), Permanent, "employeeNumber", id="empno-too-big"
+    ),
     pytest.param(bundle(ssn="15108695089"), Permanent, "ssn", id="ssn-checksum"),
     pytest.param(bundle(ssn="1510869508"), Permanent, "ssn", id="ssn-length"),
     pytest.param(bundle(ssn="15508695060"), Permanent, "ssn", id="ssn-h-nummer"),
@@ -533,7 +542,93 @@ FAILURES: Final[list[Any]] = [
         "compensation.effectiveDate",
         id="effective-date",
     ),
+    # Plausibility (issue 13): well-formed values nobody can mean.
+    pytest.param(
+        bundle(compensations=[replace(COMPENSATIONS[1], amount=1e12)]),
+        Permanent,
+        "compensation.amount",
+        id="salary-1e12",
+    ),
+    pytest.param(
+        bundle(compensations=[_compensation("k2", "2024-08-01", 20_001.0, "HOURLY")]),
+        Permanent,
+        "compensation.amount",
+        id="hourly-salary-too-high",
+    ),
+    pytest.param(bundle(first_name="K" * 10_000), Permanent, "firstName", id="first-name-10k"),
+    pytest.param(bundle(last_name="N" * 101), Permanent, "lastName", id="last-name-long"),
+    pytest.param(
+        bundle(work_email="k" * 250 + "@f.no"), Permanent, "workEmail", id="work-email-long"
+    ),
+    pytest.param(
+        bundle(work_email=None, private_email="k" * 250 + "@f.no"),
+        Permanent,
+        "privateEmail",
+        id="private-email-long",
+    ),
+    pytest.param(
+        with_address(street="S" * 201, country="NO"),
+        Permanent,
+        "homeAddress.street",
+        id="street-long",
+    ),
+    pytest.param(
+        with_address(city="O" * 101, country="NO"), Permanent, "homeAddress.city", id="city-long"
+    ),
+    pytest.param(
+        with_address(postal_code="1" * 21, country="SE"),
+        Permanent,
+        "homeAddress.postalCode",
+        id="postal-code-long",
+    ),
+    pytest.param(
+        with_employment(start_date="9999-12-31T00:00:00.000Z"),
+        Permanent,
+        "employment.startDate",
+        id="start-9999",
+    ),
+    pytest.param(
+        with_employment(start_date="1899-12-31"), Permanent, "employment.startDate", id="start-1899"
+    ),
+    pytest.param(
+        ended("0111101:3", end="2101-01-01T00:00:00.000Z"),
+        Permanent,
+        "employment.endDate",
+        id="end-2101",
+    ),
+    pytest.param(
+        bundle(compensations=[_compensation("k3", "9999-01-01", 1.0)]),
+        Permanent,
+        "compensation.effectiveDate",
+        id="effective-date-9999",
+    ),
 ]
+
+
+@pytest.mark.parametrize(
+    ("source", "field"),
+    [
+        (bundle(compensations=[replace(COMPENSATIONS[1], amount=3_000_000.0)]), "salary"),
+        (bundle(compensations=[_compensation("k2", "2024-08-01", 20_000.0, "HOURLY")]), "salary"),
+        (bundle(first_name="K" * 100, last_name="N" * 100), "firstname"),
+        (with_address(street="S" * 200, city="O" * 100, country="NO"), "postaddress"),
+        (with_employment(start_date="1900-01-01"), "startdate"),
+        (ended("0111101:3", end="2100-12-31T00:00:00.000Z"), "enddate"),
+    ],
+)
+def test_values_at_the_bounds_are_written(source: EmployeeBundle, field: str) -> None:
+    mapped = map_employee(source)
+    assert field in msgspec.to_builtins(mapped.employee) | msgspec.to_builtins(mapped.employment)
+
+
+def test_the_salary_bound_comes_from_the_settings() -> None:
+    high = bundle(compensations=[replace(COMPENSATIONS[1], amount=4_000_000.0)])
+    with pytest.raises(Permanent) as caught:
+        map_employee(high)
+    assert caught.value.field == "compensation.amount"
+    assert "4000000" not in caught.value.reason.replace(",", "")
+    raised = Limits(max_monthly_salary=5_000_000.0)
+    assert map_employee(high, raised).employee.salary == "4000000.00"
 
 
 @pytest.mark.parametrize(("source", "error", "field"), FAILURES)

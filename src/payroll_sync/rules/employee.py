@@ -16,6 +16,8 @@ Decisions (see also compare.py):
   enddate and enddate_reason "" (a reason without an end date means nothing).
 - Text is sent stripped, emails as written (compare ignores their case), numbers with two
   decimals ("52000.00", "100.00") as the API stores them, dates as YYYY-MM-DD.
+- Implausible values fail the record before any write (rules/plausibility.py): dates outside
+  1900-2100, salaries above `[limits]`, text longer than payroll keeps, rates outside 0-100.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import msgspec
 
 from payroll_sync.errors import Permanent, RecordSkipped
 from payroll_sync.rules import identifiers
+from payroll_sync.rules.plausibility import date_within, rate_within, salary_within, text_within
 from payroll_sync.schemas import simployer as s
 from payroll_sync.schemas.payroll import (
     EmployeeWrite,
@@ -38,6 +41,7 @@ from payroll_sync.schemas.payroll import (
     InternationalIdWrite,
     SalaryType,
 )
+from payroll_sync.schemas.settings import Limits
 from payroll_sync.schemas.simployer import EmployeeBundle
 
 __all__ = ["MappedEmployee", "map_employee"]
@@ -68,6 +72,7 @@ POSTNUMMER: Final = re.compile(r"[0-9]{4}")
 # date.fromisoformat also takes forms the APIs never use, such as week dates ("2024-W31-4").
 ISO_DATE: Final = re.compile(r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})(?:[T ].*)?", re.DOTALL)
 CENT: Final = Decimal("0.01")
+DEFAULT_LIMITS: Final = Limits()
 
 
 class MappedEmployee(msgspec.Struct, frozen=True, kw_only=True):
@@ -91,21 +96,24 @@ def two_decimals(value: Decimal) -> str:
 
 def calendar_date(value: str | None, field: str) -> str:
     """YYYY-MM-DD of a Simployer One date value (`schemas.simployer.calendar_day`: the Oslo date
-    of an instant); Permanent naming `field` when it is missing or no date."""
+    of an instant); Permanent naming `field` when it is missing, no date or outside 1900-2100
+    (every date either sync writes comes through here)."""
     try:
         day = s.calendar_day(value)
     except ValueError:
         day = None
     if day is None:
         raise Permanent(f"{field} is not a valid date", field=field)
-    return day.isoformat()
+    return date_within(day, field).isoformat()
 
 
 # ---------------------------------------------------------------- the mapping
 
 
-def map_employee(bundle: EmployeeBundle) -> MappedEmployee:
-    """The payroll employee and employment for one Simployer One employee, or raise."""
+def map_employee(bundle: EmployeeBundle, limits: Limits = DEFAULT_LIMITS) -> MappedEmployee:
+    """The payroll employee and employment for one Simployer One employee, or raise.
+
+    `limits` bound the salary (the settings' `[limits]`)."""
     emp = bundle.employee
     emp_id = _emp_id(emp.employee_number)
     employment = bundle.employment
@@ -121,7 +129,7 @@ def map_employee(bundle: EmployeeBundle) -> MappedEmployee:
     country = _country(address.country, "homeAddress.country")
     employee = EmployeeWrite(
         emp_id=str(emp_id),
-        email=text(emp.work_email) or text(emp.private_email),
+        email=_email(emp),
         firstname=firstname,
         lastname=lastname,
         personnr=ssn,
@@ -131,15 +139,17 @@ def map_employee(bundle: EmployeeBundle) -> MappedEmployee:
             id=ssn,
             country_code=_country(emp.nationality, "nationality"),
         ),
-        postaddress=text(address.street),
-        city=text(address.city),
-        zipcode=_postal_code(address.postal_code, country),
+        postaddress=text_within(text(address.street), "postaddress", "homeAddress.street"),
+        city=text_within(text(address.city), "city", "homeAddress.city"),
+        zipcode=text_within(
+            _postal_code(address.postal_code, country), "zipcode", "homeAddress.postalCode"
+        ),
         country_code=country,
         account=account,
         bic=bic,
         clearingno=clearing,
     )
-    employee = _with_salary(employee, bundle.compensations, emp.compensation_id)
+    employee = _with_salary(employee, bundle.compensations, emp.compensation_id, limits)
     return MappedEmployee(
         emp_id=emp_id,
         employee=employee,
@@ -148,21 +158,28 @@ def map_employee(bundle: EmployeeBundle) -> MappedEmployee:
 
 
 def _emp_id(employee_number: str) -> int:
-    number = employee_number.strip()
-    # str.isdigit also accepts e.g. superscripts; payroll needs ASCII digits.
-    if not (number.isascii() and number.isdigit()):
-        raise Permanent(
-            "employeeNumber must be numeric: 24SevenOffice uses it as the employee id",
-            field="employeeNumber",
-        )
-    return int(number)
+    try:
+        return identifiers.employee_id(employee_number)
+    except ValueError as problem:
+        raise Permanent(f"employeeNumber {problem}", field="employeeNumber") from None
+
+
+_NAME_FIELDS: Final = {"firstName": "firstname", "lastName": "lastname"}
 
 
 def _required_name(value: str | None, field: str) -> str:
     name = text(value)
     if not name:
         raise RecordSkipped(f"{field} is missing", field=field)
-    return name
+    return text_within(name, _NAME_FIELDS[field], field)
+
+
+def _email(emp: s.Employee) -> str:
+    """The work email, else the private one; bounded under the field it came from."""
+    work = text(emp.work_email)
+    if work:
+        return text_within(work, "email", "workEmail")
+    return text_within(text(emp.private_email), "email", "privateEmail")
 
 
 def _person_number(value: str | None) -> str:
@@ -236,7 +253,10 @@ def _identifier(check: Callable[[str], str], value: str, field: str, problem: st
 
 
 def _with_salary(
-    employee: EmployeeWrite, compensations: list[s.Compensation], current_id: str | None
+    employee: EmployeeWrite,
+    compensations: list[s.Compensation],
+    current_id: str | None,
+    limits: Limits,
 ) -> EmployeeWrite:
     if not compensations:
         return employee
@@ -267,6 +287,7 @@ def _with_salary(
         raise Permanent(
             "compensation.amount must be a number of 0 or more", field="compensation.amount"
         )
+    salary_within(amount, salary_type, limits, "compensation.amount")
     return msgspec.structs.replace(
         employee,
         salary_valid_from=valid_from,
@@ -299,9 +320,7 @@ def _employment(
         raise Permanent(
             "employment.endDate is before employment.startDate", field="employment.endDate"
         )
-    rate = _decimal(employment.rate)
-    if rate is None or not 0 <= rate <= 100:
-        raise Permanent("employment.rate must be between 0 and 100", field="employment.rate")
+    rate = rate_within(_decimal(employment.rate), "employment.rate")
     profession_code, enddate_reason = _note(employment.note, ended=bool(enddate))
     return EmploymentWrite(
         startdate=startdate,

@@ -7,6 +7,7 @@ contain the value: they end up in outcomes and logs, and the values are personal
 from __future__ import annotations
 
 import datetime
+import re
 from typing import Final
 
 import pycountry
@@ -16,15 +17,21 @@ from stdnum.exceptions import ValidationError
 from stdnum.no import fodselsnummer, kontonr
 from stdnum.util import isdigits
 
+from payroll_sync.assumptions import PAYROLL_EMP_ID_MAX
+
 __all__ = [
     "bic",
     "country_alpha2",
+    "employee_id",
     "iban",
     "norwegian_account",
     "norwegian_person_number",
     "payroll_key",
+    "person_key",
 ]
 
+#: What may separate the digits of a person number as it is written.
+_SEPARATORS: Final = re.compile(r"[\s.\-]")
 #: D-nummer: 40 is added to the day of birth.
 D_NUMBER_DAY_OFFSET: Final = 40
 #: Synthetic test numbers (Skatteetaten's Tenor test data): 80 is added to the month.
@@ -111,7 +118,39 @@ def country_alpha2(value: str) -> str:
     return code
 
 
-def payroll_key(employee_number: str) -> str | None:
-    """The empId 24SevenOffice shows for an employee number, None when it is not numeric."""
+def employee_id(employee_number: str) -> int:
+    """The 24SevenOffice empId of a Simployer One employee number: the same number.
+
+    Only ASCII digits (str.isdigit also takes superscripts), no leading zero and at most
+    `PAYROLL_EMP_ID_MAX`: empId is an integer, so "0001" would be stored as employee 1 and
+    no longer be told apart from "1"; refusing it makes someone fix the number instead.
+    """
     number = employee_number.strip()
-    return str(int(number)) if number.isdigit() else None
+    if not (number.isascii() and number.isdigit()):
+        raise ValueError("must be numeric: 24SevenOffice uses it as the employee id")
+    if number.startswith("0"):
+        raise ValueError(
+            "must not start with 0: 24SevenOffice keeps the employee id as a number, "
+            "so the leading zeros would be lost"
+        )
+    if int(number) > PAYROLL_EMP_ID_MAX:
+        raise ValueError(f"must be at most {PAYROLL_EMP_ID_MAX} (24SevenOffice's largest id)")
+    return int(number)
+
+
+def payroll_key(employee_number: str) -> str | None:
+    """The empId 24SevenOffice shows for an employee number, None when it has none
+    (`employee_id` refuses it)."""
+    try:
+        return str(employee_id(employee_number))
+    except ValueError:
+        return None
+
+
+def person_key(value: str | None) -> str | None:
+    """A person number as either system holds it, reduced for matching: without spaces, dots
+    and dashes ("160243 01269" is "16024301269"); None unless that is 11 ASCII digits (payroll
+    may hold "just birth date" in `personnr`, which identifies nobody). Check digits are not
+    checked: a number payroll holds is matched as it is."""
+    compact = _SEPARATORS.sub("", value or "")
+    return compact if len(compact) == 11 and compact.isascii() and compact.isdigit() else None

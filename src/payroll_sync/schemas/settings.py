@@ -118,7 +118,20 @@ class Intake(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     callers: dict[CallerName, EnvName] = msgspec.field(default_factory=dict)
 
 
+class Limits(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """Plausibility bounds checked before any payroll write (the `[limits]` table; NOK).
+
+    A salary above its bound fails the record naming `compensation.amount`: far more likely a
+    typo (or a figure in øre) than a pay, and payroll would pay it. Raise a bound for a company
+    whose real salaries exceed it.
+    """
+
+    max_monthly_salary: Annotated[float, Meta(gt=0, le=1e9)] = 3_000_000.0
+    max_hourly_salary: Annotated[float, Meta(gt=0, le=1e7)] = 20_000.0
+
+
 class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     integrations: dict[IntegrationId, Integration] = msgspec.field(default_factory=dict)
     worker: Worker = msgspec.field(default_factory=Worker)
     intake: Intake = msgspec.field(default_factory=Intake)
+    limits: Limits = msgspec.field(default_factory=Limits)
