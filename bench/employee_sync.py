@@ -39,6 +39,7 @@ from payroll_sync.connectors.simployer import SimployerClient
 from payroll_sync.errors import Deferred, Retryable
 from payroll_sync.logs import configure_logging
 from payroll_sync.producer.producer import oslo_today
+from payroll_sync.rules.identity import person_index
 from payroll_sync.rules.scope import in_scope
 from payroll_sync.schemas.messages import EmployeeTask, SyncRequest
 from payroll_sync.schemas.settings import Integration, Settings
@@ -262,6 +263,23 @@ class DictLinks:
         self.links[emp_id] = employment_id
 
 
+class DictPersons:
+    """The person index from the run's own bulk listing (a cron script has it in hand)."""
+
+    def __init__(self, index: dict[str, int]) -> None:
+        self.index = index
+
+    async def holder(self, person: str, *, fresh_since: float) -> int | None:
+        return self.index.get(person)
+
+    async def add(self, person: str, emp_id: int) -> None:
+        self.index[person] = emp_id
+
+    async def forget(self, person: str, emp_id: int) -> None:
+        if self.index.get(person) == emp_id:
+            del self.index[person]
+
+
 def sequential_sync(sims: Sims, integration: Integration) -> Sync:
     """Bulk reads as the producer does, then `sync_employee` for one employee after another."""
     links = DictLinks()  # kept between runs, as the run store keeps them
@@ -281,7 +299,9 @@ def sequential_sync(sims: Sims, integration: Integration) -> Sync:
                 departments=await hr.departments(),
                 today=oslo_today(time.time()),
             )
-            current = {row.emp_id: row for row in await payroll_api.list_employees()}
+            listed = await payroll_api.list_employees()
+            current = {row.emp_id: row for row in listed}
+            persons = DictPersons(person_index(listed))
             by_id = {bundle.employee.id: bundle for bundle in bundles}
             counts: Counter[str] = Counter()
             for employee in selected:
@@ -300,7 +320,12 @@ def sequential_sync(sims: Sims, integration: Integration) -> Sync:
                 )
                 try:
                     result = await sync_employee(
-                        task, snapshot=snapshot, hr=hr, payroll_api=payroll_api, links=links
+                        task,
+                        snapshot=snapshot,
+                        hr=hr,
+                        payroll_api=payroll_api,
+                        links=links,
+                        persons=persons,
                     )
                     counts[result.outcome] += 1
                 except (Retryable, Deferred):

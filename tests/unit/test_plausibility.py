@@ -8,13 +8,16 @@ from decimal import Decimal
 import pytest
 
 from payroll_sync.errors import Permanent
+from payroll_sync.rules.absence import map_absence
 from payroll_sync.rules.plausibility import (
     date_within,
     rate_within,
     salary_within,
     text_within,
 )
+from payroll_sync.schemas import simployer as s
 from payroll_sync.schemas.settings import Limits
+from payroll_sync.simulators.payroll_store import default_absence_types
 
 LIMITS = Limits(max_monthly_salary=100_000.0, max_hourly_salary=1_000.0)
 
@@ -86,3 +89,33 @@ def test_rates_outside_0_to_100_fail(rate: Decimal | None) -> None:
 
 def test_limits_are_settings_with_defaults() -> None:
     assert Limits() == Limits(max_monthly_salary=3_000_000.0, max_hourly_salary=20_000.0)
+
+
+# ------------------------------------------------------------------ absences: only the date bound
+
+
+@pytest.mark.parametrize(
+    ("changes", "field"),
+    [
+        ({"end_date": "9999-12-31T00:00:00.000Z"}, "endDate"),
+        ({"start_date": "1899-12-31T00:00:00.000Z"}, "startDate"),
+    ],
+)
+def test_an_absence_outside_1900_to_2100_fails_naming_the_field(
+    changes: dict[str, str], field: str
+) -> None:
+    dates = {"start_date": "2025-09-01T00:00:00.000Z", "end_date": "2025-09-12T00:00:00.000Z"}
+    leave = s.Leave(
+        id="leave-1",
+        employee_id="e1",
+        type_id="lt1",
+        status="APPROVED",
+        **(dates | changes),  # type: ignore[arg-type]
+    )
+    vacation = next(t for t in default_absence_types() if t.code == "04")
+    with pytest.raises(Permanent) as caught:
+        map_absence(leave, emp_id=1001, code="04", absence_type=vacation)
+    assert (caught.value.field, caught.value.reason) == (
+        field,
+        f"{field} must be between 1900 and 2100",
+    )

@@ -16,6 +16,7 @@ import pytest
 from payroll_sync.errors import Conflict, Permanent, Retryable
 from payroll_sync.rules.compare import employee_changes, employment_changes
 from payroll_sync.rules.employee import map_employee
+from payroll_sync.rules.identity import person_index
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import EmployeeTask
 from payroll_sync.schemas.outcomes import FieldChange
@@ -133,11 +134,38 @@ class FakeLinks:
         self.links[emp_id] = employment_id
 
 
+class FakePersons:
+    """The person index as worker/persons.py keeps it, built from the fake 24SevenOffice when a
+    record needs one fresher than what it holds (`stale` keeps it from seeing later changes)."""
+
+    def __init__(self, payroll_api: FakePayroll) -> None:
+        self.payroll = payroll_api
+        self.index: dict[str, int] | None = None
+        self.builds = 0
+        self.added: list[tuple[str, int]] = []
+
+    async def holder(self, person: str, *, fresh_since: float) -> int | None:
+        if self.index is None:
+            self.builds += 1
+            self.index = person_index(self.payroll.store.employees.values())
+        return self.index.get(person)
+
+    async def add(self, person: str, emp_id: int) -> None:
+        self.added.append((person, emp_id))
+        if self.index is not None:
+            self.index[person] = emp_id
+
+    async def forget(self, person: str, emp_id: int) -> None:
+        if self.index is not None and self.index.get(person) == emp_id:
+            del self.index[person]
+
+
 class World:
     def __init__(self) -> None:
         self.hr = FakeHr(BUNDLES)
         self.payroll = FakePayroll()
         self.links = FakeLinks()
+        self.persons = FakePersons(self.payroll)
         # The last result's diff; `sync` returns results without it, so the outcome tests
         # compare outcomes, and the diff tests look here.
         self.diff: list[FieldChange] = []
@@ -151,6 +179,7 @@ class World:
             hr=self.hr,
             payroll_api=self.payroll,
             links=self.links,
+            persons=self.persons,
         )
         self.diff = result.diff
         return msgspec.structs.replace(result, diff=[])
@@ -448,9 +477,13 @@ async def test_a_link_to_a_vanished_employment_falls_back_to_the_start_date(worl
 
 async def test_employment_created_when_nothing_matches(world: World) -> None:
     _employee_without_employments(world)
-    world.payroll.store.upsert_employments(
-        _emp_id(), [msgspec.structs.replace(_target(), startdate="2001-01-01")]
+    ended = msgspec.structs.replace(
+        _target(),
+        startdate="2001-01-01",
+        enddate="2001-12-31",
+        enddate_reason="arbeidstakerHarSagtOppSelv",
     )
+    world.payroll.store.upsert_employments(_emp_id(), [ended])
 
     result = await world.sync()
 
@@ -459,6 +492,110 @@ async def test_employment_created_when_nothing_matches(world: World) -> None:
     employments = world.payroll.store.employments[_emp_id()]
     assert [e.startdate for e in employments] == ["2001-01-01", _target().startdate]
     assert world.links.sets == [(_emp_id(), employments[1].employment_id)]
+
+
+async def test_a_lost_link_and_a_new_start_date_update_the_open_employment(world: World) -> None:
+    """Issue 13: with the link forgotten, a changed start date created a second open
+    employment; the one open employment is the one we wrote."""
+    await world.synced()
+    (employment,) = world.payroll.store.employments[_emp_id()]
+    world.links.links.clear()
+    world.hr.replace(NUMBER, _with_employment(NUMBER, start_date="2019-03-01T00:00:00.000Z"))
+
+    result = await world.sync(refetch=True)
+
+    assert result == SyncResult(outcome="updated", changed=["employment.startdate"])
+    (after,) = world.payroll.store.employments[_emp_id()]
+    assert (after.employment_id, after.startdate) == (employment.employment_id, "2019-03-01")
+    assert world.links.links[_emp_id()] == employment.employment_id
+
+
+async def test_two_open_employments_none_matching_fail_without_a_third(world: World) -> None:
+    _employee_without_employments(world)
+    world.payroll.store.upsert_employments(
+        _emp_id(),
+        [
+            msgspec.structs.replace(_target(), startdate="2001-01-01"),
+            msgspec.structs.replace(_target(), startdate="2002-02-02"),
+        ],
+    )
+
+    result = await world.sync()
+
+    assert (result.outcome, result.field) == ("failed", "employment.startDate")
+    assert "2 open employments" in result.reason
+    assert [name for name, _ in world.payroll.writes()] == []
+    assert len(world.payroll.store.employments[_emp_id()]) == 2
+
+
+# ------------------------------------------------------------------ one person, two numbers
+
+
+RENUMBERED: Final = "99999"
+
+
+def _renumbered(number: str = NUMBER, to: str = RENUMBERED) -> simployer.EmployeeBundle:
+    return _with_employee(number, employee_number=to)
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+async def test_a_renumbered_employee_is_not_created_twice(world: World, dry_run: bool) -> None:
+    """Issue 13: employee 1024 renumbered 2024 in Simployer One was created a second time."""
+    await world.synced()
+    world.hr.replace(NUMBER, _renumbered())
+
+    result = await world.sync(refetch=True, dry_run=dry_run)
+
+    assert result.outcome == "failed"
+    assert result.reason == f"identity conflict: this person is employee {NUMBER} in 24SevenOffice"
+    assert result.field == "ssn"
+    assert (BUNDLES[NUMBER].employee.ssn or "") not in result.reason
+    assert world.payroll.writes() == []
+    assert sorted(world.payroll.store.employees) == [_emp_id()]
+    # The index's answer was confirmed with that employee's record before failing.
+    assert ("get_employee", _emp_id()) in world.payroll.calls
+
+
+async def test_a_person_created_earlier_in_the_run_is_found_without_a_new_listing(
+    world: World,
+) -> None:
+    """Two records of one person in Simployer One: the second is not created; the index was
+    built once and the first record's create added to it."""
+    other = next(n for n in VALID if n != NUMBER)
+    twin = _with_employee(other, ssn=BUNDLES[NUMBER].employee.ssn)
+    world.hr.replace(other, twin)
+
+    first = await world.sync(NUMBER, new_in_payroll=True)
+    second = await world.sync(other, new_in_payroll=True)
+
+    assert first.outcome == "created"
+    assert (second.outcome, second.field) == ("failed", "ssn")
+    assert f"employee {NUMBER} " in second.reason
+    assert world.persons.builds == 1
+    assert sorted(world.payroll.store.employees) == [_emp_id()]
+
+
+async def test_a_stale_index_entry_does_not_block_a_create(world: World) -> None:
+    await world.synced()
+    # Payroll staff gave employee NUMBER another person number after the index was built.
+    world.hr.replace(NUMBER, _renumbered())
+    await world.persons.holder("x", fresh_since=0)  # built now, before the edit
+    world.payroll.store.update_employee(_emp_id(), EmployeeWrite(personnr=OTHER_SSN))
+
+    result = await world.sync(refetch=True)
+
+    assert result.outcome == "created"
+    assert sorted(world.payroll.store.employees) == [_emp_id(), int(RENUMBERED)]
+    assert world.persons.index is not None
+    assert world.persons.index[BUNDLES[NUMBER].employee.ssn or ""] == int(RENUMBERED)
+
+
+async def test_an_existing_employee_is_never_looked_up(world: World) -> None:
+    await world.synced()
+    world.persons.index = None
+    result = await world.sync()
+    assert result.outcome == "unchanged"
+    assert world.persons.index is None, "only creates consult the index"
 
 
 # ------------------------------------------------------------------ a retry after a partial write

@@ -28,6 +28,9 @@ Keys (P = prefix, R = run id, I = integration, K = kind: employees or absences):
   P:lock:children:I:E        held while a worker writes the children of employee E (empId)
   P:links:I                  hash: 24SevenOffice empId -> employment_id last written to
                              (worker/links.py)
+  P:persons:I                hash: digest of a person number -> the 24SevenOffice empId
+                             holding it, and `built`; expires (worker/persons.py)
+  P:lock:persons:I           held while a worker rebuilds P:persons:I
   P:flag:dashboard:revoked:S a logged-out dashboard session S, until its cookie expires
                              (dashboard/revoked.py)
 
@@ -114,6 +117,12 @@ class Keys:
 
     def links(self, integration: str) -> str:
         return f"{self.prefix}:links:{integration}"
+
+    def persons(self, integration: str) -> str:
+        return f"{self.prefix}:persons:{integration}"
+
+    def persons_lock(self, integration: str) -> str:
+        return f"{self.prefix}:lock:persons:{integration}"
 
     def revoked_session(self, sid: str) -> str:
         return f"{self.prefix}:flag:dashboard:revoked:{sid}"

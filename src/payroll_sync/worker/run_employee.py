@@ -7,6 +7,7 @@ from payroll_sync.schemas.messages import EmployeeTask
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.worker.context import WorkerContext
 from payroll_sync.worker.links import EmploymentLinks
+from payroll_sync.worker.persons import PersonIndex
 from payroll_sync.worker.result import SyncResult
 from payroll_sync.worker.sync_employee import sync_employee
 
@@ -25,4 +26,6 @@ async def run_employee_task(task: EmployeeTask, ctx: WorkerContext) -> SyncResul
         hr=clients.simployer,
         payroll_api=clients.payroll,
         links=EmploymentLinks(ctx.redis, ctx.keys, task.integration),
+        persons=PersonIndex(ctx.redis, ctx.keys, task.integration, clients.payroll),
+        limits=ctx.settings.limits,
     )

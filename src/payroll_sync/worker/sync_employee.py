@@ -1,8 +1,13 @@
 """One employee through fetch → map → compare → push, against ports (no Dramatiq, no Redis).
 
 Idempotent by construction: every write is decided from what 24SevenOffice holds now, a create
-that answers 409 turns into read-and-update, and an employment is matched by its remembered link
-or its start date before a new one is created. Running the same task twice writes nothing new.
+that answers 409 turns into read-and-update, and an employment is matched by its remembered link,
+its start date or else the one open employment before a new one is created. Running the same
+task twice writes nothing new.
+
+A person is created only when 24SevenOffice holds their fødselsnummer under no other empId
+(`PersonPort`, kept by worker/persons.py): a renumbered employee fails with the number they have
+there instead of becoming a second person.
 
 No answer body of a write is relied on (the API publishes none): the id of a new employment is
 read back with a GET. Updates pass only the fields that differ; the client sends them overlaid
@@ -26,10 +31,13 @@ from payroll_sync.rules.compare import (
     only_fields,
 )
 from payroll_sync.rules.employee import map_employee
+from payroll_sync.rules.identifiers import person_key
+from payroll_sync.rules.identity import identity_conflict_reason, open_employment
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import EmployeeTask
 from payroll_sync.schemas.outcomes import FieldChange, Outcome
 from payroll_sync.schemas.payroll import EmployeeWrite, EmploymentWrite
+from payroll_sync.schemas.settings import Limits
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.worker.result import SyncResult
 
@@ -49,6 +57,14 @@ class PayrollPort(Protocol):
     async def update_employment(self, emp_id: int, changes: EmploymentWrite) -> None: ...
 
 
+class PersonPort(Protocol):
+    """Which empId 24SevenOffice holds a person under (`identifiers.person_key`)."""
+
+    async def holder(self, person: str, *, fresh_since: float) -> int | None: ...
+    async def add(self, person: str, emp_id: int) -> None: ...
+    async def forget(self, person: str, emp_id: int) -> None: ...
+
+
 class LinkPort(Protocol):
     """Which 24SevenOffice employment an employee's employment was last written to."""
 
@@ -63,8 +79,12 @@ async def sync_employee(
     hr: HrPort,
     payroll_api: PayrollPort,
     links: LinkPort,
+    persons: PersonPort,
+    limits: Limits | None = None,
 ) -> SyncResult:
-    """The record's final outcome. Raises `Retryable` or `Deferred` when it should run again."""
+    """The record's final outcome. Raises `Retryable` or `Deferred` when it should run again.
+
+    `limits` bound the salary (the settings' `[limits]`; None: the defaults)."""
     # What we decided to write, kept for the outcome even when the write is refused.
     attempted: list[FieldChange] = []
     try:
@@ -74,6 +94,8 @@ async def sync_employee(
             hr=hr,
             payroll_api=payroll_api,
             links=links,
+            persons=persons,
+            limits=limits or Limits(),
             attempted=attempted,
         )
     except RecordSkipped as skipped:
@@ -91,6 +113,8 @@ async def _sync(
     hr: HrPort,
     payroll_api: PayrollPort,
     links: LinkPort,
+    persons: PersonPort,
+    limits: Limits,
     attempted: list[FieldChange],
 ) -> SyncResult:
     fresh = snapshot is None or task.refetch
@@ -101,7 +125,7 @@ async def _sync(
     else:
         assert snapshot is not None
         bundle = snapshot.bundle
-    mapped = map_employee(bundle)
+    mapped = map_employee(bundle, limits)
     emp_id = mapped.emp_id
     if fresh or snapshot is None or not snapshot.payroll_known:
         current = await payroll_api.get_employee(emp_id)
@@ -110,6 +134,15 @@ async def _sync(
 
     changed: list[str] = []
     created = False
+    person = person_key(mapped.employee.personnr)
+    if current is None and person is not None:
+        await _held_by_nobody_else(
+            person,
+            emp_id,
+            fresh_since=task.first_attempt_at,
+            payroll_api=payroll_api,
+            persons=persons,
+        )
     if current is None:
         changed = _set_fields(mapped.employee)
         attempted += field_changes(mapped.employee, None)
@@ -120,6 +153,8 @@ async def _sync(
         try:
             await payroll_api.create_employee(mapped.employee)
             created = True
+            if person is not None:
+                await persons.add(person, emp_id)
         except Conflict:
             # It exists after all (an earlier attempt's answer was lost): update it instead.
             current = await payroll_api.get_employee(emp_id)
@@ -170,6 +205,25 @@ async def _sync(
     )
 
 
+async def _held_by_nobody_else(
+    person: str,
+    emp_id: int,
+    *,
+    fresh_since: float,
+    payroll_api: PayrollPort,
+    persons: PersonPort,
+) -> None:
+    """Permanent (nothing written) when 24SevenOffice holds `person` under another empId. The
+    index's answer is confirmed with that employee's own record: a stale entry is dropped."""
+    holder = await persons.holder(person, fresh_since=fresh_since)
+    if holder is None or holder == emp_id:
+        return
+    held = await payroll_api.get_employee(holder)
+    if held is not None and person_key(held.personnr) == person:
+        raise Permanent(identity_conflict_reason(holder), field="ssn")
+    await persons.forget(person, holder)
+
+
 async def _sync_employment(
     emp_id: int,
     target: EmploymentWrite,
@@ -182,6 +236,9 @@ async def _sync_employment(
 ) -> list[str]:
     linked = await links.get(emp_id)
     match = match_employment(employments, linked_id=linked, startdate=target.startdate or "")
+    if match is None:
+        # Link lost and start date changed: the open employment is still the one we wrote.
+        match = open_employment(employments)
     if match is None:
         attempted += field_changes(target, None, prefix=EMPLOYMENT_PREFIX)
         if not dry_run:
