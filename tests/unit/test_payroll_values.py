@@ -49,7 +49,7 @@ def test_emp_id_parses_digits(raw: object, number: int) -> None:
     assert parse_emp_id(raw) == number
 
 
-@pytest.mark.parametrize("raw", ["12a", "", "-1", "1.5", "x"])
+@pytest.mark.parametrize("raw", ["12a", "", "-1", "1.5", "x", "²", "١٢"])
 def test_emp_id_refuses_anything_else(raw: object) -> None:
     with pytest.raises(Invalid, match="empId must be an integer"):
         parse_emp_id(raw)

@@ -28,7 +28,8 @@ class NotFound(LookupError):
 
 def parse_emp_id(raw: object, name: str = "empId") -> int:
     text = str(raw).strip()
-    if not text.isdigit():
+    # str.isdigit also takes "²" and other scripts' digits, which int() refuses or reads.
+    if not (text.isascii() and text.isdigit()):
         raise Invalid(f"{name} must be an integer, got {raw!r}")
     return int(text)
 
