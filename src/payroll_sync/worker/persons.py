@@ -14,7 +14,9 @@ listing is made once and shared, in Redis, by every worker process of the integr
   none for a run that creates nobody;
 - each employee the sync creates is added at once (`add`), so a person created earlier in the
   same run is found by the next record too. A person added in 24SevenOffice by hand during a
-  run is seen by the next run's index only; that window is what this trade buys;
+  run is seen by the next run's index only, and two records of one person handled at the same
+  moment may both be created (no claim is taken: a claim left by a crashed create would block
+  that person until it expired); those windows are what this trade buys;
 - a hit is confirmed by the caller with one `GET /employee/v2/{empId}` before it fails a
   record, so a stale entry (that employee renumbered or removed since) never blocks anyone.
 
