@@ -310,9 +310,11 @@ async def test_a_code_the_company_lacks_fails_naming_it(world: World) -> None:
     )
 
 
-async def test_a_non_numeric_employee_number_fails(world: World) -> None:
-    result = await world.sync(_leave(), employee_number="A-17")
+@pytest.mark.parametrize("number", ["A-17", "0017"])
+async def test_a_non_numeric_employee_number_fails(world: World, number: str) -> None:
+    result = await world.sync(_leave(), employee_number=number)
     assert (result.outcome, result.field) == ("failed", "employeeNumber")
+    assert result.reason.startswith("employeeNumber must")
     assert world.payroll.calls == []
 
 

@@ -31,7 +31,7 @@ from payroll_sync.rules.absence import (
     withdrawal,
 )
 from payroll_sync.rules.absence_scope import EXPORTED_STATUSES, WITHDRAWN_STATUSES
-from payroll_sync.rules.identifiers import payroll_key
+from payroll_sync.rules.identifiers import employee_id
 from payroll_sync.schemas import payroll, simployer
 from payroll_sync.schemas.messages import AbsenceTask
 from payroll_sync.schemas.outcomes import FieldChange
@@ -114,14 +114,11 @@ async def _sync(
     payroll_api: PayrollPort,
     child_lock: ChildLock,
 ) -> SyncResult:
-    number = payroll_key(task.employee_number)
-    if number is None:
-        raise Permanent(
-            f"employee number {task.employee_number!r} is not numeric; 24SevenOffice needs a "
-            "numeric employee number",
-            field="employeeNumber",
-        )
-    emp_id = int(number)
+    try:
+        emp_id = employee_id(task.employee_number)
+    except ValueError as problem:
+        # The employee sync's wording: "0001" is numeric, but would be employee 1 there.
+        raise Permanent(f"employeeNumber {problem}", field="employeeNumber") from None
     fresh = snapshot is None or task.refetch
     sources = await _read(
         task, emp_id, snapshot=None if fresh else snapshot, hr=hr, payroll_api=payroll_api
