@@ -39,9 +39,8 @@ def prefix() -> str:
 @pytest.fixture
 def broker(prefix: str) -> Iterator[RedisBroker]:
     previous = broker_setup.installed()
-    broker = broker_setup.install(
-        broker_setup.redis_broker(REDIS_URL, prefix=prefix, policy=Worker())
-    )
+    broker = broker_setup.redis_broker(REDIS_URL, prefix=prefix, policy=Worker())
+    broker_setup.install(broker)
     broker.declare_queue(broker_setup.EMPLOYEE_QUEUE)
     yield broker
     client = sync_redis.Redis.from_url(REDIS_URL)
