@@ -38,8 +38,9 @@ MAX_RECORDS_PER_CALL: Final = 500
 MAX_INTEGRATIONS_PER_CALL: Final = 200
 #: An integration quiet this long forgets its outstanding count (a message lost after release).
 OUTSTANDING_TTL_MS: Final = 60_000
-#: While released records wait for a worker to begin them, look again this soon.
-RECHECK_SECONDS: Final = 0.01
+#: While released records wait for workers to begin them, look again after this at the latest
+#: (each begin brings the integration's turn forward to "now").
+RECHECK_SECONDS: Final = 1.0
 #: Records written to Redis per round trip when pending.
 PEND_CHUNK: Final = 1_000
 

@@ -37,12 +37,17 @@ FAULT_PAUSE_SECONDS: Final = 1.0
 
 log = structlog.get_logger("payroll_sync.pacing")
 
-#: DECR that stops at 0, and never creates the key: a begin may outlive the count's expiry.
+#: One fewer on its way (a DECR that stops at 0 and never creates the key: a begin may outlive
+#: the count's expiry), and the integration's turn comes now if it waits on its workers.
 _BEGUN: Final = """
-local left = tonumber(redis.call('GET', KEYS[1]) or '0')
+local outstanding = KEYS[1]
+local due = KEYS[2]
+local integration = ARGV[1]
+local left = tonumber(redis.call('GET', outstanding) or '0')
 if left > 0 then
-  return redis.call('DECR', KEYS[1])
+  redis.call('DECR', outstanding)
 end
+redis.call('ZADD', due, 'XX', 'LT', 0, integration)
 return 0
 """
 
@@ -54,19 +59,19 @@ def limits_of(settings: Settings) -> dict[str, Limit]:
     }
 
 
-def outstanding_key(integration: str) -> str | None:
-    """The pacer's count of `integration`'s records on their way, on this process's broker."""
+def pace_keys() -> PaceKeys | None:
+    """The pacer's keys on this process's broker (none without a Redis broker)."""
     broker = broker_setup.installed()
     if not isinstance(broker, RedisBroker):
         return None
-    return PaceKeys(broker.namespace).outstanding(integration)
+    return PaceKeys(broker.namespace)
 
 
 async def record_begun(redis_client: AsyncRedis, integration: str) -> None:
     """A worker took up a paced record: one fewer on its way for `integration`."""
-    key = outstanding_key(integration)
-    if key is not None:
-        await redis_client.eval(_BEGUN, 1, key)
+    keys = pace_keys()
+    if keys is not None:
+        await redis_client.eval(_BEGUN, 2, keys.outstanding(integration), keys.due, integration)
 
 
 class Dispatcher:

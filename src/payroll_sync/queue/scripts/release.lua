@@ -11,7 +11,7 @@ local max_integrations = tonumber(ARGV[4])  -- per call
 local outstanding_ttl_ms = tonumber(ARGV[5])
 local default_interval = tonumber(ARGV[6])  -- for an integration without limits (µs)
 local default_burst = tonumber(ARGV[7])
-local recheck_us = tonumber(ARGV[8])        -- how soon to look again while waiting on workers
+local recheck_us = tonumber(ARGV[8])  -- waiting on workers: a worker's begin calls sooner
 
 local clock = redis.call('TIME')
 local now = tonumber(clock[1]) * 1000000 + tonumber(clock[2])
@@ -56,21 +56,23 @@ for _, name in ipairs(names) do
       redis.call('INCRBY', outstanding_key, #entries)
       redis.call('PEXPIRE', outstanding_key, outstanding_ttl_ms)
       released = released + #entries
+      outstanding = outstanding + #entries
     end
   end
   if redis.call('LLEN', pending) == 0 then
     redis.call('ZREM', due, name)
-  elseif released >= max_records then
+  elseif released >= max_records or free > outstanding then
     -- Cut short by the per-call cap: first in line next call.
     redis.call('ZADD', due, now, name)
-  elseif free > outstanding then
-    redis.call('ZADD', due, now, name)
-  elseif free > 0 then
-    -- Slots are free but taken by records not yet begun: look again soon.
-    redis.call('ZADD', due, now + recheck_us, name)
   else
-    -- The next slot frees when the limiter's theoretical arrival time allows one more.
-    redis.call('ZADD', due, math.max(now + 1000, tat + interval - burst * interval), name)
+    -- Every free slot is taken by a record on its way. The turn comes again when the limiter
+    -- frees one more slot, or when a worker begins one of those records (worker/dispatch.py
+    -- brings the turn forward then); `recheck_us` is the fallback should neither come.
+    local next_at = now + recheck_us
+    if free < burst then
+      next_at = math.min(next_at, tat + (free + 1 - burst) * interval)
+    end
+    redis.call('ZADD', due, math.max(now + 1000, next_at), name)
   end
 end
 
