@@ -83,6 +83,11 @@ return 1
 Sleep = Callable[[float], Awaitable[None]]
 
 
+def deployment_key_prefix(prefix: str) -> str:
+    """Where the limits of the deployment under `prefix` live (the pacer reads them too)."""
+    return f"{prefix}:ratelimit"
+
+
 class SharedRateLimiter:
     """`acquire` before each request to a limited API; `penalise` after it answered 429."""
 
@@ -103,7 +108,7 @@ class SharedRateLimiter:
     @classmethod
     def for_deployment(cls, redis: Redis, prefix: str, *, max_wait: float) -> SharedRateLimiter:
         """The limiter every process of the deployment under `prefix` shares."""
-        return cls(redis, key_prefix=f"{prefix}:ratelimit", max_wait=max_wait)
+        return cls(redis, key_prefix=deployment_key_prefix(prefix), max_wait=max_wait)
 
     def key(self, key: str) -> str:
         """The Redis key of a limit named `key`."""

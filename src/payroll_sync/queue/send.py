@@ -9,10 +9,14 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from typing import Final
+from uuid import uuid4
 
 import dramatiq
+import msgspec
+from dramatiq.brokers.redis import RedisBroker
 
 from payroll_sync.queue import broker as broker_setup
+from payroll_sync.queue.pacing import Pacer
 from payroll_sync.schemas.messages import (
     AbsenceTask,
     EmployeeTask,
@@ -44,15 +48,28 @@ def send_task(task: Task, *, delay_seconds: float = 0.0) -> None:
     broker_setup.current().enqueue(task_message(task), delay=delay)
 
 
+def _paced_message(task: Task) -> tuple[Task, str, str, str]:
+    """What the pacer keeps of a task: the message the broker's enqueue would have written."""
+    message = task_message(msgspec.structs.replace(task, paced=True))
+    message_id = str(uuid4())  # as RedisBroker.enqueue: unique per enqueued copy
+    encoded = message.copy(options={"redis_message_id": message_id}).encode()
+    return task, message.queue_name, message_id, encoded.decode()
+
+
+def pace_or_send(tasks: Sequence[Task]) -> None:
+    """Hand tasks to the pacer (queue/pacing.py), or queue them at once without a Redis broker."""
+    broker = broker_setup.current()
+    if isinstance(broker, RedisBroker):
+        Pacer(broker).pend(_paced_message(task) for task in tasks)
+        return
+    for task in tasks:
+        broker.enqueue(task_message(task))
+
+
 async def enqueue_tasks(tasks: Sequence[Task]) -> None:
-    """Queue each task, off the event loop: Dramatiq's broker client is synchronous."""
-
-    def send_all() -> None:
-        broker = broker_setup.current()
-        for task in tasks:
-            broker.enqueue(task_message(task))
-
-    await asyncio.to_thread(send_all)
+    """Send a run's tasks towards the workers, each integration at its own pace; off the event
+    loop (the broker's Redis client is synchronous)."""
+    await asyncio.to_thread(pace_or_send, tasks)
 
 
 async def send_again(task: Task, delay_seconds: float) -> None:

@@ -96,6 +96,9 @@ class TaskBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_fie
     # 24SevenOffice had no such record when the run began: whichever attempt finishes the
     # record, its outcome is `created` (an earlier attempt may have created it, then failed).
     new_in_payroll: bool = False
+    # Released by the pacer (queue/pacing.py): beginning it tells the pacer one fewer is on its
+    # way. Retries and deferrals go straight to the queue, unpaced.
+    paced: bool = False
 
     @property
     def key(self) -> str:
@@ -108,14 +111,18 @@ class TaskBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_fie
         """The retry after a failed attempt; the retry window still counts from the first."""
         first = self.first_attempt_at or started
         return msgspec.structs.replace(
-            self, attempt=self.attempt + 1, refetch=True, first_attempt_at=first
+            self, attempt=self.attempt + 1, refetch=True, first_attempt_at=first, paced=False
         )
 
     def deferral(self, *, started: float) -> Self:
         """The copy put back for a rate limit: not a failed attempt."""
         first = self.first_attempt_at or started
         return msgspec.structs.replace(
-            self, deferrals=self.deferrals + 1, refetch=True, first_attempt_at=first
+            self,
+            deferrals=self.deferrals + 1,
+            refetch=True,
+            first_attempt_at=first,
+            paced=False,
         )
 
     def fresh_copy(self, *, now: float) -> Self:

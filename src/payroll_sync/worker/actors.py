@@ -19,6 +19,7 @@ from payroll_sync.queue import broker as broker_setup
 from payroll_sync.queue.send import ABSENCE_ACTOR, EMPLOYEE_ACTOR, REQUEST_ACTOR, send_again
 from payroll_sync.worker import requests
 from payroll_sync.worker.context import WorkerContext
+from payroll_sync.worker.dispatch import PacingDispatcher
 from payroll_sync.worker.process_task import process_task
 
 # Enough for the slowest record (a few requests, each with its own timeout, plus rate waits).
@@ -34,15 +35,20 @@ def use_context(context: WorkerContext | None) -> None:
     _context = context
 
 
-async def _current_context() -> WorkerContext:
+def _ensure_context() -> WorkerContext:
+    """The context handed over, else one from the environment (connecting only when used)."""
     global _context
+    if _context is None:
+        env = config.environment()
+        settings = config.load_settings(env.config_path)
+        redis = aioredis.Redis.from_url(env.redis_url)
+        _context = WorkerContext(settings=settings, redis=redis, prefix=env.prefix, env=None)
+    return _context
+
+
+async def _current_context() -> WorkerContext:
     async with _context_lock:
-        if _context is None:
-            env = config.environment()
-            settings = config.load_settings(env.config_path)
-            redis = aioredis.Redis.from_url(env.redis_url)
-            _context = WorkerContext(settings=settings, redis=redis, prefix=env.prefix, env=None)
-        return _context
+        return _ensure_context()
 
 
 class CloseContext(Middleware):
@@ -56,6 +62,8 @@ class CloseContext(Middleware):
 
 broker = broker_setup.current()
 broker.add_middleware(CloseContext())
+# Releases each integration's paced records at its own rate (worker/dispatch.py).
+broker.add_middleware(PacingDispatcher(_ensure_context))
 
 
 @dramatiq.actor(

@@ -19,6 +19,7 @@ import structlog
 from payroll_sync.schemas.messages import AbsenceTask, EmployeeTask, SyncKind, Task, decode_task
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.worker.context import WorkerContext
+from payroll_sync.worker.dispatch import record_begun
 from payroll_sync.worker.result import SyncResult
 from payroll_sync.worker.run_absence import run_absence_task
 from payroll_sync.worker.run_employee import run_employee_task
@@ -65,6 +66,8 @@ async def process_task(
         return None
     started = clock()
     key = task.key
+    if task.paced:
+        await record_begun(ctx.redis, task.integration)
     if not await ctx.store.begin(
         task.run_id, key, now=started, due=started + PROCESSING_DEADLINE_SECONDS
     ):

@@ -1,0 +1,163 @@
+"""Pacing: each integration's records enter the workers' queue at that integration's own rate.
+
+Why: the payroll API limits each company's requests, but every company shares the workers. Were
+all records queued at once, a worker thread would take up a slow company's record and wait for
+its rate limit (or defer it), while a fast company's records queued behind it. So records wait
+here instead, in one list per integration, and `release` moves them into the broker's queue as
+that integration's shared rate limit (connectors/ratelimit.py) has free slots, less the records
+already released that no worker has begun. A record reaches a worker when its first request can
+go; the limiter stays the guard for the rest. One message per record, as before: the release
+writes the message the producer encoded, where Dramatiq's own enqueue would have.
+
+Keys, under the broker's namespace (`<prefix>-dramatiq`):
+- `pace:pending:<integration>`: list of "queue<TAB>message id<TAB>encoded message"
+- `pace:due`: zset, integration -> when to look at it next (µs, Redis clock)
+- `pace:outstanding:<integration>`: released, not yet begun (a worker's begin takes one off;
+  expires when an integration goes quiet, so a lost message cannot hold it back for long)
+- `pace:limits`: hash, integration -> "interval_us burst", written by the workers from settings
+
+The broker and the rate limiter must share one Redis (they do: one `PAYROLL_SYNC_REDIS_URL`).
+Without a Redis broker (the demo's StubBroker) tasks are queued at once, unpaced.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from typing import Final
+
+import msgspec
+from dramatiq.brokers.redis import RedisBroker
+
+from payroll_sync.schemas.messages import Task
+
+#: Records moved per release call, over all integrations: keeps one call well under 50 ms.
+MAX_RECORDS_PER_CALL: Final = 500
+#: Integrations looked at per call; the rest, with older turns, come first next call.
+MAX_INTEGRATIONS_PER_CALL: Final = 200
+#: An integration quiet this long forgets its outstanding count (a message lost after release).
+OUTSTANDING_TTL_MS: Final = 60_000
+#: While released records wait for workers to begin them, look again after this at the latest
+#: (each begin brings the integration's turn forward to "now").
+RECHECK_SECONDS: Final = 1.0
+#: Records written to Redis per round trip when pending.
+PEND_CHUNK: Final = 1_000
+
+
+class Limit(msgspec.Struct, frozen=True):
+    """An integration's payroll rate limit, as the pacing script reads it."""
+
+    per_second: float
+    burst: int
+
+    def encoded(self) -> str:
+        return f"{1_000_000.0 / self.per_second:.0f} {self.burst}"
+
+
+#: For an integration the workers have no settings for (its records fail on configuration).
+DEFAULT_LIMIT: Final = Limit(per_second=10.0, burst=10)
+
+
+@dataclass(frozen=True)
+class PaceKeys:
+    namespace: str
+
+    @property
+    def due(self) -> str:
+        return f"{self.namespace}:pace:due"
+
+    @property
+    def limits(self) -> str:
+        return f"{self.namespace}:pace:limits"
+
+    def pending(self, integration: str) -> str:
+        return f"{self.namespace}:pace:pending:{integration}"
+
+    def outstanding(self, integration: str) -> str:
+        return f"{self.namespace}:pace:outstanding:{integration}"
+
+
+class Released(msgspec.Struct, frozen=True):
+    records: int
+    # Seconds until an integration's next turn; None when nothing waits.
+    next_in: float | None
+
+
+def pending_entry(queue_name: str, message_id: str, encoded: str) -> str:
+    return f"{queue_name}\t{message_id}\t{encoded}"
+
+
+def _script_source() -> str:
+    return (resources.files("payroll_sync.queue") / "scripts" / "release.lua").read_text()
+
+
+class Pacer:
+    """Pends tasks (senders) and releases them (the workers' dispatcher), on the broker's Redis."""
+
+    def __init__(self, broker: RedisBroker) -> None:
+        self.broker = broker
+        self.keys = PaceKeys(broker.namespace)
+        self._release = broker.client.register_script(_script_source())
+
+    def pend(self, messages: Iterable[tuple[Task, str, str, str]]) -> int:
+        """Write (task, queue, message id, encoded message) to their integrations' lists."""
+        written = 0
+        chunk: list[tuple[Task, str, str, str]] = []
+        for item in messages:
+            chunk.append(item)
+            if len(chunk) >= PEND_CHUNK:
+                written += self._pend_chunk(chunk)
+                chunk = []
+        if chunk:
+            written += self._pend_chunk(chunk)
+        return written
+
+    def _pend_chunk(self, chunk: Sequence[tuple[Task, str, str, str]]) -> int:
+        by_integration: dict[str, list[str]] = {}
+        for task, queue, message_id, encoded in chunk:
+            by_integration.setdefault(task.integration, []).append(
+                pending_entry(queue, message_id, encoded)
+            )
+        pipe = self.broker.client.pipeline(transaction=True)
+        for integration, entries in by_integration.items():
+            pipe.rpush(self.keys.pending(integration), *entries)
+        # The Redis clock decides turns; a newcomer's turn is "now", i.e. score 0 = at once,
+        # without moving an integration already waiting (NX).
+        pipe.zadd(self.keys.due, dict.fromkeys(by_integration, 0), nx=True)
+        pipe.execute()
+        return len(chunk)
+
+    def publish_limits(self, limits: Mapping[str, Limit]) -> None:
+        """Tell the release script each integration's rate (the workers do, from settings)."""
+        if limits:
+            self.broker.client.hset(
+                self.keys.limits, mapping={name: limit.encoded() for name, limit in limits.items()}
+            )
+
+    def release(self, limiter_prefix: str) -> Released:
+        """Move what each due integration may send now into the broker's queues.
+
+        `limiter_prefix` is the shared rate limiter's key prefix (`SharedRateLimiter.key("")`).
+        """
+        released, next_in_us = self._release(
+            keys=[self.keys.due, self.keys.limits],
+            args=[
+                self.broker.namespace,
+                limiter_prefix,
+                MAX_RECORDS_PER_CALL,
+                MAX_INTEGRATIONS_PER_CALL,
+                OUTSTANDING_TTL_MS,
+                f"{1_000_000.0 / DEFAULT_LIMIT.per_second:.0f}",
+                DEFAULT_LIMIT.burst,
+                f"{RECHECK_SECONDS * 1_000_000.0:.0f}",
+            ],
+        )
+        wait_us = int(next_in_us)
+        return Released(
+            records=int(released), next_in=None if wait_us < 0 else max(0.0, wait_us / 1e6)
+        )
+
+    def waiting(self, integration: str) -> int:
+        """Records of `integration` not yet released."""
+        return int(self.broker.client.llen(self.keys.pending(integration)))

@@ -1,0 +1,131 @@
+"""The pacer's dispatcher: a thread in every worker process that releases paced records.
+
+Every worker process runs one; the release script is atomic, so two never release the same
+record, and a deployment keeps releasing as long as any worker lives. It sleeps until the next
+integration's turn (at most `MAX_SLEEP_SECONDS`), so an idle deployment costs a few cheap calls
+a second. A Redis fault is logged without details and retried after a pause: the records wait
+in Redis meanwhile, nothing is lost.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from typing import Any, Final
+
+import dramatiq
+import redis
+import structlog
+from dramatiq.brokers.redis import RedisBroker
+from dramatiq.middleware import Middleware
+from redis.asyncio import Redis as AsyncRedis
+
+from payroll_sync.queue import broker as broker_setup
+from payroll_sync.queue.pacing import Limit, PaceKeys, Pacer
+from payroll_sync.schemas.settings import Settings
+from payroll_sync.worker.context import WorkerContext
+
+#: Longest sleep between release calls (a newly pended run waits at most this long).
+MAX_SLEEP_SECONDS: Final = 0.05
+#: Shortest: a busy pacer still yields the Redis server to everyone else.
+MIN_SLEEP_SECONDS: Final = 0.002
+#: How often the workers' settings are written for the release script.
+LIMITS_EVERY_SECONDS: Final = 30.0
+#: Pause after a Redis fault.
+FAULT_PAUSE_SECONDS: Final = 1.0
+
+log = structlog.get_logger("payroll_sync.pacing")
+
+#: One fewer on its way (a DECR that stops at 0 and never creates the key: a begin may outlive
+#: the count's expiry), and the integration's turn comes now if it waits on its workers.
+_BEGUN: Final = """
+local outstanding = KEYS[1]
+local due = KEYS[2]
+local integration = ARGV[1]
+local left = tonumber(redis.call('GET', outstanding) or '0')
+if left > 0 then
+  redis.call('DECR', outstanding)
+end
+redis.call('ZADD', due, 'XX', 'LT', 0, integration)
+return 0
+"""
+
+
+def limits_of(settings: Settings) -> dict[str, Limit]:
+    return {
+        name: Limit(per_second=item.rate_limit_per_second, burst=item.burst)
+        for name, item in settings.integrations.items()
+    }
+
+
+def pace_keys() -> PaceKeys | None:
+    """The pacer's keys on this process's broker (none without a Redis broker)."""
+    broker = broker_setup.installed()
+    if not isinstance(broker, RedisBroker):
+        return None
+    return PaceKeys(broker.namespace)
+
+
+async def record_begun(redis_client: AsyncRedis, integration: str) -> None:
+    """A worker took up a paced record: one fewer on its way for `integration`."""
+    keys = pace_keys()
+    if keys is not None:
+        await redis_client.eval(_BEGUN, 2, keys.outstanding(integration), keys.due, integration)
+
+
+class Dispatcher:
+    """The release loop of one process."""
+
+    def __init__(self, pacer: Pacer, *, limiter_prefix: str, settings: Settings) -> None:
+        self.pacer = pacer
+        self.limiter_prefix = limiter_prefix
+        self.limits = limits_of(settings)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self.run, name="pacing-dispatcher", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def run(self) -> None:
+        limits_at = 0.0
+        while not self._stop.is_set():
+            try:
+                if time.monotonic() - limits_at > LIMITS_EVERY_SECONDS:
+                    self.pacer.publish_limits(self.limits)
+                    limits_at = time.monotonic()
+                released = self.pacer.release(self.limiter_prefix)
+            except redis.RedisError as error:
+                log.warning("pacing.redis_fault", error_type=type(error).__name__)
+                self._stop.wait(FAULT_PAUSE_SECONDS)
+                continue
+            pause = MAX_SLEEP_SECONDS if released.next_in is None else released.next_in
+            self._stop.wait(min(MAX_SLEEP_SECONDS, max(MIN_SLEEP_SECONDS, pause)))
+
+
+class PacingDispatcher(Middleware):
+    """Runs a `Dispatcher` in each worker process of a Redis broker, with the settings and
+    rate limiter of the process's worker context (`context()`)."""
+
+    def __init__(self, context: Callable[[], WorkerContext]) -> None:
+        self.context = context
+        self.dispatcher: Dispatcher | None = None
+
+    def after_worker_boot(self, broker: dramatiq.Broker, worker: Any) -> None:
+        if not isinstance(broker, RedisBroker):
+            return
+        ctx = self.context()
+        self.dispatcher = Dispatcher(
+            Pacer(broker), limiter_prefix=ctx.limiter.key(""), settings=ctx.settings
+        )
+        self.dispatcher.start()
+
+    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
+        if self.dispatcher is not None:
+            self.dispatcher.stop()
