@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -280,7 +281,7 @@ def test_dramatiq_never_logs_a_message_body() -> None:
     def crash(task: dict[str, str]) -> None:
         raise ValueError("crashed")
 
-    sent = crash.send({"firstname": "Kari", "lastname": "Nordmannsen", "personnr": SSN})
+    crash.send({"firstname": "Kari", "lastname": "Nordmannsen", "personnr": SSN})
     worker = Worker(broker, worker_threads=1)
     worker.start()
     try:
@@ -292,6 +293,7 @@ def test_dramatiq_never_logs_a_message_body() -> None:
         logging.getLogger().setLevel(logging.WARNING)
     printed = stream.getvalue()
     assert "Failed to process message" in printed
-    assert f"crash({sent.message_id})" in printed
+    # Named by actor and id (the id may be a copy's: some middleware re-sends it).
+    assert re.search(r"Failed to process message crash\([0-9a-f-]{36}\) with", printed)
     for secret in ("Kari", "Nordmannsen", SSN, "personnr"):
         assert secret not in printed
