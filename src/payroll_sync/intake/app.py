@@ -93,10 +93,11 @@ class IntakeApi:
         request[CALLER] = caller
         sync_request = await self._read_request(request)
         if not self._may_ask(caller, sync_request.integration):
+            allowed = ", ".join(sorted(self.settings.intake.allowed(caller) or ())) or "none"
             raise Refusal(
                 403,
                 f"caller {caller!r} may not ask for integration {sync_request.integration!r} "
-                f"(allowed: {', '.join(sorted(self.settings.intake.allowed(caller) or ()))})",
+                f"(allowed: {allowed})",
             )
         if sync_request.integration not in self.settings.integrations:
             raise Refusal(404, f"unknown integration {sync_request.integration!r}")
