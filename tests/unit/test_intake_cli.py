@@ -65,3 +65,29 @@ def test_the_command_has_host_and_port_options() -> None:
     assert (args.host, args.port) == ("0.0.0.0", 9000)
     with pytest.raises(SystemExit):
         cli.build_parser().parse_args(["intake", "--port", "70000"])
+
+
+def test_intake_allow_names_only_known_callers_and_integrations() -> None:
+    """`[intake.allow]`: per caller, the only integrations it may ask for (issue 13)."""
+    integration = """
+[integrations.acme]
+simployer_url = "http://127.0.0.1:9/v1"
+simployer_token_env = "ACME_SIMPLOYER_TOKEN"
+payroll_url = "http://127.0.0.1:9/api"
+payroll_token_env = "ACME_PAYROLL_TOKEN"
+"""
+    settings = parse_settings(integration + CALLERS + '[intake.allow]\nhr-events = ["acme"]\n')
+    assert settings.intake.allowed("hr-events") == frozenset({"acme"})
+    assert settings.intake.allowed("simployer-one") is None
+    cli_intake.check_allowed(settings, "x.toml")
+
+    with pytest.raises(ConfigError) as stranger:
+        parse_settings(integration + CALLERS + '[intake.allow]\nnobody = ["acme"]\n', source="x")
+    assert "nobody not in [intake.callers]" in stranger.value.reason
+
+    unknown = parse_settings(integration + CALLERS + '[intake.allow]\nhr-events = ["beta"]\n')
+    with pytest.raises(ConfigError) as refused:
+        cli_intake.check_allowed(unknown, "x.toml")
+    assert refused.value.reason == (
+        "x.toml: intake.allow.hr-events: unknown integration beta (known: acme)"
+    )

@@ -5,9 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any, Final
 
+import dramatiq
 import pytest
 import structlog
 
@@ -193,3 +197,103 @@ def test_stdlib_records_go_through_the_redactor(capsys: pytest.CaptureFixture[st
     printed = stream.getvalue() + capsys.readouterr().err
     assert SSN not in printed
     assert "failed to process message" in stream.getvalue()
+
+
+# ------------------------------------------------------------------ run ids, Dramatiq, whole lines
+
+
+@pytest.mark.parametrize(
+    "run_id",
+    [
+        # The hex part starting with five digits made "023640-12345" read as 11 digits.
+        "20261201T023640-12345abc",
+        "20261201T023640-99999f00",
+        "20261201T235959-01234e56",
+        "20261201T023640-1a2b3c4d",
+    ],
+)
+def test_run_ids_are_never_masked(run_id: str) -> None:
+    event = _redact(run_id=run_id, reason=f"run {run_id} finished", nested={"run": run_id})
+    assert event == {
+        "run_id": run_id,
+        "reason": f"run {run_id} finished",
+        "nested": {"run": run_id},
+    }
+
+
+def test_no_run_id_of_many_is_masked() -> None:
+    from payroll_sync.runs.store import new_run_id
+
+    ids = [new_run_id(1_764_556_000.0 + second) for second in range(3000)]
+    assert [run_id for run_id in ids if _redact(run_id=run_id)["run_id"] != run_id] == []
+
+
+def test_an_identifier_beside_a_run_id_is_still_masked() -> None:
+    text = f"20261201T023640-12345abc {SSN}"
+    assert _redact(reason=text)["reason"] == f"20261201T023640-12345abc {MASK}"
+
+
+class _SlowStream(io.StringIO):
+    """A stream that lets other threads run between any two writes, as a pipe under load may."""
+
+    def write(self, text: str) -> int:
+        time.sleep(0.0001)
+        return super().write(text)
+
+
+@pytest.mark.usefixtures("restore_structlog")
+def test_one_json_object_per_line_from_many_threads() -> None:
+    stream = _SlowStream()
+    configure_logging(stream=stream)
+    ours = structlog.get_logger("payroll_sync.test")
+    theirs = logging.getLogger("dramatiq.worker")
+
+    def write(index: int) -> None:
+        for line in range(40):
+            if index % 2:
+                ours.info("record.synced", thread=index, line=line)
+            else:
+                theirs.warning("library line %d", line)
+
+    threads = [threading.Thread(target=write, args=(index,)) for index in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = stream.getvalue().splitlines()
+    assert len(lines) == 6 * 40
+    for line in lines:
+        json.loads(line)  # two objects on one line, or half of one, would not parse
+
+
+@pytest.mark.usefixtures("restore_structlog")
+def test_dramatiq_never_logs_a_message_body() -> None:
+    """A real Dramatiq worker failing a message logs "Failed to process message %s" with the
+    message: its arguments (the task, with a name and a fødselsnummer) must not be printed."""
+    from dramatiq import Worker
+    from dramatiq.brokers.stub import StubBroker
+
+    stream = io.StringIO()
+    configure_logging(stream=stream, level=logging.DEBUG)
+    broker = StubBroker()
+
+    @dramatiq.actor(broker=broker, max_retries=0, queue_name="bodies")
+    def crash(task: dict[str, str]) -> None:
+        raise ValueError("crashed")
+
+    crash.send({"firstname": "Kari", "lastname": "Nordmannsen", "personnr": SSN})
+    worker = Worker(broker, worker_threads=1)
+    worker.start()
+    try:
+        broker.join("bodies", fail_fast=False)
+        worker.join()
+    finally:
+        worker.stop()
+        broker.close()
+        logging.getLogger().setLevel(logging.WARNING)
+    printed = stream.getvalue()
+    assert "Failed to process message" in printed
+    # Named by actor and id (the id may be a copy's: some middleware re-sends it).
+    assert re.search(r"Failed to process message crash\([0-9a-f-]{36}\) with", printed)
+    for secret in ("Kari", "Nordmannsen", SSN, "personnr"):
+        assert secret not in printed

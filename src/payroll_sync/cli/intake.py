@@ -37,6 +37,18 @@ def add_command(commands: Commands) -> None:
     intake.set_defaults(func=lambda args: asyncio.run(run_intake(args)))
 
 
+def check_allowed(settings: Settings, source: str) -> None:
+    """A ConfigError when `[intake.allow]` names an integration the settings do not have."""
+    for caller, integrations in sorted(settings.intake.allow.items()):
+        unknown = sorted(set(integrations) - set(settings.integrations))
+        if unknown:
+            known = ", ".join(sorted(settings.integrations)) or "none are configured"
+            raise ConfigError(
+                f"{source}: intake.allow.{caller}: unknown integration "
+                f"{', '.join(unknown)} (known: {known})"
+            )
+
+
 def caller_tokens(
     settings: Settings, source: str, env: Mapping[str, str] | None = None
 ) -> dict[str, str]:
@@ -60,6 +72,7 @@ async def run_intake(args: argparse.Namespace) -> int:
     configure_logging()
     env = config.environment()
     settings = config.load_settings(env.config_path)
+    check_allowed(settings, env.config_path)
     tokens = caller_tokens(settings, env.config_path)
     able = set(tokens.values())
     for caller, variable in sorted(settings.intake.callers.items()):

@@ -10,9 +10,11 @@ from typing import Final
 from aiohttp import web
 
 from payroll_sync.dashboard import api, pages
+from payroll_sync.dashboard.attempts import MAX_FAILURES, WINDOW_SECONDS
 from payroll_sync.dashboard.guard import guard
 from payroll_sync.dashboard.session import secret_for
 from payroll_sync.dashboard.state import DASHBOARD, Dashboard, template_environment
+from payroll_sync.dashboard.trouble import answer_trouble
 from payroll_sync.producer.producer import Producer
 
 STATIC_DIR: Final = Path(__file__).parent / "static"
@@ -31,10 +33,13 @@ def create_app(
     secret: bytes | None = None,
     clock: Callable[[], float] = time.time,
     login_delay: float = 1.0,
+    lockout_failures: int = MAX_FAILURES,
+    lockout_seconds: float = WINDOW_SECONDS,
 ) -> web.Application:
     if not operator_token:
         raise ValueError("operator_token: the dashboard needs one")
-    app = web.Application(middlewares=[guard])
+    # Outermost first: Redis down and hung-up clients are answered for the guard too.
+    app = web.Application(middlewares=[answer_trouble, guard])
     app[DASHBOARD] = Dashboard(
         store=producer.store,
         producer=producer,
@@ -43,6 +48,8 @@ def create_app(
         templates=template_environment(),
         clock=clock,
         login_delay=login_delay,
+        lockout_failures=lockout_failures,
+        lockout_seconds=lockout_seconds,
     )
     pages.add_routes(app)
     api.add_routes(app)

@@ -15,6 +15,7 @@ import structlog
 from aiohttp import web
 from multidict import MultiMapping
 
+from payroll_sync.dashboard.attempts import client_of
 from payroll_sync.dashboard.filters import (
     FailureFilter,
     FilterError,
@@ -23,7 +24,7 @@ from payroll_sync.dashboard.filters import (
     parse_filter,
     select,
 )
-from payroll_sync.dashboard.guard import LOGIN_PATH
+from payroll_sync.dashboard.guard import LOGIN_PATH, locked_out, retry_after
 from payroll_sync.dashboard.loading import failure_rows
 from payroll_sync.dashboard.session import (
     COOKIE_NAME,
@@ -111,18 +112,43 @@ def _login_page(
 
 
 async def login(request: web.Request) -> web.StreamResponse:
+    """The operator token in, a logged-in session out.
+
+    Every wrong token counts against the client (attempts.py) and is answered after
+    `login_delay`; a client locked out gets 429 whatever it sends, the right token included.
+    """
     dashboard = dashboard_of(request)
+    client = client_of(request.remote)
     form = await request.post()
     token = form.get("token")
     if isinstance(token, str) and token and tokens_equal(token, dashboard.operator_token):
-        session = new_session(authenticated=True, now=dashboard.clock())
-        log.info("dashboard.login", remote=request.remote)
-        target = form.get("next")
-        response = web.HTTPSeeOther(safe_next(target if isinstance(target, str) else None))
-        _set_session(request, response, session)
-        raise response
-    log.info("dashboard.login_refused", remote=request.remote)
+        lockout = await dashboard.failed_tokens.check(client)
+        if not lockout.locked:
+            await dashboard.failed_tokens.forget(client)
+            session = new_session(authenticated=True, now=dashboard.clock())
+            log.info("dashboard.login", remote=request.remote)
+            target = form.get("next")
+            response = web.HTTPSeeOther(safe_next(target if isinstance(target, str) else None))
+            _set_session(request, response, session)
+            raise response
+    else:
+        lockout = await dashboard.failed_tokens.failed(client)
+    log.info(
+        "dashboard.login_refused",
+        remote=request.remote,
+        failures=lockout.failures,
+        locked=lockout.locked,
+    )
     await asyncio.sleep(dashboard.login_delay)
+    if lockout.locked:
+        page = _login_page(
+            request,
+            request_session(request),
+            error=locked_out(lockout).capitalize() + ".",
+            status=429,
+        )
+        page.headers.update(retry_after(lockout))
+        return page
     return _login_page(
         request,
         request_session(request),

@@ -13,8 +13,10 @@ import base64
 import binascii
 import hashlib
 import hmac
+import re
 import secrets
 from typing import Final
+from urllib.parse import unquote
 
 import msgspec
 
@@ -103,13 +105,32 @@ def tokens_equal(given: str, expected: str) -> bool:
     )
 
 
+#: A path (and query) of this site, as a browser sends it: percent-encoded, nothing else.
+_SITE_PATH: Final = re.compile(r"/[A-Za-z0-9\-._~!$&'()*+,;=:@/%?]*")
+
+
 def safe_next(target: str | None, default: str = "/runs") -> str:
-    """Where to go after logging in: a path on this site only (never `//host` or a URL)."""
-    if (
-        not target
-        or not target.startswith("/")
-        or target.startswith(("//", "/\\"))
-        or any(char in target for char in "\r\n\\")
-    ):
+    """Where to go after logging in: a path on this site only, else `default`.
+
+    Judged as a browser reads a Location header (WHATWG URL: tabs and newlines are dropped
+    anywhere, a backslash is a slash), so a tab or backslash between two slashes means
+    `//evil.com`, another host. Only the characters of an encoded path pass (no control
+    characters, spaces or backslashes), and the path may hold no `//` (a scheme-relative
+    URL), neither as sent nor once or twice percent-decoded (a proxy may decode it), nor a
+    backslash or a control character once decoded.
+    """
+    if not target or not _SITE_PATH.fullmatch(target):
         return default
-    return target
+    path = target.partition("?")[0]
+    for _ in range(3):
+        if "//" in path or "\\" in path or _has_control(path):
+            return default
+        decoded = unquote(path)
+        if decoded == path:
+            return target
+        path = decoded
+    return default  # encoded three times over: not a path anyone typed
+
+
+def _has_control(text: str) -> bool:
+    return any(ord(char) < 0x20 or ord(char) == 0x7F for char in text)

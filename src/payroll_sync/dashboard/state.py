@@ -11,6 +11,7 @@ from urllib.parse import quote
 import jinja2
 from aiohttp import web
 
+from payroll_sync.dashboard.attempts import MAX_FAILURES, WINDOW_SECONDS, FailedTokens
 from payroll_sync.dashboard.filters import FailureFilter, filter_query
 from payroll_sync.dashboard.revoked import RevokedSessions
 from payroll_sync.dashboard.session import Session
@@ -32,13 +33,23 @@ class Dashboard:
     secret: bytes
     templates: jinja2.Environment
     clock: Callable[[], float] = time.time
-    # Seconds a wrong login waits before it is answered: guessing the token stays slow.
+    # Seconds a wrong token (login form or API) waits before it is answered.
     login_delay: float = 1.0
+    # Wrong tokens from one client within the window that lock it out (attempts.py).
+    lockout_failures: int = MAX_FAILURES
+    lockout_seconds: float = WINDOW_SECONDS
 
     revoked_sessions: RevokedSessions = field(init=False)
+    failed_tokens: FailedTokens = field(init=False)
 
     def __post_init__(self) -> None:
         self.revoked_sessions = RevokedSessions(self.store.redis, self.store.keys)
+        self.failed_tokens = FailedTokens(
+            self.store.redis,
+            self.store.keys.prefix,
+            max_failures=self.lockout_failures,
+            window_seconds=self.lockout_seconds,
+        )
 
     async def retry(self, ids: Sequence[str]) -> list[RetryResult]:
         return await self.producer.retry(ids, now=self.clock())

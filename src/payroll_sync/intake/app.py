@@ -92,6 +92,13 @@ class IntakeApi:
         caller = self.caller(request)
         request[CALLER] = caller
         sync_request = await self._read_request(request)
+        if not self._may_ask(caller, sync_request.integration):
+            allowed = ", ".join(sorted(self.settings.intake.allowed(caller) or ())) or "none"
+            raise Refusal(
+                403,
+                f"caller {caller!r} may not ask for integration {sync_request.integration!r} "
+                f"(allowed: {allowed})",
+            )
         if sync_request.integration not in self.settings.integrations:
             raise Refusal(404, f"unknown integration {sync_request.integration!r}")
         expansion = await self._submit(sync_request)
@@ -120,11 +127,16 @@ class IntakeApi:
             headers={"Location": f"{RUNS_PATH}/{expansion.run_id}"},
         )
 
+    def _may_ask(self, caller: str, integration: str) -> bool:
+        allowed = self.settings.intake.allowed(caller)
+        return allowed is None or integration in allowed
+
     async def get_run(self, request: web.Request) -> web.Response:
-        request[CALLER] = self.caller(request)
+        caller = request[CALLER] = self.caller(request)
         run_id = request.match_info["run_id"]
         run = await self.store.get_run(run_id) if _RUN_ID.fullmatch(run_id) else None
-        if run is None:
+        # Another integration's run is not this caller's to see, nor to know of.
+        if run is None or not self._may_ask(caller, run.integration):
             raise Refusal(404, "unknown run (or expired)")
         return json_response(run_view(run))
 
@@ -165,9 +177,21 @@ def _too_large() -> str:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
+#: Answered when Redis is down; the next request tries again (redis-py reconnects by itself).
+REDIS_DOWN: Final = "Redis is not answering (the run store); try again shortly"
+REDIS_RETRY_SECONDS: Final = 5
+#: nginx's "client closed request": what a request whose caller hung up counts as (never sent).
+CLIENT_GONE: Final = 499
+
+
 @web.middleware
 async def answer_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Every refusal as JSON with one `intake.refused` event; a bug as a bare 500."""
+    """Every refusal as JSON with one `intake.refused` event; a bug as a bare 500.
+
+    A caller that hangs up mid-request is no error of ours: aiohttp fails the body's read (or
+    the answer's write) with a ConnectionResetError, logged as `intake.client_gone` and
+    answered with a response nobody receives (aiohttp drops it quietly).
+    """
     try:
         return await handler(request)
     except Refusal as refusal:
@@ -176,8 +200,17 @@ async def answer_errors(request: web.Request, handler: Handler) -> web.StreamRes
         status, reason = http.status, http.reason
         headers = {name: value for name, value in http.headers.items() if name == "Allow"}
     except aioredis.RedisError as error:
-        status, reason, headers = 503, "the run store (Redis) is not answering", {}
+        status, reason = 503, REDIS_DOWN
+        headers = {"Retry-After": str(REDIS_RETRY_SECONDS)}
         log.error("intake.redis_unavailable", error_type=type(error).__name__)
+    except ConnectionResetError:  # aiohttp's ClientConnectionResetError is one
+        log.info(
+            "intake.client_gone",
+            caller=request.get(CALLER, "anonymous"),
+            method=request.method,
+            route=_route_of(request),
+        )
+        return web.Response(status=CLIENT_GONE)
     except Exception as error:
         log.error("intake.crashed", error_type=type(error).__name__, route=request.path)
         status, reason, headers = 500, "internal error", {}

@@ -116,6 +116,22 @@ class Intake(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
 
     # Caller name -> the environment variable holding that caller's bearer token.
     callers: dict[CallerName, EnvName] = msgspec.field(default_factory=dict)
+    # Caller name -> the only integrations it may ask for and read runs of (`[intake.allow]`).
+    # A caller not named here may ask for any integration.
+    allow: dict[CallerName, list[IntegrationId]] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        strangers = sorted(set(self.allow) - set(self.callers))
+        if strangers:
+            raise ValueError(
+                f"allow: {', '.join(strangers)} not in [intake.callers] "
+                "(name each caller there, with its token variable)"
+            )
+
+    def allowed(self, caller: str) -> frozenset[str] | None:
+        """The integrations `caller` may ask for; None: any."""
+        listed = self.allow.get(caller)
+        return None if listed is None else frozenset(listed)
 
 
 class Limits(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
