@@ -116,6 +116,7 @@ def parse_settings(text: str, *, source: str = DEFAULT_CONFIG_PATH) -> Settings:
 _KEYED_TABLES: Final[tuple[tuple[tuple[str, ...], Any, Any], ...]] = (
     (("integrations",), IntegrationId, Integration),
     (("intake", "callers"), CallerName, EnvName),
+    (("intake", "allow"), CallerName, list[IntegrationId]),
 )
 
 
