@@ -4,6 +4,7 @@ broker maintenance's interval."""
 from __future__ import annotations
 
 import signal
+import time
 import types
 
 import pytest
@@ -17,7 +18,7 @@ def test_a_repeated_sigterm_is_one_stop_and_a_late_one_hands_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     now = [100.0]
-    monkeypatch.setattr(stopping.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(time, "monotonic", lambda: now[0])
     passed: list[int] = []
     late: list[str] = []
 

@@ -25,6 +25,10 @@ BACKOFF_BASE_SECONDS: Final = 0.25
 BACKOFF_CAP_SECONDS: Final = 4.0
 RETRIES: Final = 20
 
+#: For a worker's own asyncio client: retry until Redis answers. A record waiting on Redis
+#: holds nothing another worker could use, and a stop cancels the wait (worker/stopping.py).
+FOREVER: Final = -1
+
 #: What counts as Redis being away rather than a command being wrong.
 UNAVAILABLE: Final = (ConnectionError, TimeoutError)
 

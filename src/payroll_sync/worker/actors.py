@@ -3,9 +3,10 @@
 Importing this module sets up the broker from the environment unless one is installed already
 (the demo installs a StubBroker first), so `dramatiq payroll_sync.worker.actors` just works.
 
-Around each record: a graceful stop (worker/stopping.py) and patience with Redis. A Redis error
-that outlasts the client's own retries (queue/redis_clients.py) does not escape to Dramatiq,
-which would dead-letter the message (`max_retries=0`): the record runs again once Redis answers.
+Around each record: a graceful stop (worker/stopping.py) and patience with Redis. The worker's
+own Redis client retries until Redis answers (queue/redis_clients.py); an error of the broker's
+client, which gives up after about a minute, does not escape to Dramatiq, which would
+dead-letter the message (`max_retries=0`): the record runs again once Redis answers.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from dramatiq.asyncio import get_event_loop_thread
 from payroll_sync import config
 from payroll_sync.queue import broker as broker_setup
 from payroll_sync.queue.maintenance import TimelyMaintenance
-from payroll_sync.queue.redis_clients import UNAVAILABLE, async_client
+from payroll_sync.queue.redis_clients import FOREVER, UNAVAILABLE, async_client
 from payroll_sync.queue.send import ABSENCE_ACTOR, EMPLOYEE_ACTOR, REQUEST_ACTOR, send_again
 from payroll_sync.schemas.messages import SyncKind, decode_task
 from payroll_sync.schemas.settings import Worker
@@ -57,9 +58,8 @@ async def _current_context() -> WorkerContext:
         if _context is None:
             env = config.environment()
             settings = config.load_settings(env.config_path)
-            _context = WorkerContext(
-                settings=settings, redis=async_client(env.redis_url), prefix=env.prefix, env=None
-            )
+            redis = async_client(env.redis_url, retries=FOREVER)
+            _context = WorkerContext(settings=settings, redis=redis, prefix=env.prefix, env=None)
         return _context
 
 
