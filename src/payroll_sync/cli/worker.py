@@ -1,15 +1,29 @@
 """`payroll-sync worker`: Dramatiq worker processes that sync records (this process becomes
-`dramatiq payroll_sync.worker.actors`)."""
+`dramatiq payroll_sync.worker.actors`).
+
+Stopping: SIGTERM or SIGINT, to this process or its whole group, stops every worker process
+gracefully (worker/stopping.py); this process exits 0 when they have. Dramatiq waits for them
+up to `--worker-shutdown-timeout`, which we set from `[worker] stop_timeout_seconds`.
+"""
 
 from __future__ import annotations
 
 import argparse
 import os
 import sys
+from typing import Final
+
+import redis
 
 from payroll_sync import config
 from payroll_sync.cli.arguments import Commands, positive
 from payroll_sync.cli.exit_codes import EXIT_OK
+from payroll_sync.worker.stopping import HAND_BACK_SECONDS
+
+#: Redis did not answer: nothing started, try again later (sysexits' EX_TEMPFAIL).
+EXIT_TRY_LATER: Final = 75
+#: How long to wait for Redis to answer at start-up.
+REDIS_CHECK_SECONDS: Final = 5.0
 
 
 def add_command(commands: Commands) -> None:
@@ -21,19 +35,49 @@ def add_command(commands: Commands) -> None:
     worker.set_defaults(func=run_worker)
 
 
-def run_worker(args: argparse.Namespace) -> int:
-    env = config.environment()
-    config.load_settings(env.config_path)  # refuse a bad file here, not in every process
-    command = [
+def redis_answers(url: str) -> str | None:
+    """None when Redis answers a PING; else why not (the error's type, never the URL)."""
+    client = redis.Redis.from_url(
+        url, socket_connect_timeout=REDIS_CHECK_SECONDS, socket_timeout=REDIS_CHECK_SECONDS
+    )
+    try:
+        client.ping()
+    except redis.RedisError as error:
+        return type(error).__name__
+    finally:
+        client.close()
+    return None
+
+
+def dramatiq_command(*, processes: int, threads: int, stop_timeout_seconds: float) -> list[str]:
+    # Dramatiq's own bound on a worker process's stop: the records' time, then their hand-back.
+    shutdown_ms = int((stop_timeout_seconds + HAND_BACK_SECONDS) * 1000)
+    return [
         sys.executable,
         "-m",
         "dramatiq",
         "payroll_sync.worker.actors",
         "--processes",
-        str(args.processes),
+        str(processes),
         "--threads",
-        str(args.threads),
+        str(threads),
+        "--worker-shutdown-timeout",
+        str(shutdown_ms),
     ]
+
+
+def run_worker(args: argparse.Namespace) -> int:
+    env = config.environment()
+    settings = config.load_settings(env.config_path)  # refuse a bad file here, not in each process
+    why = redis_answers(env.redis_url)
+    if why is not None:
+        print(f"payroll-sync: Redis is not answering ({why}); try again later", file=sys.stderr)
+        return EXIT_TRY_LATER
+    command = dramatiq_command(
+        processes=args.processes,
+        threads=args.threads,
+        stop_timeout_seconds=settings.worker.stop_timeout_seconds,
+    )
     sys.stdout.flush()
     os.execv(sys.executable, command)
     return EXIT_OK  # not reached

@@ -109,6 +109,9 @@ class Worker(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     # How many Redis commands in a million also run the broker's maintenance, which is what
     # requeues a dead worker's messages (Dramatiq's default is 1,000).
     broker_maintenance_chance: Annotated[int, Meta(ge=1, le=1_000_000)] = 10_000
+    # On SIGTERM a worker takes no new record and gives the ones it holds this long to finish;
+    # then it hands the rest back to the queue (another worker reads both systems afresh).
+    stop_timeout_seconds: Annotated[float, Meta(ge=1, le=600)] = 30.0
 
 
 class Intake(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):

@@ -2,31 +2,49 @@
 
 Importing this module sets up the broker from the environment unless one is installed already
 (the demo installs a StubBroker first), so `dramatiq payroll_sync.worker.actors` just works.
+
+Around each record: a graceful stop (worker/stopping.py) and patience with Redis. The worker's
+own Redis client retries until Redis answers (queue/redis_clients.py); an error of the broker's
+client, which gives up after about a minute, does not escape to Dramatiq, which would
+dead-letter the message (`max_retries=0`): the record runs again once Redis answers.
 """
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Final
+import time
+from collections.abc import Awaitable, Callable
+from typing import Final
 
 import dramatiq
-import redis.asyncio as aioredis
+import msgspec
+import structlog
 from dramatiq.asyncio import get_event_loop_thread
-from dramatiq.middleware import Middleware
 
 from payroll_sync import config
 from payroll_sync.queue import broker as broker_setup
+from payroll_sync.queue.maintenance import TimelyMaintenance
+from payroll_sync.queue.redis_clients import FOREVER, UNAVAILABLE, async_client
 from payroll_sync.queue.send import ABSENCE_ACTOR, EMPLOYEE_ACTOR, REQUEST_ACTOR, send_again
+from payroll_sync.schemas.messages import SyncKind, decode_task
+from payroll_sync.schemas.settings import Worker
 from payroll_sync.worker import requests
 from payroll_sync.worker.context import WorkerContext
 from payroll_sync.worker.dispatch import PacingDispatcher
-from payroll_sync.worker.process_task import process_task
+from payroll_sync.worker.process_task import REQUEUE_SLACK_SECONDS, process_task
+from payroll_sync.worker.stopping import GracefulStop, InFlight
 
 # Enough for the slowest record (a few requests, each with its own timeout, plus rate waits).
 TIME_LIMIT_MS: Final = 10 * 60 * 1000
+#: Waits between runs of a record while Redis does not answer: doubling up to the cap.
+REDIS_FIRST_WAIT_SECONDS: Final = 1.0
+REDIS_MAX_WAIT_SECONDS: Final = 30.0
+
+log = structlog.get_logger("payroll_sync.worker")
 
 _context: WorkerContext | None = None
 _context_lock = asyncio.Lock()
+_in_flight = InFlight()
 
 
 def use_context(context: WorkerContext | None) -> None:
@@ -41,7 +59,7 @@ def _ensure_context() -> WorkerContext:
     if _context is None:
         env = config.environment()
         settings = config.load_settings(env.config_path)
-        redis = aioredis.Redis.from_url(env.redis_url)
+        redis = async_client(env.redis_url, retries=FOREVER)
         _context = WorkerContext(settings=settings, redis=redis, prefix=env.prefix, env=None)
     return _context
 
@@ -51,19 +69,80 @@ async def _current_context() -> WorkerContext:
         return _ensure_context()
 
 
-class CloseContext(Middleware):
-    """Close the process's HTTP session and Redis connections on shutdown."""
+def _stop_timeout() -> float:
+    settings = _context.settings if _context is not None else None
+    return (settings.worker if settings is not None else Worker()).stop_timeout_seconds
 
-    def before_worker_shutdown(self, broker: dramatiq.Broker, worker: Any) -> None:
-        loop_thread = get_event_loop_thread()
-        if _context is not None and loop_thread is not None:
-            loop_thread.run_coroutine(_context.close())
+
+def _close_context() -> None:
+    """Close the process's HTTP session and Redis connections (after the last record)."""
+    loop_thread = get_event_loop_thread()
+    if _context is not None and loop_thread is not None:
+        loop_thread.run_coroutine(_context.close())
 
 
 broker = broker_setup.current()
-broker.add_middleware(CloseContext())
+broker.add_middleware(TimelyMaintenance())
+broker.add_middleware(GracefulStop(_in_flight, timeout=_stop_timeout, close=_close_context))
 # Releases each integration's paced records at its own rate (worker/dispatch.py).
 broker.add_middleware(PacingDispatcher(_ensure_context))
+
+
+async def _hand_back(body: str, kind: SyncKind, ctx: WorkerContext, *, started: bool) -> None:
+    """Put the record back on the queue for another worker, as it came (same attempt);
+    `started`: it had begun (and was cancelled), else it was taken up after the stop began."""
+    try:
+        task = decode_task(body, kind)
+    except msgspec.DecodeError:
+        # Nothing to hand back: process_task says so in its log and drops it.
+        await process_task(body, kind=kind, ctx=ctx, send_again=send_again)
+        return
+    due = time.time() + REQUEUE_SLACK_SECONDS
+    await ctx.store.expect(task.run_id, task.key, due=due)
+    await send_again(task, 0.0)
+    log.info(
+        "record.handed_back",
+        integration=task.integration,
+        run_id=task.run_id,
+        employee_number=task.employee_number,
+        attempt=task.attempt,
+        started=started,
+    )
+
+
+async def _patiently(run: Callable[[], Awaitable[object]]) -> None:
+    """Run `run` again whenever Redis does not answer, waiting longer each time."""
+    wait = REDIS_FIRST_WAIT_SECONDS
+    while True:
+        try:
+            await run()
+            return
+        except UNAVAILABLE as error:
+            log.warning(
+                "worker.redis_unavailable", error_type=type(error).__name__, retry_in_s=wait
+            )
+        await asyncio.sleep(wait)
+        wait = min(wait * 2, REDIS_MAX_WAIT_SECONDS)
+
+
+async def _sync_record(body: str, kind: SyncKind) -> None:
+    task = asyncio.current_task()
+    assert task is not None
+    ctx = await _current_context()
+    if _in_flight.stopping:
+        # Taken off the queue after the stop began: not started, so back it goes.
+        await _patiently(lambda: _hand_back(body, kind, ctx, started=False))
+        return
+    _in_flight.add(task)
+    try:
+        await _patiently(lambda: process_task(body, kind=kind, ctx=ctx, send_again=send_again))
+    except asyncio.CancelledError:
+        if not _in_flight.handing_back():
+            raise  # Dramatiq's time limit, not our stop
+        task.uncancel()
+        await _patiently(lambda: _hand_back(body, kind, ctx, started=True))
+    finally:
+        _in_flight.discard(task)
 
 
 @dramatiq.actor(
@@ -74,8 +153,7 @@ broker.add_middleware(PacingDispatcher(_ensure_context))
     time_limit=TIME_LIMIT_MS,
 )
 async def sync_employee_task(body: str) -> None:
-    ctx = await _current_context()
-    await process_task(body, kind="employees", ctx=ctx, send_again=send_again)
+    await _sync_record(body, "employees")
 
 
 @dramatiq.actor(
@@ -86,8 +164,7 @@ async def sync_employee_task(body: str) -> None:
     time_limit=TIME_LIMIT_MS,
 )
 async def sync_absence_task(body: str) -> None:
-    ctx = await _current_context()
-    await process_task(body, kind="absences", ctx=ctx, send_again=send_again)
+    await _sync_record(body, "absences")
 
 
 # Sync requests published to the `requests` queue (upstream systems); see worker/requests.py.
