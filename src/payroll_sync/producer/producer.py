@@ -26,9 +26,9 @@ from payroll_sync.errors import Retryable
 from payroll_sync.producer.enrol import Enqueue, Expansion
 from payroll_sync.producer.expand import expand_employee_sync
 from payroll_sync.producer.expand_absences import expand_absence_sync
+from payroll_sync.producer.pipelined import enqueue_pipelined
 from payroll_sync.producer.retried_payroll import RetriedPayroll
 from payroll_sync.producer.retry import RetryResult, retry_failures
-from payroll_sync.queue.send import enqueue_tasks
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
@@ -67,7 +67,8 @@ class Producer:
     """Starts runs in the deployment whose Redis keys live under `prefix`.
 
     `env` is where the integrations' tokens are read (None: the process environment); `enqueue`
-    sends tasks to the workers' queues.
+    sends tasks to the workers' queues: it is handed the tasks of a run in chunks (at most
+    `enrol.ENQUEUE_CHUNK`) as the pages of the bulk read come in, each after it was enrolled.
     """
 
     def __init__(
@@ -76,7 +77,7 @@ class Producer:
         prefix: str,
         *,
         env: Mapping[str, str] | None = None,
-        enqueue: Enqueue = enqueue_tasks,
+        enqueue: Enqueue = enqueue_pipelined,
     ) -> None:
         self.store = RunStore(redis, prefix=prefix)
         # The bulk reads count against the same shared limit as the workers, but may wait
