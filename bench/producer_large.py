@@ -1,0 +1,231 @@
+"""The producer alone on a large company: wall and CPU time, peak memory, the longest Redis
+command and the requests it made, at two sizes (to show the work grows linearly), and a run
+with faults on Simployer One that must still succeed.
+
+    .venv/bin/python bench/producer_large.py [--employees 20000 100000] [--fault-employees 20000]
+
+The simulators run in one subprocess and each producer in another (`--child`), so the figures
+are the producer's alone: CPU and peak RSS from `resource.getrusage(RUSAGE_SELF)` at its end.
+Its tasks go to Dramatiq's Redis broker (pipelined) under a key prefix of their own, removed
+after. The longest Redis command is timed two ways: client-side around each call of
+scripts/enrol.lua and each pipelined enqueue (round trip included), and server-side from
+`SLOWLOG GET` entries that name the bench's prefix (only commands over the server's
+`slowlog-log-slower-than` are kept: "none" means all were faster). Prints figures; asserts
+only that every run succeeded with every in-scope employee queued.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import resource
+import secrets
+import shlex
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import msgspec
+import redis.asyncio as aioredis
+
+REDIS_URL = "redis://127.0.0.1:6379/0"
+INTEGRATION = "bench"
+SIMPLOYER_TOKEN = "bench-simployer-token"
+PAYROLL_TOKEN = "bench-payroll-token"
+FAULTS = {"error_rate": 0.20, "drop_rate": 0.05, "timeout_rate": 0.02, "hang_seconds": 3.0}
+
+
+# ------------------------------------------------------------------ the producer, in a child
+
+
+async def child(args: argparse.Namespace) -> dict[str, Any]:
+    from payroll_sync.producer.pipelined import enqueue_pipelined
+    from payroll_sync.producer.producer import Producer
+    from payroll_sync.queue import broker as broker_setup
+    from payroll_sync.runs.store import delete_keys
+    from payroll_sync.schemas.messages import SyncRequest, Task
+    from payroll_sync.schemas.settings import Integration, Settings, Worker
+
+    prefix = f"bench-producer-{secrets.token_hex(4)}"
+    broker_setup.install(broker_setup.redis_broker(REDIS_URL, prefix=prefix, policy=Worker()))
+    integration = Integration(
+        simployer_url=args.simployer_url,
+        simployer_token_env="BENCH_SIMPLOYER_TOKEN",
+        payroll_url=args.payroll_url,
+        payroll_token_env="BENCH_PAYROLL_TOKEN",
+        simployer_rate_limit_per_second=args.simployer_rate,
+    )
+    # Quick retries and a short timeout: the fault run's hung requests are given up on soon.
+    worker = Worker(first_retry_seconds=0.1, max_retry_delay_seconds=2.0, request_timeout_seconds=2)
+    settings = Settings(integrations={INTEGRATION: integration}, worker=worker)
+    env = {"BENCH_SIMPLOYER_TOKEN": SIMPLOYER_TOKEN, "BENCH_PAYROLL_TOKEN": PAYROLL_TOKEN}
+
+    longest = {"enrol": 0.0, "enqueue": 0.0}
+    chunks = {"enrol": 0, "enqueue": 0}
+
+    def timed(name: str, call: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+        async def wrapper(*a: Any, **kw: Any) -> Any:
+            start = time.perf_counter()
+            try:
+                return await call(*a, **kw)
+            finally:
+                longest[name] = max(longest[name], time.perf_counter() - start)
+                chunks[name] += 1
+
+        return wrapper
+
+    async def enqueue(tasks: Sequence[Task]) -> None:
+        await enqueue_pipelined(tasks)
+
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    slowlog_from = await _slowlog_newest(redis)
+    producer = Producer(redis, prefix, env=env, enqueue=timed("enqueue", enqueue))
+    producer.store._enrol = timed("enrol", producer.store._enrol)  # type: ignore[assignment]
+    cpu0 = resource.getrusage(resource.RUSAGE_SELF)
+    start = time.perf_counter()
+    expansion = await producer.submit(SyncRequest(integration=INTEGRATION), settings)
+    wall = time.perf_counter() - start
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    slow = await _slowlog_since(redis, slowlog_from, prefix)
+    await delete_keys(redis, f"{prefix}:*")
+    await delete_keys(redis, f"{prefix}-dramatiq*")
+    await redis.aclose()
+    return {
+        "in_scope": expansion.in_scope,
+        "enqueued": expansion.enqueued,
+        "wall_s": round(wall, 1),
+        "cpu_s": round(usage.ru_utime + usage.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 1),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024),  # KiB on Linux
+        "enrol_calls": chunks["enrol"],
+        "longest_enrol_ms": round(longest["enrol"] * 1000, 1),
+        "enqueue_calls": chunks["enqueue"],
+        "longest_enqueue_ms": round(longest["enqueue"] * 1000, 1),
+        "slowlog_longest_ms": slow,
+    }
+
+
+async def _slowlog_newest(redis: aioredis.Redis) -> int:
+    entries = await redis.slowlog_get(1)
+    return int(entries[0]["id"]) if entries else -1
+
+
+async def _slowlog_since(redis: aioredis.Redis, after: int, prefix: str) -> float | None:
+    """The longest command over the slowlog threshold, since `after`, naming `prefix`."""
+    longest: float | None = None
+    for entry in await redis.slowlog_get(1024):
+        command = entry.get("command", b"")
+        text = command.decode("utf-8", "replace") if isinstance(command, bytes) else str(command)
+        if int(entry["id"]) > after and prefix in text:
+            longest = max(longest or 0.0, entry["duration"] / 1000)
+    return None if longest is None else round(longest, 1)
+
+
+# ------------------------------------------------------------------ simulators, in a subprocess
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def _listening(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+@contextlib.contextmanager
+def simulators(employees: int, simployer_rate: float) -> Iterator[tuple[str, str]]:
+    s_port, p_port = free_port(), free_port()
+    command = [str(Path(sys.executable).with_name("payroll-sync")), "simulate"]
+    command += ["--employees", str(employees), "--rate-limit", "0"]
+    command += ["--simployer-rate-limit", str(simployer_rate)]
+    command += ["--simployer-token", SIMPLOYER_TOKEN, "--payroll-token", PAYROLL_TOKEN]
+    command += ["--simployer-port", str(s_port), "--payroll-port", str(p_port)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 600
+        while not all(_listening(port) for port in (s_port, p_port)):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise SystemExit(f"simulators did not start: {shlex.join(command)}")
+            time.sleep(0.2)
+        yield f"http://127.0.0.1:{s_port}/v1", f"http://127.0.0.1:{p_port}/api"
+    finally:
+        process.terminate()
+        process.wait(timeout=60)
+
+
+async def admin(method: str, url: str, body: object = None) -> Any:
+    async with aiohttp.ClientSession() as http, http.request(method, url, json=body) as answer:
+        answer.raise_for_status()
+        raw = await answer.read()
+        return msgspec.json.decode(raw) if raw else None
+
+
+def admin_url(api_url: str) -> str:
+    return api_url.rsplit("/", 1)[0] + "/_admin"
+
+
+def run_child(simployer_url: str, payroll_url: str, rate: float) -> dict[str, Any]:
+    command = [sys.executable, __file__, "--child", "--simployer-rate", str(rate)]
+    command += ["--simployer-url", simployer_url, "--payroll-url", payroll_url]
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        raise SystemExit(f"producer failed ({done.returncode}): {done.stderr[-3000:]}")
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+async def one_size(employees: int, rate: float, faults: bool) -> dict[str, Any]:
+    with simulators(employees, 0) as (simployer_url, payroll_url):
+        s_admin = admin_url(simployer_url)
+        if faults:
+            await admin("PATCH", f"{s_admin}/settings", FAULTS)
+        await admin("DELETE", f"{s_admin}/requests")
+        figures = await asyncio.to_thread(run_child, simployer_url, payroll_url, rate)
+        report = await admin("GET", f"{s_admin}/requests")
+        figures["simployer_requests"] = report["total"]
+        figures["simployer_by_status"] = report["by_status"]
+        p_report = await admin("GET", f"{admin_url(payroll_url)}/requests")
+        figures["payroll_requests"] = p_report["total"]
+    assert figures["enqueued"] == figures["in_scope"] > 0, figures
+    return {"employees": employees, "faults": faults, **figures}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--employees", type=int, nargs="+", default=[20_000, 100_000])
+    parser.add_argument("--fault-employees", type=int, default=20_000, help="0: no fault run")
+    parser.add_argument(
+        "--simployer-rate", type=float, default=1000.0, help="our Simployer One limit, per s"
+    )
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--simployer-url", help=argparse.SUPPRESS)
+    parser.add_argument("--payroll-url", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        from payroll_sync.logs import configure_logging
+
+        configure_logging()
+        print(json.dumps(asyncio.run(child(args))))
+        return
+    runs = [(size, False) for size in args.employees]
+    if args.fault_employees:
+        runs.append((args.fault_employees, True))
+    for size, faults in runs:
+        print(json.dumps(asyncio.run(one_size(size, args.simployer_rate, faults))), flush=True)
+
+
+if __name__ == "__main__":
+    main()
