@@ -10,9 +10,11 @@ not answering). With `--json` a command that fails prints one object: `{"error",
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import sys
 from collections.abc import Callable, Sequence
-from typing import Final, NoReturn, cast
+from typing import Final
 
 import msgspec
 
@@ -44,26 +46,12 @@ COMMANDS: Final[tuple[Callable[[Commands], None], ...]] = (
 )
 
 
-class UsageError(Exception):
-    """The command line is wrong (argparse's message)."""
-
-
-class _Parser(argparse.ArgumentParser):
-    """argparse's parser, but a wrong command line raises instead of exiting, so that `main`
-    can answer it as JSON when `--json` was given. Subparsers are made of the same class."""
-
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{self.prog}: error: {message}", self.format_usage())
-
-
 def build_parser() -> argparse.ArgumentParser:
-    parser = _Parser(
+    parser = argparse.ArgumentParser(
         prog="payroll-sync",
         description="Sync employees and absences from Simployer One to 24SevenOffice Lønn.",
     )
-    # Each command adds a plain ArgumentParser's worth of options; the class only changes
-    # how errors are reported.
-    commands = cast(Commands, parser.add_subparsers(dest="command", required=True))
+    commands = parser.add_subparsers(dest="command", required=True)
     for add_command in COMMANDS:
         add_command(commands)
     return parser
@@ -73,14 +61,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     given = list(sys.argv[1:] if argv is None else argv)
     # Known before parsing: a command line too wrong to parse still gets its one JSON object.
     as_json = "--json" in given
-    try:
-        args = build_parser().parse_args(given)
-    except UsageError as wrong:
-        message, usage = wrong.args
-        if as_json:
-            return _print_failure(Failure(USAGE, EXIT_USAGE, message))
-        sys.stderr.write(usage)
-        print(message, file=sys.stderr)
+    args = _parse_json(given) if as_json else build_parser().parse_args(given)
+    if args is None:
         return EXIT_USAGE
     run: Callable[[argparse.Namespace], int] = args.func
     try:
@@ -96,6 +78,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _print_failure(failure)
         print(f"payroll-sync: {failure.reason}", file=sys.stderr)
         return failure.exit_code
+
+
+def _parse_json(given: list[str]) -> argparse.Namespace | None:
+    """The arguments; for a wrong command line, argparse's message as the one JSON object
+    (and None). argparse writes its usage and message to stderr and exits 2: both are caught."""
+    said = io.StringIO()
+    try:
+        with contextlib.redirect_stderr(said):
+            return build_parser().parse_args(given)
+    except SystemExit as stop:
+        if stop.code == 0:  # --help, printed on stdout
+            raise
+        lines = said.getvalue().strip().splitlines()
+        _print_failure(Failure(USAGE, EXIT_USAGE, lines[-1] if lines else "invalid arguments"))
+        return None
 
 
 def _print_failure(failure: Failure) -> int:
