@@ -26,6 +26,7 @@ import shlex
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
@@ -107,7 +108,7 @@ async def child(args: argparse.Namespace) -> dict[str, Any]:
         "longest_enrol_ms": round(longest["enrol"] * 1000, 1),
         "enqueue_calls": chunks["enqueue"],
         "longest_enqueue_ms": round(longest["enqueue"] * 1000, 1),
-        "slowlog_longest_ms": slow,
+        "slowlog_longest": slow,
     }
 
 
@@ -116,15 +117,18 @@ async def _slowlog_newest(redis: aioredis.Redis) -> int:
     return int(entries[0]["id"]) if entries else -1
 
 
-async def _slowlog_since(redis: aioredis.Redis, after: int, prefix: str) -> float | None:
-    """The longest command over the slowlog threshold, since `after`, naming `prefix`."""
-    longest: float | None = None
+async def _slowlog_since(redis: aioredis.Redis, after: int, prefix: str) -> str | None:
+    """The longest command over the slowlog threshold, since `after`, naming `prefix`: its
+    milliseconds and its first words (the command and its first key)."""
+    longest: tuple[float, str] | None = None
     for entry in await redis.slowlog_get(1024):
         command = entry.get("command", b"")
         text = command.decode("utf-8", "replace") if isinstance(command, bytes) else str(command)
         if int(entry["id"]) > after and prefix in text:
-            longest = max(longest or 0.0, entry["duration"] / 1000)
-    return None if longest is None else round(longest, 1)
+            words = " ".join(text.replace(prefix, "P").split()[:4])
+            if longest is None or entry["duration"] / 1000 > longest[0]:
+                longest = (entry["duration"] / 1000, words[:80])
+    return None if longest is None else f"{longest[0]:.1f} ms: {longest[1]}"
 
 
 # ------------------------------------------------------------------ simulators, in a subprocess
@@ -145,11 +149,49 @@ def _listening(port: int) -> bool:
         return False
 
 
+def filled_payroll(employees: int, path: Path) -> None:
+    """A 24SevenOffice company already holding every employee (the generator numbers them
+    1001, 1002, ...), each with every field a synced one has: the second sync of a company."""
+    from payroll_sync.schemas import payroll
+
+    rows = [
+        payroll.Employee(
+            emp_id=str(1001 + n),
+            email=f"firstname.lastname{n}@example.no",
+            firstname="Kari Anne",
+            lastname=f"Nordmann-Hansen {n}",
+            postaddress=f"Storgata {n % 200 + 1}",
+            zipcode="0155",
+            city="Oslo",
+            country_code="NO",
+            account=f"{12345678901 + n}",
+            employee_date="2020-01-01",
+            telefon="+4791234567",
+            personnr=f"{10000000000 + n}",
+            salary_type="monthly",
+            salary="612000",
+            salary_valid_from="2024-01-01",
+            taxtable="7100",
+            employment_rate="100",
+            employment_rate_valid_from="2020-01-01",
+            hours_per_week="37.5",
+            vacation_percent="12",
+            vacation_days="25",
+        )
+        for n in range(employees)
+    ]
+    path.write_bytes(msgspec.json.encode(payroll.Dataset(employee=rows)))
+
+
 @contextlib.contextmanager
-def simulators(employees: int, simployer_rate: float) -> Iterator[tuple[str, str]]:
+def simulators(
+    employees: int, simployer_rate: float, payroll_data: Path | None = None
+) -> Iterator[tuple[str, str]]:
     s_port, p_port = free_port(), free_port()
     command = [str(Path(sys.executable).with_name("payroll-sync")), "simulate"]
     command += ["--employees", str(employees), "--rate-limit", "0"]
+    if payroll_data is not None:
+        command += ["--payroll-data", str(payroll_data)]
     command += ["--simployer-rate-limit", str(simployer_rate)]
     command += ["--simployer-token", SIMPLOYER_TOKEN, "--payroll-token", PAYROLL_TOKEN]
     command += ["--simployer-port", str(s_port), "--payroll-port", str(p_port)]
@@ -187,26 +229,46 @@ def run_child(simployer_url: str, payroll_url: str, rate: float) -> dict[str, An
     return figures
 
 
-async def one_size(employees: int, rate: float, faults: bool) -> dict[str, Any]:
-    with simulators(employees, 0) as (simployer_url, payroll_url):
-        s_admin = admin_url(simployer_url)
-        if faults:
-            await admin("PATCH", f"{s_admin}/settings", FAULTS)
-        await admin("DELETE", f"{s_admin}/requests")
-        figures = await asyncio.to_thread(run_child, simployer_url, payroll_url, rate)
-        report = await admin("GET", f"{s_admin}/requests")
-        figures["simployer_requests"] = report["total"]
-        figures["simployer_by_status"] = report["by_status"]
-        p_report = await admin("GET", f"{admin_url(payroll_url)}/requests")
-        figures["payroll_requests"] = p_report["total"]
+async def one_size(employees: int, rate: float, faults: bool, filled: bool) -> dict[str, Any]:
+    with contextlib.ExitStack() as stack:
+        payroll_data = None
+        if filled:
+            folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+            payroll_data = folder / "payroll.json"
+            filled_payroll(employees, payroll_data)
+        return await _measure(
+            stack.enter_context(simulators(employees, 0, payroll_data)), rate, faults, filled
+        )
+
+
+async def _measure(
+    urls: tuple[str, str], rate: float, faults: bool, filled: bool
+) -> dict[str, Any]:
+    simployer_url, payroll_url = urls
+    s_admin = admin_url(simployer_url)
+    if faults:
+        await admin("PATCH", f"{s_admin}/settings", FAULTS)
+    await admin("DELETE", f"{s_admin}/requests")
+    figures = await asyncio.to_thread(run_child, simployer_url, payroll_url, rate)
+    report = await admin("GET", f"{s_admin}/requests")
+    figures["simployer_requests"] = report["total"]
+    figures["simployer_by_status"] = report["by_status"]
+    p_report = await admin("GET", f"{admin_url(payroll_url)}/requests")
+    figures["payroll_requests"] = p_report["total"]
     assert figures["enqueued"] == figures["in_scope"] > 0, figures
-    return {"employees": employees, "faults": faults, **figures}
+    return {"faults": faults, "payroll_filled": filled, **figures}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--employees", type=int, nargs="+", default=[20_000, 100_000])
     parser.add_argument("--fault-employees", type=int, default=20_000, help="0: no fault run")
+    parser.add_argument(
+        "--filled-employees",
+        type=int,
+        default=100_000,
+        help="a run with 24SevenOffice already holding every employee (0: none)",
+    )
     parser.add_argument(
         "--simployer-rate", type=float, default=1000.0, help="our Simployer One limit, per s"
     )
@@ -220,11 +282,14 @@ def main() -> None:
         configure_logging()
         print(json.dumps(asyncio.run(child(args))))
         return
-    runs = [(size, False) for size in args.employees]
+    runs = [(size, False, False) for size in args.employees]
+    if args.filled_employees:
+        runs.append((args.filled_employees, False, True))
     if args.fault_employees:
-        runs.append((args.fault_employees, True))
-    for size, faults in runs:
-        print(json.dumps(asyncio.run(one_size(size, args.simployer_rate, faults))), flush=True)
+        runs.append((args.fault_employees, True, False))
+    for size, faults, filled in runs:
+        figures = asyncio.run(one_size(size, args.simployer_rate, faults, filled))
+        print(json.dumps({"employees": size, **figures}), flush=True)
 
 
 if __name__ == "__main__":

@@ -69,8 +69,8 @@ class FakePayroll:
             payroll.Employee(emp_id=str(int(number)), lastname=f"L{number}") for number in numbers
         ]
 
-    async def list_employees(self) -> list[payroll.Employee]:
-        return list(self.employees)
+    async def employees_by_id(self) -> dict[str, payroll.Employee]:
+        return {row.emp_id: row for row in self.employees}
 
 
 class Producer:

@@ -38,7 +38,7 @@ class HrSource(Protocol):
 
 
 class PayrollSource(Protocol):
-    async def list_employees(self) -> list[payroll.Employee]: ...
+    async def employees_by_id(self) -> Mapping[str, payroll.Employee]: ...
 
 
 async def expand_employee_sync(
@@ -58,7 +58,8 @@ async def expand_employee_sync(
     if request.kind != "employees":
         raise RequestRefused(f"kind {request.kind!r}: this expands employee syncs only")
     departments = await hr.departments()
-    current = {row.emp_id: row for row in await payroll_api.list_employees()}
+    # Decoded per lookup: a company of 100,000 is not held as Structs (producer/payroll_index.py).
+    current = await payroll_api.employees_by_id()
 
     def entries_of(page: Bundles) -> list[Entry]:
         employees = [bundle.employee for bundle in page.bundles]

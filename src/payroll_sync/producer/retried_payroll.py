@@ -8,13 +8,14 @@ integration's shared 24SevenOffice limit back, so the workers hold off too.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from typing import TypeVar
 
 from payroll_sync.connectors.payroll import PayrollClient
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.connectors.retrying import OnRetry, ReadRetry, retried
 from payroll_sync.errors import RateLimited, Retryable
+from payroll_sync.producer.payroll_index import PayrollEmployees
 from payroll_sync.schemas import payroll
 
 T = TypeVar("T")
@@ -49,6 +50,10 @@ class RetriedPayroll:
 
     async def list_employees(self) -> list[payroll.Employee]:
         return await self._call(self._client.list_employees)
+
+    async def employees_by_id(self) -> Mapping[str, payroll.Employee]:
+        """Every employee by empId, each row decoded when looked up (producer/payroll_index.py)."""
+        return PayrollEmployees(await self._call(self._client.list_employees_body))
 
     async def list_all_absences(self) -> list[payroll.Absence]:
         return await self._call(self._client.list_all_absences)
