@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import os
 import resource
 import secrets
 import shlex
@@ -186,7 +187,7 @@ def filled_payroll(employees: int, path: Path) -> None:
 @contextlib.contextmanager
 def simulators(
     employees: int, simployer_rate: float, payroll_data: Path | None = None
-) -> Iterator[tuple[str, str]]:
+) -> Iterator[tuple[str, str, int]]:
     s_port, p_port = free_port(), free_port()
     command = [str(Path(sys.executable).with_name("payroll-sync")), "simulate"]
     command += ["--employees", str(employees), "--rate-limit", "0"]
@@ -202,7 +203,7 @@ def simulators(
             if process.poll() is not None or time.monotonic() > deadline:
                 raise SystemExit(f"simulators did not start: {shlex.join(command)}")
             time.sleep(0.2)
-        yield f"http://127.0.0.1:{s_port}/v1", f"http://127.0.0.1:{p_port}/api"
+        yield f"http://127.0.0.1:{s_port}/v1", f"http://127.0.0.1:{p_port}/api", process.pid
     finally:
         process.terminate()
         process.wait(timeout=60)
@@ -241,15 +242,24 @@ async def one_size(employees: int, rate: float, faults: bool, filled: bool) -> d
         )
 
 
+def cpu_seconds(pid: int) -> float:
+    """A process's user + system CPU time so far (/proc/<pid>/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 async def _measure(
-    urls: tuple[str, str], rate: float, faults: bool, filled: bool
+    sims: tuple[str, str, int], rate: float, faults: bool, filled: bool
 ) -> dict[str, Any]:
-    simployer_url, payroll_url = urls
+    simployer_url, payroll_url, pid = sims
     s_admin = admin_url(simployer_url)
     if faults:
         await admin("PATCH", f"{s_admin}/settings", FAULTS)
     await admin("DELETE", f"{s_admin}/requests")
+    before = cpu_seconds(pid)
     figures = await asyncio.to_thread(run_child, simployer_url, payroll_url, rate)
+    # The simulators' share of the wall time: they answer every request in one process.
+    figures["simulators_cpu_s"] = round(cpu_seconds(pid) - before, 1)
     report = await admin("GET", f"{s_admin}/requests")
     figures["simployer_requests"] = report["total"]
     figures["simployer_by_status"] = report["by_status"]

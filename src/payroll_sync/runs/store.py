@@ -37,7 +37,7 @@ from payroll_sync.schemas.payroll import AbsenceType
 SNAPSHOT_TTL_SECONDS: Final = 6 * 3600
 #: Records per call of scripts/enrol.lua: a few milliseconds of Redis time each (see
 #: bench/producer_large.py), never the seconds one call for a whole company took.
-ENROL_CHUNK: Final = 250
+ENROL_CHUNK: Final = 100
 #: The longest a request may hold (or wait for) an integration's enrol lock.
 ENROL_LOCK_SECONDS: Final = 30.0
 #: A finished run (counters, outcomes, tasks for retrying) is kept this long.
