@@ -5,7 +5,7 @@ with faults on Simployer One that must still succeed.
     .venv/bin/python bench/producer_large.py [--employees 20000 100000] [--fault-employees 20000]
 
 The simulators run in one subprocess and each producer in another (`--child`), so the figures
-are the producer's alone: CPU and peak RSS from `resource.getrusage(RUSAGE_SELF)` at its end.
+are the producer's alone: CPU from `resource.getrusage(RUSAGE_SELF)`, peak RSS from VmHWM.
 Its tasks go to Dramatiq's Redis broker (pipelined) under a key prefix of their own, removed
 after. The longest Redis command is timed two ways: client-side around each call of
 scripts/enrol.lua and each pipelined enqueue (round trip included), and server-side from
@@ -104,13 +104,22 @@ async def child(args: argparse.Namespace) -> dict[str, Any]:
         "enqueued": expansion.enqueued,
         "wall_s": round(wall, 1),
         "cpu_s": round(usage.ru_utime + usage.ru_stime - cpu0.ru_utime - cpu0.ru_stime, 1),
-        "peak_rss_mb": round(usage.ru_maxrss / 1024),  # KiB on Linux
+        "peak_rss_mb": peak_rss_mb(),
         "enrol_calls": chunks["enrol"],
         "longest_enrol_ms": round(longest["enrol"] * 1000, 1),
         "enqueue_calls": chunks["enqueue"],
         "longest_enqueue_ms": round(longest["enqueue"] * 1000, 1),
         "slowlog_longest": slow,
     }
+
+
+def peak_rss_mb() -> int:
+    """This process's peak resident set (VmHWM). Not `ru_maxrss`: Linux carries that over
+    from the parent across fork and exec, so a child of a big parent reports the parent's."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024)  # kB
+    raise RuntimeError("no VmHWM in /proc/self/status")
 
 
 async def _slowlog_newest(redis: aioredis.Redis) -> int:
