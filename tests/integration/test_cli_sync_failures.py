@@ -5,21 +5,40 @@ later" (75)."""
 from __future__ import annotations
 
 import json
+import logging
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import redis
+import structlog
 
+from payroll_sync.cli import sync as cli_sync
 from payroll_sync.cli.exit_codes import EXIT_TRY_LATER, EXIT_USAGE
 from payroll_sync.cli.main import main
+from payroll_sync.logs import configure_logging
 from payroll_sync.producer import producer as producer_module
 from tests.support.keys import REDIS_URL, unique_prefix
 from tests.support.settings import OFFLINE_TOKEN_ENVS, integration_toml
 
 SYNC = ["sync", "employees", "--integration", "acme", "--json"]
+
+
+@pytest.fixture(autouse=True)
+def logging_left_as_found(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The command configures logging for its process; here it logs to the real stderr (not
+    pytest's capture, closed after the test), and the logging set-up is restored after."""
+    saved = structlog.get_config()
+    handlers = list(logging.getLogger().handlers)
+    monkeypatch.setattr(
+        cli_sync, "configure_logging", lambda: configure_logging(stream=sys.__stderr__)
+    )
+    yield
+    structlog.configure(**saved)
+    logging.getLogger().handlers[:] = handlers
 
 
 @pytest.fixture
