@@ -15,8 +15,9 @@ import pytest
 
 from payroll_sync.config import credentials, integration
 from payroll_sync.connectors.clients import integration_clients
+from payroll_sync.connectors.payroll import PayrollClient
 from payroll_sync.producer.enrol import RunSpec, enrol_and_enqueue
-from payroll_sync.producer.expand import PayrollSource, expand_employee_sync
+from payroll_sync.producer.expand import expand_employee_sync
 from payroll_sync.producer.producer import oslo_today
 from payroll_sync.queue.send import enqueue_tasks
 from payroll_sync.runs.store import RunStore
@@ -57,13 +58,13 @@ class ReadThenWait:
     """24SevenOffice's bulk read, held after reading until `release` is set: the producer's
     snapshot is taken now and enrolled later."""
 
-    def __init__(self, inner: PayrollSource) -> None:
+    def __init__(self, inner: PayrollClient) -> None:
         self._inner = inner
         self.read = asyncio.Event()
         self.release = asyncio.Event()
 
-    async def list_employees(self) -> list[payroll.Employee]:
-        rows = await self._inner.list_employees()
+    async def employees_by_id(self) -> dict[str, payroll.Employee]:
+        rows = {row.emp_id: row for row in await self._inner.list_employees()}
         self.read.set()
         await self.release.wait()
         return rows

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import redis.asyncio as aioredis
 
-from payroll_sync.cli.worker import EXIT_TRY_LATER
+from payroll_sync.cli.exit_codes import EXIT_TRY_LATER
 from payroll_sync.queue.broker import broker_namespace
 from payroll_sync.runs.store import RunStore
 from payroll_sync.simulators.generator import generate_company

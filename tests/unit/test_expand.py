@@ -56,8 +56,8 @@ class FakeHr:
         self.department_list = list(DEPARTMENTS)
         self.unreadable: list[Unreadable] = []
 
-    async def employee_bundles(self) -> Bundles:
-        return Bundles(list(self.bundles), list(self.unreadable))
+    async def employee_bundle_pages(self) -> AsyncIterator[Bundles]:
+        yield Bundles(list(self.bundles), list(self.unreadable))
 
     async def departments(self) -> list[simployer.Department]:
         return list(self.department_list)
@@ -69,8 +69,8 @@ class FakePayroll:
             payroll.Employee(emp_id=str(int(number)), lastname=f"L{number}") for number in numbers
         ]
 
-    async def list_employees(self) -> list[payroll.Employee]:
-        return list(self.employees)
+    async def employees_by_id(self) -> dict[str, payroll.Employee]:
+        return {row.emp_id: row for row in self.employees}
 
 
 class Producer:
@@ -281,7 +281,7 @@ async def test_an_empty_scope_makes_a_finished_run(producer: Producer) -> None:
     nobody = msgspec.structs.replace(INTEGRATION, scope=Scope(employees=["99999"]))
     expansion = await producer.expand(integration=nobody)
     assert (expansion.joined, expansion.in_scope, expansion.enqueued) == (False, 0, 0)
-    assert producer.queue.calls == [[]]
+    assert producer.queue.calls == []  # nothing to send: `enqueue` is not called
     run = await producer.store.get_run(expansion.run_id)
     assert run is not None
     assert (run.status, run.total) == ("done", 0)

@@ -118,8 +118,8 @@ class FakePayroll:
     def __init__(self) -> None:
         self.type_reads = 0
 
-    async def list_employees(self) -> list[payroll.Employee]:
-        return [payroll.Employee(emp_id=number) for number in ("1", "2")]
+    async def employees_by_id(self) -> dict[str, payroll.Employee]:
+        return {number: payroll.Employee(emp_id=number) for number in ("1", "2")}
 
     async def list_all_absences(self) -> list[payroll.Absence]:
         return [

@@ -1,7 +1,8 @@
 """`payroll-sync sync employees|absences`: queue a run of one integration now; with `--wait`,
 follow it and print its outcomes.
 
-Exit codes: 0 nothing failed, 1 records failed, 2 the request or the settings were wrong.
+Exit codes: 0 nothing failed, 1 records failed, 2 the request or the settings were wrong, 75 try
+again later (cli/exit_codes.py); with `--json`, stdout holds exactly one JSON object.
 """
 
 from __future__ import annotations

@@ -17,11 +17,9 @@ import redis
 
 from payroll_sync import config
 from payroll_sync.cli.arguments import Commands, positive
-from payroll_sync.cli.exit_codes import EXIT_OK
+from payroll_sync.cli.exit_codes import EXIT_OK, EXIT_TRY_LATER
 from payroll_sync.worker.stopping import HAND_BACK_SECONDS
 
-#: Redis did not answer: nothing started, try again later (sysexits' EX_TEMPFAIL).
-EXIT_TRY_LATER: Final = 75
 #: How long to wait for Redis to answer at start-up.
 REDIS_CHECK_SECONDS: Final = 5.0
 

@@ -10,8 +10,16 @@ from payroll_sync.config import Credentials
 from payroll_sync.connectors.http import BeforeRequest
 from payroll_sync.connectors.payroll import PayrollAuth, PayrollClient
 from payroll_sync.connectors.ratelimit import RateLimit, SharedRateLimiter
+from payroll_sync.connectors.retrying import OnRetry, ReadRetry
 from payroll_sync.connectors.simployer import SimployerClient
+from payroll_sync.errors import RateLimited, Retryable
 from payroll_sync.schemas.settings import Integration
+
+
+def simployer_limit_key(integration_id: str) -> str:
+    """The shared limiter's key for an integration's Simployer One reads (24SevenOffice's is
+    the integration id itself; an id holds no colon, so the two never meet)."""
+    return f"{integration_id}:simployer"
 
 
 class IntegrationClients(NamedTuple):
@@ -27,15 +35,37 @@ def integration_clients(
     timeout: aiohttp.ClientTimeout,
     limiter: SharedRateLimiter | None = None,
     limiter_key: str = "",
+    read_retry: ReadRetry | None = None,
+    on_retry: OnRetry | None = None,
 ) -> IntegrationClients:
     """Clients for `integration`; with a limiter, every 24SevenOffice request (the token
-    exchange too) first waits for a slot of the integration's shared rate limit."""
+    exchange too) first waits for a slot of the integration's shared rate limit, and every
+    Simployer One request for one of its own (`simployer_limit_key`), which a 429 from
+    Simployer One pushes back. `read_retry`: Simployer One requests are retried one by one
+    (the producer's bulk reads; see connectors/retrying.py), `on_retry` hearing of each."""
     wait_for_slot: BeforeRequest | None = None
+    wait_for_read: BeforeRequest | None = None
+    heard = on_retry
     if limiter is not None:
         limit = RateLimit(per_second=integration.rate_limit_per_second, burst=integration.burst)
+        read_limit = RateLimit(
+            per_second=integration.simployer_rate_limit_per_second,
+            burst=integration.simployer_burst,
+        )
+        read_key = simployer_limit_key(limiter_key)
 
         async def wait_for_slot() -> None:
             await limiter.acquire(limiter_key, limit)
+
+        async def wait_for_read() -> None:
+            await limiter.acquire(read_key, read_limit)
+
+        async def heard(error: Retryable, attempt: int, wait: float) -> None:
+            if isinstance(error, RateLimited):
+                # No process of the deployment reads before Retry-After.
+                await limiter.penalise(read_key, wait)
+            if on_retry is not None:
+                await on_retry(error, attempt, wait)
 
     auth = PayrollAuth(
         session,
@@ -46,7 +76,13 @@ def integration_clients(
     )
     return IntegrationClients(
         simployer=SimployerClient(
-            session, integration.simployer_url, tokens.simployer_token, timeout=timeout
+            session,
+            integration.simployer_url,
+            tokens.simployer_token,
+            timeout=timeout,
+            before_request=wait_for_read,
+            retry=read_retry,
+            on_retry=heard,
         ),
         payroll=PayrollClient(
             session,

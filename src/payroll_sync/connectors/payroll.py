@@ -275,6 +275,13 @@ class PayrollClient:
     async def list_employees(self) -> list[payroll.Employee]:
         return await self._get("/employee/v2", "list employees", list[payroll.Employee])
 
+    async def list_employees_body(self) -> bytes:
+        """`GET /employee/v2`'s answer body as sent, for a caller that decodes only the rows
+        it needs, one at a time (the producer, for a company of 100,000)."""
+        raw = await self._call("GET", "/employee/v2", "list employees")
+        assert raw is not None
+        return raw
+
     async def get_employee(self, emp_id: int) -> payroll.Employee | None:
         what = "read employee"
         raw = await self._call("GET", f"/employee/v2/{emp_id}", what, missing_ok=True)

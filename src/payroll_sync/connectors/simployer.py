@@ -11,7 +11,7 @@ bulk reads return such rows as `Unreadable` beside the good ones, single reads r
 from __future__ import annotations
 
 import datetime
-from collections.abc import Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Final, TypeVar
 from urllib.parse import quote
 
@@ -21,6 +21,7 @@ import msgspec
 from payroll_sync.assumptions import SIMPLOYER_MAX_LIMIT
 from payroll_sync.connectors.answers import classify, unexpected_answer
 from payroll_sync.connectors.http import DEFAULT_TIMEOUT, Answer, BeforeRequest, send
+from payroll_sync.connectors.retrying import OnRetry, ReadRetry, retried
 from payroll_sync.connectors.simployer_rows import (
     Bundles,
     Row,
@@ -88,16 +89,23 @@ def _listed(names: Sequence[str]) -> str:
     return ",".join(names)
 
 
-def _merge_relations(into: dict[str, list[Row]], more: Mapping[str, list[Row]]) -> None:
-    """Add a page's related rows; a row related to several pages (a type) is kept once."""
-    for name, rows in more.items():
-        target = into.setdefault(name, [])
-        seen = {row.get("id") for row in target}
-        for row in rows:
-            row_id = row.get("id")
-            if row_id is None or row_id not in seen:
-                target.append(row)
-                seen.add(row_id)
+class _Related:
+    """The related rows of a listing's pages; a row related to several pages (a type) is kept
+    once. The ids seen live across pages, so adding a page costs its own rows only."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[Row]] = {}
+        self._seen: dict[str, set[object]] = {}
+
+    def add(self, more: Mapping[str, list[Row]]) -> None:
+        for name, rows in more.items():
+            target = self.rows.setdefault(name, [])
+            seen = self._seen.setdefault(name, set())
+            for row in rows:
+                row_id = row.get("id")
+                if row_id is None or row_id not in seen:
+                    target.append(row)
+                    seen.add(row_id)
 
 
 class SimployerClient:
@@ -111,12 +119,24 @@ class SimployerClient:
         *,
         before_request: BeforeRequest | None = None,
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
+        retry: ReadRetry | None = None,
+        on_retry: OnRetry | None = None,
     ) -> None:
+        """`retry`: each request (a page, one row) is retried alone on a transient fault (the
+        producer's bulk reads); without, a `Retryable` reaches the caller (a worker retries the
+        whole record). `on_retry` hears of each retry (a log line, the limiter after a 429)."""
         self._session = session
         self._base = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {access_token}"}
         self._before_request = before_request
         self._timeout = timeout
+        self._retry = retry
+        self._on_retry = on_retry
+
+    async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
+        if self._retry is None:
+            return await call()
+        return await retried(call, self._retry, on_retry=self._on_retry)
 
     def __repr__(self) -> str:
         return f"SimployerClient({self._base!r})"  # never the token
@@ -141,14 +161,15 @@ class SimployerClient:
             raise error
         return answer
 
-    async def list_all(
+    async def pages(
         self,
         resource: str,
         *,
         relations: Sequence[str] = (),
         filters: Mapping[str, str | Sequence[str]] | None = None,
-    ) -> tuple[list[Row], dict[str, list[Row]]]:
-        """Every row of `resource` (pages of the largest limit) and the asked relations' rows.
+    ) -> AsyncIterator[tuple[list[Row], dict[str, list[Row]]]]:
+        """Every row of `resource`, a page (of the largest limit) at a time with the asked
+        relations' rows of that page. A page that fails transiently is read again alone.
 
         `filters` keys are field names, optionally with an operator: `"updated[$gte]"`; a list
         value is sent as `[]` items (`"employeeId[$in]": [...]`).
@@ -158,42 +179,77 @@ class SimployerClient:
         if relations:
             fixed.append(("relations", _listed(relations)))
         fixed += _filter_params(filters)
-        rows: list[Row] = []
-        related: dict[str, list[Row]] = {}
-        while True:
-            answer = await self._get(f"/{resource}", [*fixed, ("offset", str(len(rows)))], what)
+        read = 0
+
+        async def next_page() -> simployer.ListBody:
+            answer = await self._get(f"/{resource}", [*fixed, ("offset", str(read))], what)
             assert answer is not None
-            page = _decode(_list_decoder, answer.body, what)
-            rows.extend(page.data)
-            _merge_relations(related, page.relations)
+            return _decode(_list_decoder, answer.body, what)
+
+        while True:
+            page = await self._retrying(next_page)
+            read += len(page.data)
+            if page.data:
+                yield page.data, page.relations
             # `total` is re-read on every page; an empty page ends a list that shrank meanwhile.
-            if not page.data or len(rows) >= page.total:
-                return rows, related
+            if not page.data or read >= page.total:
+                return
+
+    async def list_all(
+        self,
+        resource: str,
+        *,
+        relations: Sequence[str] = (),
+        filters: Mapping[str, str | Sequence[str]] | None = None,
+    ) -> tuple[list[Row], dict[str, list[Row]]]:
+        """Every row of `resource` and the asked relations' rows (see `pages`)."""
+        rows: list[Row] = []
+        related = _Related()
+        async for page, relations_of_page in self.pages(
+            resource, relations=relations, filters=filters
+        ):
+            rows.extend(page)
+            related.add(relations_of_page)
+        return rows, related.rows
 
     async def employee_bundles(
         self, *, filters: Mapping[str, str | Sequence[str]] | None = None
     ) -> Bundles:
+        """Every employee (matching `filters`) as one list; see `employee_bundle_pages`."""
+        bundles = Bundles([], [])
+        async for page in self.employee_bundle_pages(filters=filters):
+            bundles.bundles.extend(page.bundles)
+            bundles.unreadable.extend(page.unreadable)
+        return bundles
+
+    async def employee_bundle_pages(
+        self, *, filters: Mapping[str, str | Sequence[str]] | None = None
+    ) -> AsyncIterator[Bundles]:
         """Every employee (matching `filters`) with current employment, its type and all
-        compensations: the types once, a page of employees with their current employment per
-        request, and every compensation of those employees from `/compensation` (an employee's
-        `compensation` relation may hold only the one `compensationId` names)."""
+        compensations, a page at a time: the types once, then per page of employees (with their
+        current employment) every compensation of those employees from `/compensation` (an
+        employee's `compensation` relation may hold only the one `compensationId` names). Only
+        one page's rows are held at once: a company of 100,000 is never in memory twice."""
         type_rows, _ = await self.list_all("employment-type")
         types, bad_types = read_rows("employment-type", type_rows, simployer.EmploymentType)
-        rows, related = await self.list_all("employee", relations=("employment",), filters=filters)
-        employees, unreadable = read_rows("employee", rows, simployer.Employee)
-        employments, bad_employments = read_rows(
-            "employment", related.get("employment", []), simployer.Employment
-        )
-        compensations, bad_pay = read_rows(
-            "compensation",
-            await self._compensations([e.id for e in employees]),
-            simployer.Compensation,
-        )
-        bundles = assemble_bundles(employees, employments, {t.id: t for t in types}, compensations)
-        broken = broken_parts(bundles, bad_types, bad_employments, bad_pay)
-        good = [b for b in bundles if b.employee.id not in broken]
-        unreadable += [broken[b.employee.id] for b in bundles if b.employee.id in broken]
-        return Bundles(good, unreadable)
+        type_by_id = {t.id: t for t in types}
+        async for rows, related in self.pages(
+            "employee", relations=("employment",), filters=filters
+        ):
+            employees, unreadable = read_rows("employee", rows, simployer.Employee)
+            employments, bad_employments = read_rows(
+                "employment", related.get("employment", []), simployer.Employment
+            )
+            compensations, bad_pay = read_rows(
+                "compensation",
+                await self._compensations([e.id for e in employees]),
+                simployer.Compensation,
+            )
+            bundles = assemble_bundles(employees, employments, type_by_id, compensations)
+            broken = broken_parts(bundles, bad_types, bad_employments, bad_pay)
+            good = [b for b in bundles if b.employee.id not in broken]
+            unreadable += [broken[b.employee.id] for b in bundles if b.employee.id in broken]
+            yield Bundles(good, unreadable)
 
     async def _compensations(self, employee_ids: Sequence[str]) -> list[Row]:
         rows: list[Row] = []
@@ -212,8 +268,10 @@ class SimployerClient:
         """
         what = "read employee"
         params = [("relations", _listed(("employment", "employmentType")))]
-        answer = await self._get(
-            f"/employee/{quote(employee_id, safe='')}", params, what, missing_ok=True
+        answer = await self._retrying(
+            lambda: self._get(
+                f"/employee/{quote(employee_id, safe='')}", params, what, missing_ok=True
+            )
         )
         if answer is None:
             return None
@@ -307,11 +365,13 @@ class SimployerClient:
 
     async def leave_type(self, type_id: str) -> LeaveTypeWithCode | None:
         what = "read leave type"
-        answer = await self._get(
-            f"/leave-type/{quote(type_id, safe='')}",
-            [("relations", "leaveTypeCode")],
-            what,
-            missing_ok=True,
+        answer = await self._retrying(
+            lambda: self._get(
+                f"/leave-type/{quote(type_id, safe='')}",
+                [("relations", "leaveTypeCode")],
+                what,
+                missing_ok=True,
+            )
         )
         if answer is None:
             return None
@@ -336,7 +396,9 @@ class SimployerClient:
         return decode_rows("child", rows, simployer.Child, prefix="child.")
 
     async def _one(self, resource: str, row_id: str, what: str) -> Row | None:
-        answer = await self._get(f"/{resource}/{quote(row_id, safe='')}", [], what, missing_ok=True)
+        answer = await self._retrying(
+            lambda: self._get(f"/{resource}/{quote(row_id, safe='')}", [], what, missing_ok=True)
+        )
         return None if answer is None else _decode(_one_decoder, answer.body, what).data
 
     async def departments(self) -> list[simployer.Department]:

@@ -6,7 +6,8 @@ failures from the dashboard.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
+from typing import Final
 
 import msgspec
 
@@ -36,6 +37,10 @@ class RunSpec(msgspec.Struct, kw_only=True, frozen=True):
     codes: tuple[str, ...] = ()
 
 
+#: Tasks handed to `enqueue` at once: as the pages of a big company come in, not all at the end.
+ENQUEUE_CHUNK: Final = 1000
+
+
 async def enrol_and_enqueue(
     spec: RunSpec,
     entries: Sequence[Entry],
@@ -45,75 +50,124 @@ async def enrol_and_enqueue(
     now: float,
     on_new_run: Callable[[str], Awaitable[None]] | None = None,
 ) -> Expansion:
-    """Join the integration's run of this kind in progress, or start a new one.
+    """Join the integration's run of this kind in progress, or start a new one (`enrol_stream`
+    with the entries at hand)."""
+
+    async def chunks() -> AsyncIterator[Sequence[Entry]]:
+        for start in range(0, len(entries), ENQUEUE_CHUNK):
+            yield entries[start : start + ENQUEUE_CHUNK]
+
+    return await enrol_stream(
+        spec, chunks(), store=store, enqueue=enqueue, now=now, on_new_run=on_new_run
+    )
+
+
+async def enrol_stream(
+    spec: RunSpec,
+    chunks: AsyncIterable[Sequence[Entry]],
+    *,
+    store: RunStore,
+    enqueue: Enqueue,
+    now: float,
+    on_new_run: Callable[[str], Awaitable[None]] | None = None,
+) -> Expansion:
+    """Join the integration's run of this kind in progress, or start a new one, with the
+    entries of `chunks` as they come (the pages of a bulk read); `now` is when they were read.
 
     SPEC: a request for a run already in progress joins its records rather than doubling the
     work; a record still pending gets the newer snapshot, a finished one is queued again.
     `on_new_run` runs for a newly created run before anything is enqueued.
+
+    Every chunk is enrolled before its tasks are handed to `enqueue`, and the tasks of the
+    newest chunk wait until the next one is enrolled: records enrolled but not yet queued stay
+    pending, so the run cannot finish (its workers done with the earlier chunks) while the rest
+    of the company is still being read.
     """
-    if spec.dry_run or not entries:
-        # A dry run never joins and is never joined; an empty run ends at once.
-        expansion, tasks = await _start_run(
-            spec, entries, store=store, now=now, on_new_run=on_new_run
-        )
-    else:
-        async with store.enrol_lock(spec.integration, spec.kind):
-            joined = await _join_active(spec, entries, store=store, now=now)
-            if joined is None:
-                joined = await _start_run(
-                    spec, entries, store=store, now=now, on_new_run=on_new_run
-                )
-        expansion, tasks = joined
-    # Sent once the lock is released: a big run's messages take a while to send.
-    await enqueue(tasks)
-    return expansion
+    run_id = ""
+    joined = False
+    in_scope = enqueued = 0
+    held: list[Task] = []
+    async for chunk in chunks:
+        if not chunk:
+            continue
+        tasks: list[Task] | None = None
+        if run_id:
+            tasks = await _enrol(run_id, chunk, store=store, now=now)
+        if tasks is None:
+            # The first chunk, or the run finished meanwhile (only records it held from
+            # another request were pending): join or start under the lock.
+            run_id, joined, tasks = await _join_or_start(
+                spec, chunk, store=store, now=now, on_new_run=on_new_run
+            )
+        in_scope += len(chunk)
+        enqueued += len(tasks)
+        if held:
+            await enqueue(held)
+        held = tasks
+    if not run_id:
+        # Nothing in scope: an empty run ends at once and never becomes the one others join.
+        run_id = await _new_run(spec, store=store, now=now, joinable=False, on_new_run=on_new_run)
+        await store.finish_empty(run_id, now=now)
+    if held:
+        await enqueue(held)
+    return Expansion(run_id=run_id, joined=joined, in_scope=in_scope, enqueued=enqueued)
 
 
-async def _join_active(
-    spec: RunSpec, entries: Sequence[Entry], *, store: RunStore, now: float
-) -> tuple[Expansion, list[Task]] | None:
-    active = await store.active_run(spec.integration, spec.kind)
-    if active is None:
-        return None
-    stamped = with_run(entries, active)
-    enrolled = await store.enrol(active, stamped, read_at=now)
-    if enrolled is None:  # it finished meanwhile
-        return None
-    expansion = Expansion(
-        run_id=active, joined=True, in_scope=len(entries), enqueued=len(enrolled.enqueue)
-    )
-    return expansion, _to_enqueue(stamped, enrolled)
-
-
-async def _start_run(
+async def _join_or_start(
     spec: RunSpec,
     entries: Sequence[Entry],
     *,
     store: RunStore,
     now: float,
     on_new_run: Callable[[str], Awaitable[None]] | None,
-) -> tuple[Expansion, list[Task]]:
+) -> tuple[str, bool, list[Task]]:
+    """(run id, joined, tasks to enqueue) for the first entries of a request."""
+    if spec.dry_run:
+        # A dry run never joins and is never joined.
+        run_id = await _new_run(spec, store=store, now=now, joinable=False, on_new_run=on_new_run)
+        return run_id, False, await _enrol(run_id, entries, store=store, now=now) or []
+    # Held only while finding the run in progress, or starting one: two requests at once must
+    # not both see none and start a run each. The rest of a big run is enrolled without it.
+    async with store.enrol_lock(spec.integration, spec.kind):
+        active = await store.active_run(spec.integration, spec.kind)
+        if active is not None:
+            tasks = await _enrol(active, entries, store=store, now=now)
+            if tasks is not None:
+                return active, True, tasks
+        run_id = await _new_run(spec, store=store, now=now, joinable=True, on_new_run=on_new_run)
+        return run_id, False, await _enrol(run_id, entries, store=store, now=now) or []
+
+
+async def _new_run(
+    spec: RunSpec,
+    *,
+    store: RunStore,
+    now: float,
+    joinable: bool,
+    on_new_run: Callable[[str], Awaitable[None]] | None,
+) -> str:
     run_id = await store.create_run(
         integration=spec.integration,
         kind=spec.kind,
         trigger=spec.trigger,
         dry_run=spec.dry_run,
         now=now,
-        # An empty run ends at once: it must not displace the run others should join.
-        joinable=bool(entries),
+        joinable=joinable,
         period=spec.period,
         codes=spec.codes,
     )
     if on_new_run is not None:
         await on_new_run(run_id)
+    return run_id
+
+
+async def _enrol(
+    run_id: str, entries: Sequence[Entry], *, store: RunStore, now: float
+) -> list[Task] | None:
+    """The tasks to send for `entries` enrolled in `run_id`; None if that run is done."""
     stamped = with_run(entries, run_id)
-    enrolled = await store.enrol(run_id, stamped, read_at=now) or Enrolled(enqueue=[], stale=[])
-    if not entries:
-        await store.finish_empty(run_id, now=now)
-    expansion = Expansion(
-        run_id=run_id, joined=False, in_scope=len(entries), enqueued=len(enrolled.enqueue)
-    )
-    return expansion, _to_enqueue(stamped, enrolled)
+    enrolled = await store.enrol(run_id, stamped, read_at=now)
+    return None if enrolled is None else _to_enqueue(stamped, enrolled)
 
 
 def _to_enqueue(stamped: Sequence[Entry], enrolled: Enrolled) -> list[Task]:

@@ -38,7 +38,7 @@ class HrSource(Protocol):
 
 
 class PayrollSource(Protocol):
-    async def list_employees(self) -> list[payroll.Employee]: ...
+    async def employees_by_id(self) -> Mapping[str, payroll.Employee]: ...
     async def list_all_absences(self) -> list[payroll.Absence]: ...
     async def absence_types(self) -> list[payroll.AbsenceType]: ...
 
@@ -105,7 +105,7 @@ async def expand_absence_sync(
         for child in found:
             children_of.setdefault(child.employee_id, []).append(child)
         unreadable_children = {row.employee_id for row in bad_children}
-    known_employees = {row.emp_id for row in await payroll_api.list_employees()}
+    known_employees = await payroll_api.employees_by_id()  # only its keys are used
     exported = {
         row.external_id: row for row in await payroll_api.list_all_absences() if row.external_id
     }

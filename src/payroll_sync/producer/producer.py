@@ -8,7 +8,6 @@ local stack.
 
 from __future__ import annotations
 
-import asyncio
 import datetime
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
@@ -22,10 +21,12 @@ import structlog
 from payroll_sync.config import credentials, integration
 from payroll_sync.connectors.clients import integration_clients
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
+from payroll_sync.connectors.retrying import ReadRetry
 from payroll_sync.errors import Retryable
 from payroll_sync.producer.enrol import Enqueue, Expansion
 from payroll_sync.producer.expand import expand_employee_sync
 from payroll_sync.producer.expand_absences import expand_absence_sync
+from payroll_sync.producer.retried_payroll import RetriedPayroll
 from payroll_sync.producer.retry import RetryResult, retry_failures
 from payroll_sync.queue.send import enqueue_tasks
 from payroll_sync.runs.store import RunStore
@@ -33,18 +34,28 @@ from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
 
 OSLO: Final = ZoneInfo("Europe/Oslo")
-#: The producer may wait this long for the shared rate limit: its bulk read must not be deferred
-#: half-way (on the `requests` queue it holds one worker thread meanwhile).
+#: The producer may wait this long for a slot of a shared rate limit: its bulk read must not be
+#: deferred half-way (on the `requests` queue it holds one worker thread meanwhile).
 PRODUCER_MAX_RATE_WAIT: Final = 120.0
-#: The producer's bulk reads are retried this often on network errors and 5xx, waiting at most
-#: BULK_READ_MAX_DELAY seconds in between, before the request fails with the last reason.
-BULK_READ_ATTEMPTS: Final = 5
-BULK_READ_MAX_DELAY: Final = 10.0
+#: Each bulk-read request (a page, a call) is retried alone on a transient fault for this long
+#: before the request is given up as "try again later" (SPEC: never the whole listing).
+READ_RETRY_FOR_SECONDS: Final = 600.0
+#: The longest wait between two tries of one request (or the worker's setting, if shorter).
+READ_RETRY_MAX_DELAY: Final = 30.0
 
 #: What `Producer.submit` is, for those that only submit (the scheduler, the `requests` queue).
 Submit = Callable[[SyncRequest, Settings], Awaitable[Expansion]]
 
 log = structlog.get_logger("payroll_sync.producer")
+
+
+def read_retry(settings: Settings) -> ReadRetry:
+    """How the producer retries one request of its bulk reads."""
+    return ReadRetry(
+        first_delay=settings.worker.first_retry_seconds,
+        max_delay=min(settings.worker.max_retry_delay_seconds, READ_RETRY_MAX_DELAY),
+        give_up_after=READ_RETRY_FOR_SECONDS,
+    )
 
 
 def oslo_today(now: float) -> datetime.date:
@@ -56,7 +67,8 @@ class Producer:
     """Starts runs in the deployment whose Redis keys live under `prefix`.
 
     `env` is where the integrations' tokens are read (None: the process environment); `enqueue`
-    sends tasks to the workers' queues.
+    sends tasks to the workers' queues: it is handed the tasks of a run in chunks (at most
+    `enrol.ENQUEUE_CHUNK`) as the pages of the bulk read come in, each after it was enrolled.
     """
 
     def __init__(
@@ -77,14 +89,29 @@ class Producer:
         self.enqueue = enqueue
 
     async def submit(self, request: SyncRequest, settings: Settings) -> Expansion:
-        """Read both systems in bulk, then join or start the run and queue its tasks.
+        """Read both systems in bulk, and join or start the run, queueing its tasks as the
+        pages come in.
 
         `settings` are those in force now (the scheduler re-reads its file while running).
+        Raises `Retryable` only when one request kept failing for READ_RETRY_FOR_SECONDS (try
+        again later); `ConfigError`/`RequestRefused` when a person must fix something.
         """
         chosen = integration(settings, request.integration)
         tokens = credentials(chosen, self.env)
         started = time.time()
         timeout = aiohttp.ClientTimeout(total=settings.worker.request_timeout_seconds)
+        policy = read_retry(settings)
+
+        async def heard(error: Retryable, attempt: int, wait: float) -> None:
+            log.info(
+                "sync.read_retrying",
+                integration=request.integration,
+                kind=request.kind,
+                attempt=attempt,
+                delay_s=round(wait, 2),
+                reason=error.reason,
+            )
+
         async with aiohttp.ClientSession(timeout=timeout) as session:
             clients = integration_clients(
                 session,
@@ -93,41 +120,28 @@ class Producer:
                 timeout=timeout,
                 limiter=self.limiter,
                 limiter_key=request.integration,
+                read_retry=policy,
+                on_retry=heard,
+            )
+            payroll_api = RetriedPayroll(
+                clients.payroll,
+                policy,
+                limiter=self.limiter,
+                key=request.integration,
+                on_retry=heard,
             )
             expand = expand_absence_sync if request.kind == "absences" else expand_employee_sync
-            begun = time.monotonic()
-            for attempt in range(1, BULK_READ_ATTEMPTS + 1):
-                try:
-                    expansion = await expand(
-                        request,
-                        integration=chosen,
-                        hr=clients.simployer,
-                        payroll_api=clients.payroll,
-                        store=self.store,
-                        enqueue=self.enqueue,
-                        today=oslo_today(started),
-                        # When this attempt's reads begin: snapshots are judged by it.
-                        now=started + (time.monotonic() - begun),
-                    )
-                    break
-                except Retryable as error:
-                    # A 503 or a timeout in one of the bulk reads: nothing was enrolled yet.
-                    if attempt == BULK_READ_ATTEMPTS:
-                        raise
-                    delay = error.delay or min(
-                        settings.worker.first_retry_seconds * 2 ** (attempt - 1),
-                        settings.worker.max_retry_delay_seconds,
-                        BULK_READ_MAX_DELAY,
-                    )
-                    log.info(
-                        "sync.read_retrying",
-                        integration=request.integration,
-                        kind=request.kind,
-                        attempt=attempt,
-                        delay_s=round(delay, 2),
-                        reason=error.reason,
-                    )
-                    await asyncio.sleep(delay)
+            expansion = await expand(
+                request,
+                integration=chosen,
+                hr=clients.simployer,
+                payroll_api=payroll_api,
+                store=self.store,
+                enqueue=self.enqueue,
+                today=oslo_today(started),
+                # When the reads begin: snapshots are judged by it.
+                now=started,
+            )
         log.info(
             "sync.requested",
             integration=request.integration,

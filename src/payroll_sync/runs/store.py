@@ -35,6 +35,9 @@ from payroll_sync.schemas.payroll import AbsenceType
 
 #: Bulk snapshots are only a shortcut for the first attempt; a retry reads afresh.
 SNAPSHOT_TTL_SECONDS: Final = 6 * 3600
+#: Records per call of scripts/enrol.lua: a few milliseconds of Redis time each (see
+#: bench/producer_large.py), never the seconds one call for a whole company took.
+ENROL_CHUNK: Final = 100
 #: The longest a request may hold (or wait for) an integration's enrol lock.
 ENROL_LOCK_SECONDS: Final = 30.0
 #: A finished run (counters, outcomes, tasks for retrying) is kept this long.
@@ -141,32 +144,45 @@ class RunStore:
             run = await self.get_run(run_id)
             return None if run is None or run.status == "done" else Enrolled(enqueue=[], stale=[])
         kind = entries[0][0].kind
-        records: list[str] = []
-        for task, snapshot in entries:
-            records += [
-                task.key,
-                json_text(task),
-                "" if snapshot is None else json_text(snapshot),
-            ]
-        result = await self._enrol(
-            keys={
-                "run": self.keys.run(run_id),
-                "pending": self.keys.pending(run_id),
-                "names": self.keys.names(run_id),
-                "tasks": self.keys.tasks(run_id),
-                "snapshots": self.keys.snapshots(run_id),
-                "last_at": self.keys.last_at(entries[0][0].integration, kind),
-                "due": self.keys.due(run_id),
-            },
-            args={"snapshot_ttl": SNAPSHOT_TTL_SECONDS, "read_at": read_at, "now": time.time()},
-            rest=records,
-        )
-        if text(result[0]) == "done":
-            return None
-        return Enrolled(
-            enqueue=[text(value) for value in result[1]],
-            stale=[text(value) for value in result[2]],
-        )
+        keys = {
+            "run": self.keys.run(run_id),
+            "pending": self.keys.pending(run_id),
+            "names": self.keys.names(run_id),
+            "tasks": self.keys.tasks(run_id),
+            "snapshots": self.keys.snapshots(run_id),
+            "last_at": self.keys.last_at(entries[0][0].integration, kind),
+            "due": self.keys.due(run_id),
+        }
+        enqueue: list[str] = []
+        stale: list[str] = []
+        # One script call per ENROL_CHUNK records: Redis runs a script alone, so one call for a
+        # whole company would stall every worker, the dashboard and the limiter meanwhile.
+        # Only the first call can find the run done: the records it adds are not queued yet,
+        # so they keep the run open until the caller sends them.
+        for start in range(0, len(entries), ENROL_CHUNK):
+            records: list[str] = []
+            for task, snapshot in entries[start : start + ENROL_CHUNK]:
+                records += [
+                    task.key,
+                    json_text(task),
+                    "" if snapshot is None else json_text(snapshot),
+                ]
+            result = await self._enrol(
+                keys=keys,
+                args={
+                    "snapshot_ttl": SNAPSHOT_TTL_SECONDS,
+                    "read_at": read_at,
+                    "now": time.time(),
+                },
+                rest=records,
+            )
+            if text(result[0]) == "done":
+                if start == 0:
+                    return None
+                break  # cannot happen (see above); what was enrolled is still reported
+            enqueue += [text(value) for value in result[1]]
+            stale += [text(value) for value in result[2]]
+        return Enrolled(enqueue=enqueue, stale=stale)
 
     async def finish_empty(self, run_id: str, *, now: float, error: str = "") -> None:
         """Close a run that has nothing to do (empty scope, or it could not be expanded)."""

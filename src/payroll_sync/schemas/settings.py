@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta
 
+from payroll_sync.assumptions import SIMPLOYER_RATE_LIMIT_PER_SECOND
 from payroll_sync.schemas.absence_codes import describe_unknown, unknown_codes
 from payroll_sync.schemas.messages import AbsenceCodeText, EmployeeNumber, IntegrationId
 
@@ -80,6 +81,11 @@ class Integration(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fiel
     rate_limit_per_second: Annotated[float, Meta(gt=0, le=1000)] = 10.0
     # Requests that may go at once after a quiet spell; default: one second's worth.
     rate_limit_burst: Annotated[int, Meta(ge=1, le=10000)] | None = None
+    # Simployer One requests per second for this integration (the producer's bulk reads and
+    # the workers' re-reads), shared by every process; bursts of one second's worth.
+    simployer_rate_limit_per_second: Annotated[float, Meta(gt=0, le=1000)] = (
+        SIMPLOYER_RATE_LIMIT_PER_SECOND
+    )
     scope: Scope = msgspec.field(default_factory=Scope)
     absences: Absences = msgspec.field(default_factory=Absences)
     schedule: Schedule = msgspec.field(default_factory=Schedule)
@@ -87,6 +93,10 @@ class Integration(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fiel
     @property
     def burst(self) -> int:
         return self.rate_limit_burst or max(1, int(self.rate_limit_per_second))
+
+    @property
+    def simployer_burst(self) -> int:
+        return max(1, int(self.simployer_rate_limit_per_second))
 
 
 class Worker(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
