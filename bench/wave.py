@@ -63,6 +63,7 @@ from payroll_sync.simulators.fleet import (
 
 WORKER_EVENTS = ("record.deferred", "record.retrying", "record.already_finished", "record.crashed")
 POLL_SECONDS = 1.0
+PROGRESS_SECONDS = 15.0
 
 
 # ------------------------------------------------------------------ options
@@ -258,7 +259,16 @@ async def run_wave(
     )
     peak, deadline = used_before, time.monotonic() + max_seconds
     open_runs = dict(run_ids)
+    said = time.monotonic()
     while open_runs and time.monotonic() < deadline:
+        if time.monotonic() - said >= PROGRESS_SECONDS:
+            said = time.monotonic()
+            print(
+                f"  ... {time.time() - start:.0f} s: {len(run_ids) - len(open_runs)} of "
+                f"{len(run_ids)} runs done",
+                file=sys.stderr,
+                flush=True,
+            )
         peak = max(peak, int((await redis.info("memory"))["used_memory"]))
         async with redis.pipeline(transaction=False) as pipe:
             for run_id in open_runs.values():
@@ -374,7 +384,7 @@ async def bench(
             async with aiohttp.ClientSession() as http:
 
                 async def wave(label: str) -> WaveFigures:
-                    return await run_wave(
+                    figures = await run_wave(
                         label,
                         manifest=manifest,
                         settings=settings,
@@ -384,6 +394,8 @@ async def bench(
                         worker_log=worker_log,
                         args=args,
                     )
+                    print_wave(figures, per_integration=not args.quiet)
+                    return figures
 
                 if args.unchanged:
                     waves.append(await wave("seeding wave (first sync, empty payroll)"))
@@ -402,7 +414,7 @@ async def bench(
 
 def main(argv: list[str] | None = None) -> int:
     args = arguments(argv)
-    print("$ " + shlex.join(["python", *sys.argv]))
+    print("$ " + shlex.join(["python", "-m", "bench.wave", *sys.argv[1:]]))
     n = sum(g.count for g in args.groups)
     mix = ", ".join(
         f"{g.count} x {g.employees} employees at {g.rate_limit_per_second:g}/s" for g in args.groups
@@ -422,13 +434,11 @@ def main(argv: list[str] | None = None) -> int:
                 fleet(fleet_args(args), workdir) as (manifest, fleet_pid),
             ):
                 print(f"Redis {redis_url}{' (shared)' if redis_pid is None else ' (our own)'}")
+                print("\n" + LEGEND, flush=True)
                 waves = asyncio.run(bench(args, manifest, fleet_pid, redis_url, redis_pid, workdir))
     except SetupFailed as exc:
         print(f"setup failed: {exc}", file=sys.stderr)
         return 2
-    print("\n" + LEGEND)
-    for wave in waves:
-        print_wave(wave, per_integration=not args.quiet)
     if args.json is not None:
         args.json.write_bytes(
             msgspec.json.format(msgspec.json.encode([w.summary() for w in waves]))
