@@ -263,9 +263,13 @@ async def run_wave(
     while open_runs and time.monotonic() < deadline:
         if time.monotonic() - said >= PROGRESS_SECONDS:
             said = time.monotonic()
+            async with redis.pipeline(transaction=False) as pipe:
+                for run_id in run_ids.values():
+                    pipe.hlen(producer.store.keys.outcomes(run_id))
+                finished = sum(await pipe.execute())
             print(
                 f"  ... {time.time() - start:.0f} s: {len(run_ids) - len(open_runs)} of "
-                f"{len(run_ids)} runs done",
+                f"{len(run_ids)} runs done, {finished} records",
                 file=sys.stderr,
                 flush=True,
             )
