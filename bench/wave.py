@@ -22,6 +22,8 @@ import logging
 import os
 import secrets
 import shlex
+import signal
+import subprocess
 import sys
 import tempfile
 import time
@@ -73,19 +75,19 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--integrations", type=int, default=10, help="without --mix")
-    parser.add_argument("--employees", type=int, default=488, help="each, without --mix")
+    parser.add_argument("--integrations", type=positive, default=10, help="without --mix")
+    parser.add_argument("--employees", type=positive, default=488, help="each, without --mix")
     parser.add_argument(
         "--rate-limit", type=float, default=10.0, help="24SevenOffice, per s, without --mix"
     )
     parser.add_argument(
         "--mix", help="COUNTxEMPLOYEES@RATE groups, e.g. 45x50@5,5x500@50 (wins over the three)"
     )
-    parser.add_argument("--processes", type=int, default=2, help="worker processes")
-    parser.add_argument("--threads", type=int, default=16, help="worker threads per process")
+    parser.add_argument("--processes", type=positive, default=2, help="worker processes")
+    parser.add_argument("--threads", type=positive, default=16, help="worker threads per process")
     parser.add_argument(
         "--submit-concurrency",
-        type=int,
+        type=positive,
         default=DEFAULT_MAX_CONCURRENT,
         help=f"submissions at once (the scheduler's default: {DEFAULT_MAX_CONCURRENT})",
     )
@@ -124,10 +126,19 @@ def arguments(argv: list[str] | None = None) -> argparse.Namespace:
                 )
             ]
         )
+        if not args.groups or min(g.rate_limit_per_second for g in args.groups) <= 0:
+            raise ValueError("--rate-limit must be above 0")
         args.fault_rates = parse_faults(args.faults)
     except ValueError as exc:
         parser.error(str(exc))
     return args
+
+
+def positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, got {value}")
+    return value
 
 
 def parse_faults(text: str) -> dict[str, float]:
@@ -184,10 +195,19 @@ class Parts:
     """Where CPU is spent: the worker's, Redis's and the fleet's processes (and this one)."""
 
     def __init__(
-        self, worker_pid: int, redis_pid: int | None, fleet_pid: int, redis: aioredis.Redis
+        self,
+        worker: subprocess.Popen[bytes],
+        redis_pid: int | None,
+        fleet_pid: int,
+        redis: aioredis.Redis,
     ) -> None:
-        self.worker_pid, self.redis_pid, self.fleet_pid = worker_pid, redis_pid, fleet_pid
+        self.worker, self.redis_pid, self.fleet_pid = worker, redis_pid, fleet_pid
         self.redis = redis
+
+    def check_worker(self) -> None:
+        """A worker that has exited will finish no run: stop rather than wait for nothing."""
+        if self.worker.poll() is not None:
+            raise SetupFailed(f"the worker exited with status {self.worker.returncode}")
 
     async def cpu(self) -> dict[str, float]:
         if self.redis_pid is not None:
@@ -196,7 +216,7 @@ class Parts:
             info = await self.redis.info("cpu")
             redis_cpu = float(info["used_cpu_sys"]) + float(info["used_cpu_user"])
         return {
-            "worker": tree_cpu(self.worker_pid),
+            "worker": tree_cpu(self.worker.pid),
             "redis": redis_cpu,
             "simulators": tree_cpu(self.fleet_pid),
         }
@@ -261,6 +281,7 @@ async def run_wave(
     open_runs = dict(run_ids)
     said = time.monotonic()
     while open_runs and time.monotonic() < deadline:
+        parts.check_worker()
         if time.monotonic() - said >= PROGRESS_SECONDS:
             said = time.monotonic()
             async with redis.pipeline(transaction=False) as pipe:
@@ -384,7 +405,7 @@ async def bench(
     try:
         with worker(args.processes, args.threads, env, worker_log) as process:
             producer = Producer(redis, prefix, env=tokens)
-            parts = Parts(process.pid, redis_pid, fleet_pid, redis)
+            parts = Parts(process, redis_pid, fleet_pid, redis)
             async with aiohttp.ClientSession() as http:
 
                 async def wave(label: str) -> WaveFigures:
@@ -430,6 +451,8 @@ def main(argv: list[str] | None = None) -> int:
         + (f"; faults {args.faults}" if args.fault_rates else "")
     )
     configure_logging(stream=open(os.devnull, "w"), level=logging.INFO)  # noqa: SIM115
+    # SIGTERM as Ctrl-C: the processes this one started are stopped on the way out.
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         with tempfile.TemporaryDirectory(prefix="wave-") as tmp:
             workdir = Path(tmp)
@@ -443,6 +466,9 @@ def main(argv: list[str] | None = None) -> int:
     except SetupFailed as exc:
         print(f"setup failed: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
     if args.json is not None:
         args.json.write_bytes(
             msgspec.json.format(msgspec.json.encode([w.summary() for w in waves]))
