@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -118,7 +119,14 @@ def _faults(options: SimulatorOptions) -> SettingsPatch:
     )
 
 
-async def start_simulators(options: SimulatorOptions) -> RunningSimulators:
+#: Called with (Simployer One app, 24SevenOffice app) before they are served, while their
+#: middlewares and signals can still change (the fleet adds its request clock this way).
+Prepare = Callable[[web.Application, web.Application], None]
+
+
+async def start_simulators(
+    options: SimulatorOptions, *, prepare: Prepare | None = None
+) -> RunningSimulators:
     simployer_app = simployer.create_app(
         load_simployer_tables(options),
         tokens=[options.simployer_token],
@@ -138,6 +146,8 @@ async def start_simulators(options: SimulatorOptions) -> RunningSimulators:
     )
     for controls in (simployer.controls_of(simployer_app), payroll.controls_of(payroll_app)):
         controls.update(_faults(options))
+    if prepare is not None:
+        prepare(simployer_app, payroll_app)
     s_runner, s_port = await _serve(simployer_app, options.host, options.simployer_port)
     p_runner, p_port = await _serve(payroll_app, options.host, options.payroll_port)
     return RunningSimulators(
