@@ -51,9 +51,9 @@ class Variant:
     process: subprocess.Popen[bytes] | None = None
 
 
-def process_tree_cpu(session: int) -> float:
-    """User + system CPU seconds of the live processes in session `session` (from /proc)."""
-    total = 0
+def process_tree_cpu(session: int) -> tuple[float, float]:
+    """User and system CPU seconds of the live processes in session `session` (from /proc)."""
+    user = system = 0
     for entry in os.scandir("/proc"):
         if not entry.name.isdigit():
             continue
@@ -64,8 +64,9 @@ def process_tree_cpu(session: int) -> float:
             continue  # gone meanwhile
         # After the command: state, ppid, pgrp, session, ..., utime (12th), stime (13th).
         if int(fields[3]) == session:
-            total += int(fields[11]) + int(fields[12])
-    return total / TICKS
+            user += int(fields[11])
+            system += int(fields[12])
+    return user / TICKS, system / TICKS
 
 
 def settings_toml(sims: Sims, rate_limit: float) -> str:
@@ -118,8 +119,8 @@ async def sync_once(
     tokens: dict[str, str],
     redis_url: str,
     max_seconds: float,
-) -> tuple[int, float, Counter[str]]:
-    """One sync by `variant`'s worker: (records, worker CPU seconds, outcome counts)."""
+) -> tuple[int, tuple[float, float], Counter[str]]:
+    """One sync by `variant`'s worker: (records, its (user, system) CPU seconds, outcomes)."""
     broker_setup.install(
         broker_setup.redis_broker(redis_url, prefix=variant.prefix, policy=settings.worker)
     )
@@ -129,7 +130,8 @@ async def sync_once(
     expansion = await producer.submit(SyncRequest(integration=INTEGRATION), settings)
     store = RunStore(redis, prefix=variant.prefix)
     await store.wait_done(expansion.run_id, poll_seconds=0.05, max_seconds=max_seconds)
-    cpu = process_tree_cpu(variant.process.pid) - before
+    after = process_tree_cpu(variant.process.pid)
+    cpu = (after[0] - before[0], after[1] - before[1])
     outcomes = await store.outcomes(expansion.run_id)
     return len(outcomes), cpu, Counter(item.outcome for item in outcomes)
 
@@ -151,7 +153,7 @@ async def bench(args: argparse.Namespace, sims: Sims) -> None:
     settings = Settings(integrations={INTEGRATION: integration}, worker=Worker())
     max_seconds = 120 + 10 * args.employees / args.rate_limit
     redis = aioredis.Redis.from_url(redis_url)
-    cpu: dict[str, list[float]] = {variant.name: [] for variant in variants}
+    cpu: dict[str, list[tuple[float, float]]] = {variant.name: [] for variant in variants}
     with tempfile.TemporaryDirectory() as tmp, ExitStack() as processes:
         config = os.path.join(tmp, "integrations.toml")
         with open(config, "w") as file:  # noqa: ASYNC230 (once, before anything runs)
@@ -183,9 +185,9 @@ async def bench(args: argparse.Namespace, sims: Sims) -> None:
                     )
                     if counts != expected[variant.name]:
                         line.append(f"{variant.name} UNEXPECTED {dict(counts)}")
-                    per_record = seconds / records * 1000
-                    cpu[variant.name].append(per_record)
-                    line.append(f"{variant.name} {per_record:.2f} ms")
+                    user, system = (value / records * 1000 for value in seconds)
+                    cpu[variant.name].append((user, system))
+                    line.append(f"{variant.name} {user + system:.2f} ms ({system:.2f} sys)")
                 print(f"round {round_ + 1}: " + ", ".join(line), flush=True)
         finally:
             for variant in variants:
@@ -194,9 +196,12 @@ async def bench(args: argparse.Namespace, sims: Sims) -> None:
             await redis.aclose()
     print(f"\nworker CPU per unchanged record, {args.repeat} rounds ({args.threads} threads):")
     for name, values in cpu.items():
+        totals = [user + system for user, system in values]
         print(
-            f"  {name:<8} median {statistics.median(values):.2f} ms "
-            f"(min {min(values):.2f}, max {max(values):.2f})"
+            f"  {name:<8} median {statistics.median(totals):.2f} ms "
+            f"(min {min(totals):.2f}, max {max(totals):.2f}; "
+            f"user {statistics.median(u for u, _ in values):.2f}, "
+            f"system {statistics.median(s for _, s in values):.2f})"
         )
 
 
