@@ -154,17 +154,21 @@ async def bench(args: argparse.Namespace, sims: Sims) -> None:
     max_seconds = 120 + 10 * args.employees / args.rate_limit
     redis = aioredis.Redis.from_url(redis_url)
     cpu: dict[str, list[tuple[float, float]]] = {variant.name: [] for variant in variants}
-    with tempfile.TemporaryDirectory() as tmp, ExitStack() as processes:
-        config = os.path.join(tmp, "integrations.toml")
-        with open(config, "w") as file:  # noqa: ASYNC230 (once, before anything runs)
-            file.write(settings_toml(sims, args.rate_limit))
-        for variant in variants:
-            variant.process = processes.enter_context(
-                worker_process(
-                    variant, config=config, redis_url=redis_url, tokens=tokens, threads=args.threads
+    try:
+        with tempfile.TemporaryDirectory() as tmp, ExitStack() as processes:
+            config = os.path.join(tmp, "integrations.toml")
+            with open(config, "w") as file:  # noqa: ASYNC230 (once, before anything runs)
+                file.write(settings_toml(sims, args.rate_limit))
+            for variant in variants:
+                variant.process = processes.enter_context(
+                    worker_process(
+                        variant,
+                        config=config,
+                        redis_url=redis_url,
+                        tokens=tokens,
+                        threads=args.threads,
+                    )
                 )
-            )
-        try:
             # The first variant creates everyone; then each syncs once unmeasured (links, warm).
             records, _, counts = await sync_once(
                 variants[0], redis, settings, tokens, redis_url, max_seconds
@@ -189,11 +193,12 @@ async def bench(args: argparse.Namespace, sims: Sims) -> None:
                     cpu[variant.name].append((user, system))
                     line.append(f"{variant.name} {user + system:.2f} ms ({system:.2f} sys)")
                 print(f"round {round_ + 1}: " + ", ".join(line), flush=True)
-        finally:
-            for variant in variants:
-                await delete_keys(redis, f"{variant.prefix}:*")
-                await delete_keys(redis, f"{broker_setup.broker_namespace(variant.prefix)}:*")
-            await redis.aclose()
+    finally:
+        # Only once the workers have stopped: a running worker writes its heartbeat again.
+        for variant in variants:
+            await delete_keys(redis, f"{variant.prefix}:*")
+            await delete_keys(redis, f"{broker_setup.broker_namespace(variant.prefix)}:*")
+        await redis.aclose()
     print(f"\nworker CPU per unchanged record, {args.repeat} rounds ({args.threads} threads):")
     for name, values in cpu.items():
         totals = [user + system for user, system in values]
