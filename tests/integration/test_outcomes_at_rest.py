@@ -19,7 +19,6 @@ from tests.support.stack import INTEGRATION, sync_stack
 pytestmark = pytest.mark.integration
 
 
-@pytest.mark.xfail(strict=True, reason="wired by lead")
 async def test_outcomes_in_redis_hold_no_identifier_account_or_salary_in_clear(
     start_simulators: StartSimulators,
 ) -> None:

@@ -8,6 +8,7 @@ was released, as a worker's would.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Iterator
 
 import msgspec
@@ -20,9 +21,10 @@ from payroll_sync.connectors.ratelimit import RateLimit, SharedRateLimiter
 from payroll_sync.queue import broker as broker_setup
 from payroll_sync.queue.pacing import Limit, Pacer
 from payroll_sync.queue.send import pace_or_send
+from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.messages import EmployeeTask, decode_task
 from payroll_sync.schemas.settings import Worker
-from payroll_sync.worker.dispatch import record_begun
+from payroll_sync.worker.dispatch import pacing_release
 from tests.support.keys import REDIS_URL, unique_prefix
 
 pytestmark = pytest.mark.integration
@@ -58,6 +60,13 @@ async def redis() -> AsyncIterator[Redis]:
     client = Redis.from_url(REDIS_URL)
     yield client
     await client.aclose()
+
+
+async def record_begun(redis: Redis, integration: str) -> None:
+    """What a worker's begin tells the pacer (here of a record in no run: nothing else)."""
+    store = RunStore(redis, prefix=unique_prefix("pacing-begin"))
+    now = time.time()
+    await store.begin("no-run", "1", now=now, due=now, release=pacing_release(integration))
 
 
 def tasks(integration: str, count: int) -> list[EmployeeTask]:

@@ -16,6 +16,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from payroll_sync.errors import Deferred, Permanent, RateLimited, Retryable
+from payroll_sync.runs.store import Begun
 from payroll_sync.schemas.messages import EmployeeTask, Task, encode_task
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.settings import Worker
@@ -112,7 +113,7 @@ def _stub(monkeypatch: pytest.MonkeyPatch, outcome: SyncResult | BaseException) 
     """Replace the employee runner with one answering `outcome` (or raising it); the tasks seen."""
     seen: list[EmployeeTask] = []
 
-    async def fake_run(task: EmployeeTask, ctx: WorkerContext) -> SyncResult:
+    async def fake_run(task: EmployeeTask, ctx: WorkerContext, begun: Begun) -> SyncResult:
         seen.append(task)
         await asyncio.sleep(0.01)  # as a request would: lets two deliveries overlap
         if isinstance(outcome, BaseException):

@@ -10,7 +10,7 @@ import time
 
 import redis.asyncio as aioredis
 
-from payroll_sync.runs.store import Enrolled, RunStore
+from payroll_sync.runs.store import Begun, Enrolled, Release, RunStore, decode_snapshot
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from tests.support.runs import (
@@ -375,3 +375,63 @@ async def test_a_snapshot_read_before_the_latest_outcome_is_not_kept(store: RunS
     assert await store.snapshot(second, "1002", EmployeeSnapshot) == employee_snapshot(
         "1002", last_name="Stale"
     )
+
+
+# ------------------------------------------------------------------ taking a record up
+
+
+async def test_begin_reads_the_snapshot_and_the_link_in_the_same_call(
+    redis: aioredis.Redis, store: RunStore
+) -> None:
+    run_id = await new_run(store)
+    await enrol(store, run_id, "1001", "1002")
+    await redis.hset(store.keys.links(INTEGRATION), "1001", "1001-1")
+
+    begun = await store.begin(
+        run_id, "1001", now=NOW, due=NOW + 900, snapshot=True, link=(INTEGRATION, "1001")
+    )
+    assert begun is not None
+    assert decode_snapshot(begun.snapshot, EmployeeSnapshot) == employee_snapshot("1001")
+    assert begun.links == {"1001": "1001-1"}
+    assert await redis.hget(store.keys.due(run_id), "1001") == str(NOW + 900).encode()
+
+    # Not asked for: not read. No link yet: known to be none.
+    begun = await store.begin(run_id, "1002", now=NOW, due=NOW + 900, link=(INTEGRATION, "1002"))
+    assert begun == Begun(snapshot=None, links={"1002": None})
+    assert await store.begin(run_id, "1002", now=NOW, due=NOW + 900) == Begun()
+
+
+async def test_begin_of_a_finished_record_answers_none(store: RunStore) -> None:
+    run_id = await new_run(store)
+    await enrol(store, run_id, "1001", "1002")
+    await record(store, run_id, "1001", "unchanged")
+    assert await store.begin(run_id, "1001", now=NOW, due=NOW + 900, snapshot=True) is None
+    assert await store.begin(run_id, "1002", now=NOW, due=NOW + 900) is not None
+
+
+async def test_begin_releases_one_outstanding_message(
+    redis: aioredis.Redis, store: RunStore
+) -> None:
+    """The pacer's count of messages sent and not taken up: down by one for each message taken
+    up (a copy of a finished record's too), never below 0, never created; the integration's
+    turn comes now if it waits for one, and no turn is made up for one that has none."""
+    run_id = await new_run(store)
+    await enrol(store, run_id, "1001", "1002")
+    await record(store, run_id, "1002", "unchanged")
+    outstanding = f"{store.prefix}:pace:outstanding:{INTEGRATION}"
+    turns = f"{store.prefix}:pace:due"
+    release = Release(count=outstanding, turns=turns, turn=INTEGRATION)
+    await redis.set(outstanding, 2)
+    await redis.zadd(turns, {INTEGRATION: 5e15})
+
+    assert await store.begin(run_id, "1001", now=NOW, due=NOW, release=release)
+    assert await redis.get(outstanding) == b"1"
+    assert await redis.zscore(turns, INTEGRATION) == 0
+    assert await store.begin(run_id, "1002", now=NOW, due=NOW, release=release) is None
+    assert await redis.get(outstanding) == b"0"
+    assert await store.begin(run_id, "1001", now=NOW, due=NOW, release=release)
+    assert await redis.get(outstanding) == b"0"
+
+    await redis.delete(outstanding, turns)
+    assert await store.begin(run_id, "1001", now=NOW, due=NOW, release=release)
+    assert await redis.exists(outstanding, turns) == 0

@@ -29,8 +29,6 @@ import datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Final
 
-import msgspec
-
 from payroll_sync.errors import Permanent
 from payroll_sync.rules.absence_children import (
     UNKNOWN_CHILD,
@@ -42,7 +40,7 @@ from payroll_sync.rules.absence_children import (
     sick_child,
 )
 from payroll_sync.rules.absence_code import CodeChoice, choose_code, normalise_code
-from payroll_sync.rules.compare import date_text, decimal_or_text, plain_text
+from payroll_sync.rules.compare import date_text, decimal_or_text, plain_text, struct_fields
 from payroll_sync.rules.employee import calendar_date, text
 from payroll_sync.rules.working_days import working_days
 from payroll_sync.schemas import payroll, simployer
@@ -206,12 +204,12 @@ def normalise_absence_value(name: str, value: object) -> str:
 def absence_changes(target: payroll.AbsenceWrite, current: payroll.Absence) -> list[FieldChange]:
     """The fields `target` sets that differ in `current` (keys excepted), sorted by API name."""
     changes = []
-    for info in msgspec.structs.fields(target):
-        want = getattr(target, info.name)
-        if want is None or info.name in _KEYS:
+    for name, encode_name in struct_fields(type(target)):
+        want = getattr(target, name)
+        if want is None or name in _KEYS:
             continue
-        new = normalise_absence_value(info.name, want)
-        old = normalise_absence_value(info.name, getattr(current, info.name))
+        new = normalise_absence_value(name, want)
+        old = normalise_absence_value(name, getattr(current, name))
         if new != old:
-            changes.append(FieldChange(field=info.encode_name, old=old, new=new))
+            changes.append(FieldChange(field=encode_name, old=old, new=new))
     return sorted(changes, key=lambda change: change.field)

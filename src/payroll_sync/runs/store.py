@@ -9,6 +9,7 @@ the record script keeps, is read through `RunStore.failures` (runs/failures.py).
 from __future__ import annotations
 
 import asyncio
+import functools
 import secrets
 import time
 from collections.abc import Callable, Sequence
@@ -58,6 +59,35 @@ class Enrolled(msgspec.Struct, kw_only=True, frozen=True):
     enqueue: list[str]
     # The keys whose snapshot was older than their latest outcome: their tasks must refetch.
     stale: list[str]
+
+
+class Release(msgspec.Struct, frozen=True):
+    """The pacer's keys a begin updates (queue/pacing.py): its count of `turn`'s messages not
+    yet taken up, and its zset of turns."""
+
+    count: str
+    turns: str
+    turn: str
+
+
+class Begun(msgspec.Struct, kw_only=True, frozen=True):
+    """What `RunStore.begin` read for a record a worker took up."""
+
+    # The producer's snapshot as stored (JSON; `decode_snapshot` reads it), None when not asked
+    # for or not there.
+    snapshot: bytes | None = None
+    # The employment link asked for, by empId text -> the employment id, None when there is none.
+    links: dict[str, str | None] = msgspec.field(default_factory=dict)
+
+
+@functools.cache
+def _snapshot_decoder(type_: type[S]) -> msgspec.json.Decoder[S]:
+    return msgspec.json.Decoder(type_)
+
+
+def decode_snapshot(raw: bytes | str | None, type_: type[S]) -> S | None:
+    """A stored snapshot as `type_` (one decoder per type, made once); None for none."""
+    return _snapshot_decoder(type_).decode(raw) if raw else None
 
 
 class RunStore:
@@ -221,7 +251,7 @@ class RunStore:
             args={
                 "key": outcome.key,
                 "outcome": outcome.outcome,
-                "outcome_json": json_text(outcome),
+                "outcome_json": ENCODER.encode(outcome),
                 "now": outcome.finished_at,
                 "run_id": run_id,
                 "retention_seconds": RUN_RETENTION_SECONDS,
@@ -311,17 +341,52 @@ class RunStore:
         members = await self.redis.smembers(self.keys.pending(run_id))
         return sorted((text(member) for member in members), key=_numeric_first)
 
-    async def begin(self, run_id: str, key: str, *, now: float, due: float) -> bool:
-        """A worker takes up the record's message; False when the record already finished."""
-        begun = await self._begin(
+    async def begin(
+        self,
+        run_id: str,
+        key: str,
+        *,
+        now: float,
+        due: float,
+        snapshot: bool = False,
+        link: tuple[str, str] | None = None,
+        release: Release | None = None,
+    ) -> Begun | None:
+        """A worker takes up the record's message; None when the record already finished.
+
+        In the same round trip (scripts/begin.lua): the record's `snapshot` is read when asked
+        for, and the employment link of `link` (integration, empId text); `release`, when
+        given, tells the pacer its message was taken up: its count of messages not yet taken up
+        goes down by 1 (never below 0, never created) whether or not the record is pending, and
+        the integration's turn comes now.
+        """
+        integration, link_field = link if link is not None else ("", "")
+        answer = await self._begin(
             keys={
                 "run": self.keys.run(run_id),
                 "pending": self.keys.pending(run_id),
                 "due": self.keys.due(run_id),
+                "snapshots": self.keys.snapshots(run_id),
+                "links": self.keys.links(integration) if link is not None else "",
+                "release": release.count if release is not None else "",
+                "turns": release.turns if release is not None else "",
             },
-            args={"key": key, "now": now, "due_at": due},
+            args={
+                "key": key,
+                "now": now,
+                "due_at": due,
+                "want_snapshot": int(snapshot),
+                "link_field": link_field,
+                "turn": release.turn if release is not None else "",
+            },
         )
-        return bool(begun)
+        if not answer[0]:
+            return None
+        found, linked = answer[1], answer[2]
+        return Begun(
+            snapshot=found or None,
+            links={link_field: text(linked) if linked else None} if link is not None else {},
+        )
 
     async def expect(self, run_id: str, key: str, *, due: float) -> None:
         """The record's message is on its way again (a retry, a deferral, a requeue)."""
@@ -340,8 +405,7 @@ class RunStore:
         return decode_task(raw, kind) if raw else None
 
     async def snapshot(self, run_id: str, key: str, type_: type[S]) -> S | None:
-        raw = await self.redis.hget(self.keys.snapshots(run_id), key)
-        return msgspec.json.decode(raw, type=type_) if raw else None
+        return decode_snapshot(await self.redis.hget(self.keys.snapshots(run_id), key), type_)
 
     async def absence_types(self, run_id: str) -> list[AbsenceType] | None:
         raw = await self.redis.get(self.keys.absence_types(run_id))

@@ -19,10 +19,10 @@ import redis
 import structlog
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware
-from redis.asyncio import Redis as AsyncRedis
 
 from payroll_sync.queue import broker as broker_setup
 from payroll_sync.queue.pacing import Limit, PaceKeys, Pacer
+from payroll_sync.runs.store import Release
 from payroll_sync.schemas.settings import Settings
 from payroll_sync.worker.context import WorkerContext
 
@@ -36,20 +36,6 @@ LIMITS_EVERY_SECONDS: Final = 30.0
 FAULT_PAUSE_SECONDS: Final = 1.0
 
 log = structlog.get_logger("payroll_sync.pacing")
-
-#: One fewer on its way (a DECR that stops at 0 and never creates the key: a begin may outlive
-#: the count's expiry), and the integration's turn comes now if it waits on its workers.
-_BEGUN: Final = """
-local outstanding = KEYS[1]
-local due = KEYS[2]
-local integration = ARGV[1]
-local left = tonumber(redis.call('GET', outstanding) or '0')
-if left > 0 then
-  redis.call('DECR', outstanding)
-end
-redis.call('ZADD', due, 'XX', 'LT', 0, integration)
-return 0
-"""
 
 
 def limits_of(settings: Settings) -> dict[str, Limit]:
@@ -67,11 +53,13 @@ def pace_keys() -> PaceKeys | None:
     return PaceKeys(broker.namespace)
 
 
-async def record_begun(redis_client: AsyncRedis, integration: str) -> None:
-    """A worker took up a paced record: one fewer on its way for `integration`."""
+def pacing_release(integration: str) -> Release | None:
+    """What a begin tells the pacer when it takes up one of `integration`'s paced records:
+    one fewer on its way, and the integration's turn comes now (runs/scripts/begin.lua)."""
     keys = pace_keys()
-    if keys is not None:
-        await redis_client.eval(_BEGUN, 2, keys.outstanding(integration), keys.due, integration)
+    if keys is None:
+        return None
+    return Release(count=keys.outstanding(integration), turns=keys.due, turn=integration)
 
 
 class Dispatcher:

@@ -16,10 +16,13 @@ from typing import Final
 import msgspec
 import structlog
 
+from payroll_sync.runs.store import Begun
+from payroll_sync.schemas.masking import mask_diff
 from payroll_sync.schemas.messages import AbsenceTask, EmployeeTask, SyncKind, Task, decode_task
 from payroll_sync.schemas.outcomes import RecordOutcome
 from payroll_sync.worker.context import WorkerContext
-from payroll_sync.worker.dispatch import record_begun
+from payroll_sync.worker.dispatch import pacing_release
+from payroll_sync.worker.links import link_field
 from payroll_sync.worker.result import SyncResult
 from payroll_sync.worker.run_absence import run_absence_task
 from payroll_sync.worker.run_employee import run_employee_task
@@ -37,12 +40,12 @@ REQUEUE_SLACK_SECONDS: Final = 60.0
 SendAgain = Callable[[Task, float], Awaitable[None]]
 
 
-async def _run(task: Task, ctx: WorkerContext) -> SyncResult:
+async def _run(task: Task, ctx: WorkerContext, begun: Begun) -> SyncResult:
     match task:
         case EmployeeTask():
-            return await run_employee_task(task, ctx)
+            return await run_employee_task(task, ctx, begun)
         case AbsenceTask():
-            return await run_absence_task(task, ctx)
+            return await run_absence_task(task, ctx, begun)
 
 
 async def process_task(
@@ -66,11 +69,19 @@ async def process_task(
         return None
     started = clock()
     key = task.key
-    if task.paced:
-        await record_begun(ctx.redis, task.integration)
-    if not await ctx.store.begin(
-        task.run_id, key, now=started, due=started + PROCESSING_DEADLINE_SECONDS
-    ):
+    field = link_field(task)
+    # One round trip: the record taken up, with the snapshot and link it will read.
+    begun = await ctx.store.begin(
+        task.run_id,
+        key,
+        now=started,
+        due=started + PROCESSING_DEADLINE_SECONDS,
+        snapshot=not task.refetch,
+        link=(task.integration, field) if field is not None else None,
+        # A paced record taken up: the pacer may release the next (worker/dispatch.py).
+        release=pacing_release(task.integration) if task.paced else None,
+    )
+    if begun is None:
         # A copy of a message whose record already has its outcome (a requeue, a redelivery).
         log.info(
             "record.already_finished", integration=task.integration, run_id=task.run_id, key=key
@@ -90,7 +101,7 @@ async def process_task(
         **({"leave_id": task.key} if task.kind == "absences" else {}),
     )
     try:
-        result = await _run(task, ctx)
+        result = await _run(task, ctx, begun)
     except Exception as error:
         decided = verdict(
             error,
@@ -122,7 +133,7 @@ async def process_task(
         leave_id=task.key if task.kind == "absences" else "",
         outcome=result.outcome,
         changed=result.changed,
-        diff=result.diff,
+        diff=mask_diff(result.diff),
         reason=result.reason,
         field=result.field,
         attempt=task.attempt,

@@ -9,6 +9,7 @@ from typing import Final
 from redis.exceptions import LockError
 
 from payroll_sync.errors import ConfigError, Deferred
+from payroll_sync.runs.store import Begun, decode_snapshot
 from payroll_sync.schemas.messages import AbsenceTask
 from payroll_sync.schemas.snapshots import AbsenceSnapshot
 from payroll_sync.worker.context import WorkerContext
@@ -22,7 +23,8 @@ CHILD_LOCK_WAIT_SECONDS: Final = 5.0
 CHILD_LOCK_DEFER_SECONDS: Final = 2.0
 
 
-async def run_absence_task(task: AbsenceTask, ctx: WorkerContext) -> SyncResult:
+async def run_absence_task(task: AbsenceTask, ctx: WorkerContext, begun: Begun) -> SyncResult:
+    """`begun`: what taking the task up read (its snapshot unless it refetches)."""
     try:
         clients = ctx.clients(task.integration)
         settings = ctx.integration(task.integration)
@@ -38,9 +40,7 @@ async def run_absence_task(task: AbsenceTask, ctx: WorkerContext) -> SyncResult:
         codes=tuple(task.codes),
         absence_types={row.code: row for row in types},
     )
-    snapshot = (
-        None if task.refetch else await ctx.store.snapshot(task.run_id, task.key, AbsenceSnapshot)
-    )
+    snapshot = None if task.refetch else decode_snapshot(begun.snapshot, AbsenceSnapshot)
 
     @asynccontextmanager
     async def child_lock(emp_id: int) -> AsyncIterator[None]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from payroll_sync.errors import ConfigError
+from payroll_sync.runs.store import Begun, decode_snapshot
 from payroll_sync.schemas.messages import EmployeeTask
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from payroll_sync.worker.context import WorkerContext
@@ -12,20 +13,19 @@ from payroll_sync.worker.result import SyncResult
 from payroll_sync.worker.sync_employee import sync_employee
 
 
-async def run_employee_task(task: EmployeeTask, ctx: WorkerContext) -> SyncResult:
+async def run_employee_task(task: EmployeeTask, ctx: WorkerContext, begun: Begun) -> SyncResult:
+    """`begun`: what taking the task up read (its snapshot unless it refetches, its link)."""
     try:
         clients = ctx.clients(task.integration)
     except ConfigError as error:
         return SyncResult(outcome="failed", reason=error.reason)
-    snapshot = (
-        None if task.refetch else await ctx.store.snapshot(task.run_id, task.key, EmployeeSnapshot)
-    )
+    snapshot = None if task.refetch else decode_snapshot(begun.snapshot, EmployeeSnapshot)
     return await sync_employee(
         task,
         snapshot=snapshot,
         hr=clients.simployer,
         payroll_api=clients.payroll,
-        links=EmploymentLinks(ctx.redis, ctx.keys, task.integration),
+        links=EmploymentLinks(ctx.redis, ctx.keys, task.integration, known=begun.links),
         persons=PersonIndex(ctx.redis, ctx.keys, task.integration, clients.payroll),
         limits=ctx.settings.limits,
     )
