@@ -15,6 +15,7 @@ Keys, under the broker's namespace (`<prefix>-dramatiq`):
 - `pace:outstanding:<integration>`: released, not yet begun (a worker's begin takes one off;
   expires when an integration goes quiet, so a lost message cannot hold it back for long)
 - `pace:limits`: hash, integration -> "interval_us burst", written by the workers from settings
+- `pace:leader`: which worker process's dispatcher releases now (a lease; the others stand by)
 
 The broker and the rate limiter must share one Redis (they do: one `PAYROLL_SYNC_REDIS_URL`).
 Without a Redis broker (the demo's StubBroker) tasks are queued at once, unpaced.
@@ -77,6 +78,10 @@ class PaceKeys:
     def outstanding(self, integration: str) -> str:
         return f"{self.namespace}:pace:outstanding:{integration}"
 
+    @property
+    def leader(self) -> str:
+        return f"{self.namespace}:pace:leader"
+
 
 class Released(msgspec.Struct, frozen=True):
     records: int
@@ -86,6 +91,22 @@ class Released(msgspec.Struct, frozen=True):
 
 def pending_entry(queue_name: str, message_id: str, encoded: str) -> str:
     return f"{queue_name}\t{message_id}\t{encoded}"
+
+
+#: Take the lease, or keep it if it is ours. ARGV: holder, milliseconds.
+_LEAD: Final = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0
+"""
+#: Give the lease up if it is ours (a stopping worker: another takes over at once).
+_RESIGN: Final = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 
 
 def _script_source() -> str:
@@ -99,6 +120,16 @@ class Pacer:
         self.broker = broker
         self.keys = PaceKeys(broker.namespace)
         self._release = broker.client.register_script(_script_source())
+        self._lead = broker.client.register_script(_LEAD)
+        self._resign = broker.client.register_script(_RESIGN)
+
+    def lead(self, holder: str, seconds: float) -> bool:
+        """Whether `holder` releases for the next `seconds` (one dispatcher at a time does: the
+        others would only repeat its calls)."""
+        return bool(self._lead(keys=[self.keys.leader], args=[holder, int(seconds * 1000)]))
+
+    def resign(self, holder: str) -> None:
+        self._resign(keys=[self.keys.leader], args=[holder])
 
     def pend(self, messages: Iterable[tuple[Task, str, str, str]]) -> int:
         """Write (task, queue, message id, encoded message) to their integrations' lists."""

@@ -44,10 +44,13 @@ from payroll_sync.schemas import payroll
 
 #: How long an index is kept after its last rebuild: as long as a run's snapshots.
 INDEX_TTL_SECONDS: Final = 6 * 3600
-#: The lock is released after this even if its holder died mid-listing.
-BUILD_LOCK_SECONDS: Final = 300.0
-#: How long a record waits for another worker's rebuild before it is retried instead.
-BUILD_WAIT_SECONDS: Final = 120.0
+#: The lock is released after this even if its holder died mid-listing (a worker killed while
+#: listing must not hold every other worker's creates back for long; a listing that outlasts
+#: it only means a second worker may list too, no harm done).
+BUILD_LOCK_SECONDS: Final = 30.0
+#: How long a record waits for another worker's rebuild before it is retried instead: short,
+#: so waiting records go back to the queue rather than hold the worker threads.
+BUILD_WAIT_SECONDS: Final = 5.0
 #: Fields written per round trip while building.
 BUILD_CHUNK: Final = 5_000
 BUILT: Final = "built"
