@@ -24,6 +24,7 @@ from payroll_sync.logs import configure_logging
 from payroll_sync.producer.producer import Producer
 from payroll_sync.queue import broker as broker_setup
 from payroll_sync.queue.broker import REQUEST_QUEUE
+from payroll_sync.queue.pacing import PaceKeys
 from payroll_sync.queue.send import publish_sync_request
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import OUTCOMES, Run
@@ -113,7 +114,8 @@ async def valid_employees(stack: Stack, count: int) -> list[str]:
 
 
 async def queued_messages(stack: Stack) -> int:
-    """Messages on the broker's queues not yet acknowledged (queued, delayed or in work)."""
+    """Messages on the broker's queues not yet acknowledged (queued, delayed or in work), and
+    those waiting in the pacer for their integration's turn."""
     broker = stack.broker
     assert isinstance(broker, RedisBroker)
     redis = stack.redis
@@ -121,6 +123,8 @@ async def queued_messages(stack: Stack) -> int:
     for queue in (broker_setup.EMPLOYEE_QUEUE, broker_setup.ABSENCE_QUEUE, REQUEST_QUEUE):
         for name in (queue, f"{queue}.DQ"):
             total += int(await redis.hlen(f"{broker.namespace}:{name}.msgs"))
+    async for waiting in redis.scan_iter(match=PaceKeys(broker.namespace).pending("*")):
+        total += int(await redis.llen(waiting))
     return total
 
 
