@@ -52,8 +52,13 @@ class Limit(msgspec.Struct, frozen=True):
     per_second: float
     burst: int
 
+    @property
+    def interval_us(self) -> str:
+        """Microseconds between two requests, as the release script reads them."""
+        return f"{1_000_000.0 / self.per_second:.0f}"
+
     def encoded(self) -> str:
-        return f"{1_000_000.0 / self.per_second:.0f} {self.burst}"
+        return f"{self.interval_us} {self.burst}"
 
 
 #: For an integration the workers have no settings for (its records fail on configuration).
@@ -179,7 +184,7 @@ class Pacer:
                 MAX_RECORDS_PER_CALL,
                 MAX_INTEGRATIONS_PER_CALL,
                 OUTSTANDING_TTL_MS,
-                f"{1_000_000.0 / DEFAULT_LIMIT.per_second:.0f}",
+                DEFAULT_LIMIT.interval_us,
                 DEFAULT_LIMIT.burst,
                 f"{RECHECK_SECONDS * 1_000_000.0:.0f}",
             ],

@@ -12,6 +12,7 @@ dead-letter the message (`max_retries=0`): the record runs again once Redis answ
 from __future__ import annotations
 
 import asyncio
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from typing import Final
@@ -43,7 +44,8 @@ REDIS_MAX_WAIT_SECONDS: Final = 30.0
 log = structlog.get_logger("payroll_sync.worker")
 
 _context: WorkerContext | None = None
-_context_lock = asyncio.Lock()
+# The pacer's boot hook (main thread) and the first records (event-loop thread) may both ask.
+_context_lock = threading.Lock()
 _in_flight = InFlight()
 
 
@@ -56,17 +58,17 @@ def use_context(context: WorkerContext | None) -> None:
 def _ensure_context() -> WorkerContext:
     """The context handed over, else one from the environment (connecting only when used)."""
     global _context
-    if _context is None:
-        env = config.environment()
-        settings = config.load_settings(env.config_path)
-        redis = async_client(env.redis_url, retries=FOREVER)
-        _context = WorkerContext(settings=settings, redis=redis, prefix=env.prefix, env=None)
-    return _context
+    with _context_lock:
+        if _context is None:
+            env = config.environment()
+            settings = config.load_settings(env.config_path)
+            redis = async_client(env.redis_url, retries=FOREVER)
+            _context = WorkerContext(settings=settings, redis=redis, prefix=env.prefix, env=None)
+        return _context
 
 
 async def _current_context() -> WorkerContext:
-    async with _context_lock:
-        return _ensure_context()
+    return _ensure_context()
 
 
 def _stop_timeout() -> float:
