@@ -16,7 +16,7 @@ import msgspec
 
 from payroll_sync.config import Credentials
 from payroll_sync.errors import ConfigError
-from payroll_sync.registry import migrate
+from payroll_sync.registry import database, migrate
 from payroll_sync.registry.crypto import TokenCipher
 from payroll_sync.registry.records import (
     Changes,
@@ -65,10 +65,11 @@ class Registry:
         more keys, the first encrypts). Refuses (ConfigError) a schema older than the code's:
         run `payroll-sync migrate`."""
         cipher = TokenCipher(secret_keys)  # a bad key is refused before connecting
-        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+        pool = await database.create_pool(database_url)
         try:
-            async with pool.acquire() as conn:
-                behind = await migrate.pending(conn)
+            with database.translated():
+                async with pool.acquire() as conn:
+                    behind = await migrate.pending(conn)
         except BaseException:
             await pool.close()
             raise
