@@ -27,12 +27,17 @@ LAYERS: Final = (
     # commands and the tests use it.
     ("demo",),
     ("stack",),
-    ("intake", "scheduler", "dashboard"),
+    ("intake", "dashboard"),
+    # What the settings wizard shares between the intake's API and the dashboard's pages.
+    ("wizard",),
+    ("scheduler",),
     # The worker runs sync requests that arrive on the `requests` queue through the producer;
     # the producer sends tasks by actor name and never imports the worker.
     ("worker",),
     ("producer",),
-    ("runs", "connectors", "queue", "simulators"),
+    # The integrations a process works with, from the settings file or the registry.
+    ("catalog",),
+    ("runs", "connectors", "queue", "simulators", "registry"),
     ("config",),
     ("rules",),
     ("schemas",),
