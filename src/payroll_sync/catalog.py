@@ -19,8 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import hashlib
+import math
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, Self
 
@@ -274,7 +275,9 @@ class LiveCatalog:
         self._source = source
         self.poll_seconds = poll_seconds
         self._lock = asyncio.Lock()
-        self._ensured_at = -ENSURE_EVERY_SECONDS
+        # When `ensure()` last refreshed (monotonic seconds; a test may hand in its own clock).
+        self.clock: Callable[[], float] = time.monotonic
+        self._ensured_at = -math.inf
 
     def __repr__(self) -> str:
         return f"LiveCatalog({self._current!r})"
@@ -362,7 +365,7 @@ class LiveCatalog:
         current = self._current
         if integration_id in current.settings.integrations or integration_id in current.removed:
             return
-        now = time.monotonic()
+        now = self.clock()
         if now - self._ensured_at < ENSURE_EVERY_SECONDS:
             return
         self._ensured_at = now
