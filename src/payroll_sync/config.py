@@ -62,7 +62,7 @@ class Environment(msgspec.Struct, frozen=True, kw_only=True):
     # Namespace of every Redis key (runs, rate limits, broker queues): a second deployment or a
     # test run sharing one Redis picks another.
     prefix: str = DEFAULT_PREFIX
-    # The integration registry (PostgreSQL); None: the settings file's integrations.
+    # The integration registry (PostgreSQL); None: the settings file is the source.
     database_url: str | None = None
 
 
@@ -221,12 +221,9 @@ def credentials(integration: Integration, env: Mapping[str, str] | None = None) 
         "simployer_token_env": integration.simployer_token_env,
         "payroll_token_env": integration.payroll_token_env,
     }
-    unnamed = [key for key, name in wanted.items() if name is None]
-    if unnamed:
-        raise ConfigError(f"no token variable named: {', '.join(unnamed)}")
     # Surrounding whitespace (a trailing newline from a secrets file) is never part of a token.
-    values = {key: env.get(name or "", "").strip() for key, name in wanted.items()}
-    missing = [f"{name} ({key})" for key, name in wanted.items() if not values[key]]
+    values = {key: env.get(name, "").strip() if name else "" for key, name in wanted.items()}
+    missing = [f"{name or 'none named'} ({key})" for key, name in wanted.items() if not values[key]]
     if missing:
         noun = "variable" if len(missing) == 1 else "variables"
         raise ConfigError(f"environment {noun} not set or empty: {', '.join(missing)}")
@@ -245,11 +242,15 @@ def operator_token(env: Mapping[str, str] | None = None) -> str:
 
 
 def secret_keys(env: Mapping[str, str] | None = None) -> str:
-    """The registry's encryption key(s), `PAYROLL_SYNC_SECRET_KEY`; a ConfigError when unset."""
+    """`PAYROLL_SYNC_SECRET_KEY`: the registry's token keys (registry/crypto.py parses them); a
+    ConfigError when unset (the registry cannot store or read a token without one)."""
     env = os.environ if env is None else env
     keys = env.get(SECRET_KEY_VAR, "").strip()
     if not keys:
-        raise ConfigError(f"environment variable not set or empty: {SECRET_KEY_VAR}")
+        raise ConfigError(
+            f"environment variable not set or empty: {SECRET_KEY_VAR} "
+            "(make a key with `payroll-sync new-key`)"
+        )
     return keys
 
 

@@ -75,10 +75,10 @@ class Schedule(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
 
 class Integration(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     simployer_url: HttpUrl
-    payroll_url: HttpUrl
     # The environment variables holding the tokens: required in the settings file (config.py
     # says so), None in the registry, which stores the tokens themselves (encrypted).
     simployer_token_env: EnvName | None = None
+    payroll_url: HttpUrl
     payroll_token_env: EnvName | None = None
     # 24SevenOffice requests per second for this integration, shared by every worker process.
     rate_limit_per_second: Annotated[float, Meta(gt=0, le=1000)] = 10.0
