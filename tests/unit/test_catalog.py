@@ -109,18 +109,26 @@ async def test_a_file_integration_without_a_token_variable_is_refused(tmp_path: 
 
 
 class Clock:
+    """A clock the test moves; sleeping on it moves it (and says how long was slept)."""
+
     def __init__(self) -> None:
         self.now = 100.0
+        self.slept: list[float] = []
 
     def __call__(self) -> float:
         return self.now
 
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
 
-async def test_ensure_looks_again_for_an_unknown_integration_at_most_once_a_second(
+
+async def test_ensure_looks_again_for_an_unknown_integration_at_most_once_a_second_and_waits_for_it(
     config_file: Path,
 ) -> None:
     catalog = await LiveCatalog.open(environment(config_file), environ=TOKENS)
     catalog.clock = clock = Clock()
+    catalog.sleep = clock.sleep
 
     write(config_file, integration_toml("acme") + integration_toml("beta"))
     await catalog.ensure("acme")  # known: no look
@@ -131,12 +139,15 @@ async def test_ensure_looks_again_for_an_unknown_integration_at_most_once_a_seco
     write(
         config_file, integration_toml("acme") + integration_toml("beta") + integration_toml("gamma")
     )
-    clock.now += 0.5
+    assert clock.slept == []
+    clock.now += 0.25
     await catalog.ensure("gamma")
-    assert "gamma" not in catalog.settings.integrations, "a second look within the second"
-    clock.now += 0.6
-    await catalog.ensure("gamma")
+    assert clock.slept == [pytest.approx(0.75)], "the next look waits for its second"
     assert "gamma" in catalog.settings.integrations
+
+    clock.now += 5
+    await catalog.ensure("nowhere")
+    assert clock.slept == [pytest.approx(0.75)], "a look a while after the last one: at once"
 
 
 def test_a_removed_integration_says_so_and_an_added_again_one_is_back() -> None:
