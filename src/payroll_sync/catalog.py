@@ -326,20 +326,6 @@ class LiveCatalog:
         """Settings handed in, never changing (the local stack and tests)."""
         return cls(Catalog(settings, environ=environ), _Fixed())
 
-    @classmethod
-    def following(
-        cls,
-        path: str,
-        registry: ChangeFeed,
-        first: Changes,
-        *,
-        poll_seconds: float = DEFAULT_POLL_SECONDS,
-    ) -> Self:
-        """The registry source on a `registry` already open, from its `changes(0)` (tests)."""
-        source = _RegistrySource(SettingsFile(path), registry)
-        source._apply(first)
-        return cls(source.snapshot(), source, poll_seconds=poll_seconds)
-
     @property
     def current(self) -> Catalog:
         return self._current

@@ -25,14 +25,18 @@ from multiprocessing.sharedctypes import Synchronized, SynchronizedArray
 from multiprocessing.synchronize import Event as MpEvent
 from pathlib import Path
 from typing import Final
+from urllib.parse import urlsplit
 
 import aiohttp
+import asyncpg
 import msgspec
 import pytest
 import redis.asyncio as aioredis
+from structlog.testing import capture_logs
 
 from payroll_sync.catalog import LiveCatalog
 from payroll_sync.config import Environment
+from payroll_sync.errors import ConfigError
 from payroll_sync.logs import configure_logging
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.registry.records import TokensUpdate
@@ -49,8 +53,13 @@ from tests.support import processes
 from tests.support.auth import bearer
 from tests.support.deployment import Deployment
 from tests.support.keys import REDIS_URL
-from tests.support.postgres import fresh_database
-from tests.support.settings import toml_table
+from tests.support.postgres import SERVER_URL, fresh_database
+from tests.support.settings import (
+    OFFLINE_PAYROLL_URL,
+    OFFLINE_SIMPLOYER_URL,
+    integration_toml,
+    toml_table,
+)
 from tests.support.waiting import wait_for
 
 pytestmark = pytest.mark.integration
@@ -340,3 +349,89 @@ async def _sync_over_intake(live: Live, http: aiohttp.ClientSession, name: str) 
         accepted = await answer.json()
     run_id: str = accepted["run_id"]
     return run_id
+
+
+# ------------------------------------------------------------------ the registry source alone
+
+
+async def _allow_connections(database_url: str, allowed: bool) -> None:
+    """Let the database take connections again, or refuse them and end those it has (what a
+    database that went away looks like to its clients)."""
+    name = urlsplit(database_url).path.lstrip("/")
+    server = await asyncpg.connect(SERVER_URL)
+    try:
+        # The name is the fixture's own [a-z0-9_]: safe in DDL, which takes no parameters.
+        await server.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {str(allowed).lower()}')
+        if not allowed:
+            await server.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                " WHERE datname = $1 AND pid <> pg_backend_pid()",
+                name,
+            )
+    finally:
+        await server.close()
+
+
+async def test_the_registry_source_follows_changes_and_keeps_its_snapshot_through_an_outage(
+    database_url: str, secret_keys: str, tmp_path: Path
+) -> None:
+    config = tmp_path / "integrations.toml"
+    config.write_text(integration_toml("filed") + toml_table("limits", {"max_hourly_salary": 900}))
+    env = Environment(config_path=str(config), redis_url=REDIS_URL, database_url=database_url)
+    environ = {"PAYROLL_SYNC_SECRET_KEY": secret_keys}
+    offline = Integration(simployer_url=OFFLINE_SIMPLOYER_URL, payroll_url=OFFLINE_PAYROLL_URL)
+    writer = await Registry.connect(database_url, secret_keys=secret_keys)
+    await writer.put("acme", offline, TokensUpdate(simployer_token="s-1", payroll_token="p-1"))
+    await writer.put("gone", offline, TokensUpdate(simployer_token="s-2", payroll_token="p-2"))
+    await writer.delete("gone")
+    await writer.close()
+
+    with capture_logs() as logs:
+        catalog = await LiveCatalog.open(env, environ=environ)
+        try:
+            # The file's [limits] and the registry's integrations; the file's own ignored.
+            assert sorted(catalog.settings.integrations) == ["acme"]
+            assert catalog.settings.limits.max_hourly_salary == 900
+            assert catalog.credentials("acme").payroll_token == "p-1"
+            with pytest.raises(ConfigError, match="integration removed: 'gone'"):
+                catalog.credentials("gone")
+            assert await catalog.refresh() is False
+
+            # New tokens for one side only: the other is kept.
+            writer = await Registry.connect(database_url, secret_keys=secret_keys)
+            await writer.put("acme", offline, TokensUpdate(payroll_token="p-3"))
+            await writer.close()
+            assert await catalog.refresh() is True
+            tokens = catalog.credentials("acme")
+            assert (tokens.simployer_token, tokens.payroll_token) == ("s-1", "p-3")
+
+            # The database goes away: the snapshot stays, said once.
+            before = catalog.current
+            await _allow_connections(database_url, False)
+            try:
+                assert await catalog.refresh() is False
+                assert await catalog.refresh() is False
+                assert catalog.current is before
+            finally:
+                await _allow_connections(database_url, True)
+
+            # Back: changes made meanwhile arrive.
+            writer = await Registry.connect(database_url, secret_keys=secret_keys)
+            await writer.put("beta", offline, TokensUpdate(simployer_token="s", payroll_token="p"))
+            await writer.close()
+
+            async def beta_arrived() -> bool:
+                await catalog.refresh()
+                return "beta" in catalog.settings.integrations
+
+            await wait_for(beta_arrived, "the catalog recovers", within=WITHIN, every=0.2)
+        finally:
+            await catalog.close()
+    names = [event["event"] for event in logs]
+    assert names.count("catalog.file_integrations_ignored") == 1
+    [ignored] = [event for event in logs if event["event"] == "catalog.file_integrations_ignored"]
+    assert "payroll-sync integrations import" in ignored["reason"]
+    assert names.count("catalog.registry_unavailable") == 1
+    assert names.count("catalog.registry_recovered") == 1
+    for secret in ("s-1", "p-1", "p-3"):
+        assert all(secret not in repr(event) for event in logs)
