@@ -74,9 +74,9 @@ class Schedule(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
 
 class Integration(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     simployer_url: HttpUrl
-    simployer_token_env: EnvName
+    simployer_token_env: EnvName | None = None
     payroll_url: HttpUrl
-    payroll_token_env: EnvName
+    payroll_token_env: EnvName | None = None
     # 24SevenOffice requests per second for this integration, shared by every worker process.
     rate_limit_per_second: Annotated[float, Meta(gt=0, le=1000)] = 10.0
     # Requests that may go at once after a quiet spell; default: one second's worth.
