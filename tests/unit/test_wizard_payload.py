@@ -42,7 +42,8 @@ def _refusal(raw: bytes) -> str:
     with pytest.raises(BadIntegration) as refused:
         decode_integration(raw)
     message = str(refused.value)
-    assert SIMPLOYER_TOKEN not in message and PAYROLL_TOKEN not in message
+    assert SIMPLOYER_TOKEN not in message
+    assert PAYROLL_TOKEN not in message
     return message
 
 
@@ -61,7 +62,8 @@ def test_a_whole_body_becomes_settings_and_tokens() -> None:
         absences=Absences(codes=["01"], overrides={"Sabbatical": "13"}),
         schedule=Schedule(enabled=True, weekdays=["mon"], times=["06:30"], absences=True),
     )
-    assert integration.simployer_token_env is None and integration.payroll_token_env is None
+    assert integration.simployer_token_env is None
+    assert integration.payroll_token_env is None
     assert tokens.simployer_token == SIMPLOYER_TOKEN
     assert tokens.payroll_token == PAYROLL_TOKEN
     assert SIMPLOYER_TOKEN not in repr(tokens)
@@ -107,8 +109,7 @@ def test_tokens_may_be_left_out_and_are_trimmed() -> None:
         ),
         pytest.param(
             _body(schedule={"weekdays": ["mon", "someday"]}),
-            'schedule.weekdays[1]: expected one of "mon", "tue", "wed", "thu", "fri", "sat", '
-            '"sun"',
+            'schedule.weekdays[1]: expected one of "mon", "tue", "wed", "thu", "fri", "sat", "sun"',
             id="weekday",
         ),
         pytest.param(
@@ -200,7 +201,8 @@ def test_the_view_of_a_stored_integration() -> None:
 def test_a_settings_file_integration_keeps_its_variable_names_in_the_view() -> None:
     named = Integration(**URLS, simployer_token_env="ACME_S", payroll_token_env="ACME_P")
     view = settings_view(named)
-    assert view["simployer_token_env"] == "ACME_S" and view["payroll_token_env"] == "ACME_P"
+    assert view["simployer_token_env"] == "ACME_S"
+    assert view["payroll_token_env"] == "ACME_P"
 
 
 ids = st.lists(st.text("abc-", min_size=1, max_size=4), max_size=3)
@@ -227,4 +229,5 @@ def test_the_view_of_settings_is_a_body_that_gives_them_back(
     )
     again, tokens = decode_integration(_raw(settings_view(integration)))
     assert again == integration
-    assert tokens.simployer_token is None and tokens.payroll_token is None
+    assert tokens.simployer_token is None
+    assert tokens.payroll_token is None

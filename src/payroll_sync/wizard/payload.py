@@ -25,11 +25,15 @@ from payroll_sync.schemas.settings import Absences, Integration, Schedule, Scope
 from payroll_sync.schemas.words import SCHEMA_WORDING
 
 #: The body's token fields -> the settings field they stand in for (refused in a body).
-TOKEN_FIELDS: Final = {"simployer_token": "simployer_token_env", "payroll_token": "payroll_token_env"}
+TOKEN_FIELDS: Final = {
+    "simployer_token": "simployer_token_env",
+    "payroll_token": "payroll_token_env",
+}
 #: Longer than any real token, short enough that a pasted file is refused.
 MAX_TOKEN_CHARS: Final = 4096
 # Printable ASCII without spaces: a token goes into a header and a query string as it is.
 _TOKEN: Final = re.compile(r"[\x21-\x7e]+")
+_BARE_KEY: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
 
 
 class BadIntegration(ValueError):
@@ -122,7 +126,7 @@ def _explain(body: Mapping[str, Any], error: msgspec.ValidationError) -> str:
 
 def _key(key: str) -> str:
     # A leave type's name may hold dots or spaces: quoted as JSON, it stays one part.
-    return key if re.fullmatch(r"[A-Za-z_][A-Za-z0-9_-]*", key) else msgspec.json.encode(key).decode()
+    return key if _BARE_KEY.fullmatch(key) else msgspec.json.encode(key).decode()
 
 
 # ------------------------------------------------------------------ the view
