@@ -32,7 +32,9 @@ LAYERS: Final = (
     # the producer sends tasks by actor name and never imports the worker.
     ("worker",),
     ("producer",),
-    ("runs", "connectors", "queue", "simulators"),
+    # The live catalog: the settings file's integrations or the registry's, kept current.
+    ("catalog",),
+    ("runs", "connectors", "queue", "simulators", "registry"),
     ("config",),
     ("rules",),
     ("schemas",),
