@@ -299,6 +299,22 @@ async def test_ids_callers_and_allow(intake: Intake) -> None:
     assert [row["id"] for row in everyone["integrations"]] == ["limited", "other"]
 
 
+async def test_a_registry_that_does_not_answer_is_a_503(intake: Intake, registry: Registry) -> None:
+    assert (await intake.call("PUT", f"{PATH}/acme", offline_body()))[0] == 201
+    await registry.close()  # as if the database went away
+    with capture_logs() as logs:
+        for method, path in (("GET", f"{PATH}/acme"), ("GET", PATH), ("DELETE", f"{PATH}/acme")):
+            status, answer = await intake.call(method, path)
+            assert (status, answer) == (
+                503,
+                {
+                    "error": "the integration registry (DATABASE_URL) is not answering; try again "
+                    "shortly"
+                },
+            )
+    assert [e["event"] for e in logs].count("intake.registry_unavailable") == 3
+
+
 # ------------------------------------------------------------------ the connection check
 
 

@@ -18,8 +18,8 @@ from __future__ import annotations
 import datetime
 import re
 import time
-from collections.abc import AsyncIterator, Callable, Mapping
-from typing import Any, Final, Protocol, get_args
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from typing import Any, Final, Protocol, TypeVar, get_args
 
 import aiohttp
 import msgspec
@@ -55,10 +55,15 @@ from payroll_sync.wizard.status import IntegrationStatus, StatusReader, check_vi
 
 log = structlog.get_logger("payroll_sync.intake")
 
+T = TypeVar("T")
+
 INTEGRATIONS_PATH: Final = "/api/v1/integrations"
 NO_REGISTRY: Final = (
     "integrations come from the settings file here; set DATABASE_URL to manage them through the API"
 )
+#: Answered (503) when the registry's database does not answer; the pool reconnects by itself.
+REGISTRY_DOWN: Final = "the integration registry (DATABASE_URL) is not answering; try again shortly"
+REGISTRY_RETRY_SECONDS: Final = 5
 #: Query parameters of the scope preview: each replaces that field of the stored scope.
 SCOPE_PARAMETERS: Final = tuple(f.encode_name for f in msgspec.structs.fields(Scope))
 _ID_PATTERN: Final = re.compile(str(get_args(IntegrationId)[1].pattern))
@@ -135,6 +140,19 @@ class IntegrationsApi:
             )
         return caller, integration_id
 
+    @staticmethod
+    async def _db(call: Awaitable[T]) -> T:
+        """A registry call; a database that does not answer is a 503, not a crash. Our own
+        refusals and `MissingTokens` (a ValueError naming the field) pass through."""
+        try:
+            return await call
+        except (Refusal, ValueError):
+            raise
+        except Exception as error:  # asyncpg's, or the network's: only the type is logged
+            log.error("intake.registry_unavailable", error_type=type(error).__name__)
+            retry = {"Retry-After": str(REGISTRY_RETRY_SECONDS)}
+            raise Refusal(503, REGISTRY_DOWN, headers=retry) from None
+
     def _writable(self) -> IntegrationRegistry:
         if self.registry is None:
             raise Refusal(409, NO_REGISTRY)
@@ -154,7 +172,7 @@ class IntegrationsApi:
         from payroll_sync.registry.store import MissingTokens
 
         try:
-            stored, created = await registry.put(integration_id, settings, tokens)
+            stored, created = await self._db(registry.put(integration_id, settings, tokens))
         except MissingTokens as missing:
             raise Refusal(400, str(missing)) from None
         # This process sees it at once (a check or preview may follow); others within seconds.
@@ -175,7 +193,7 @@ class IntegrationsApi:
     async def get(self, request: web.Request) -> web.Response:
         _, integration_id = self._allowed_caller(request)
         view, settings = await self._view(integration_id)
-        status = await self.status.one(integration_id, settings, now=self._now())
+        status = await self._db(self.status.one(integration_id, settings, now=self._now()))
         return json_response({**view, **status_view(status)})
 
     async def list(self, request: web.Request) -> web.Response:
@@ -200,7 +218,7 @@ class IntegrationsApi:
     async def delete(self, request: web.Request) -> web.Response:
         caller, integration_id = self._allowed_caller(request)
         registry = self._writable()
-        if not await registry.delete(integration_id):
+        if not await self._db(registry.delete(integration_id)):
             raise Refusal(404, f"unknown integration {integration_id!r}")
         await self.catalog.refresh()
         log.info("intake.integration_deleted", integration=integration_id, caller=caller)
@@ -213,7 +231,7 @@ class IntegrationsApi:
             settings, credentials, session=self.session, now=self.clock()
         )
         if self.registry is not None:
-            await self.registry.record_check(integration_id, check)
+            await self._db(self.registry.record_check(integration_id, check))
         log.info(
             "intake.integration_checked",
             integration=integration_id,
@@ -260,7 +278,7 @@ class IntegrationsApi:
     async def _view(self, integration_id: str) -> tuple[dict[str, Any], Integration]:
         """The integration as shown, and its settings; 404 when there is none."""
         if self.registry is not None:
-            stored = await self.registry.get(integration_id)
+            stored = await self._db(self.registry.get(integration_id))
             if stored is None:
                 raise Refusal(404, f"unknown integration {integration_id!r}")
             return integration_view(stored), stored.settings
@@ -282,7 +300,8 @@ class IntegrationsApi:
 
     async def _integrations(self) -> dict[str, Integration]:
         if self.registry is not None:
-            return {stored.id: stored.settings for stored in await self.registry.list()}
+            listed = await self._db(self.registry.list())
+            return {stored.id: stored.settings for stored in listed}
         return dict(self.catalog.settings.integrations)
 
     async def _live(self, integration_id: str) -> tuple[Integration, Credentials]:
