@@ -1,6 +1,7 @@
 """Integrations as data, without a restart (issue 15's "done when"): real PostgreSQL, real
 Redis, `payroll-sync worker` and `payroll-sync intake` processes and a scheduler process, all
-started once with an empty registry; then 1,000 integrations are added to it.
+started once with an empty registry; then 1,000 integrations are added through the intake's
+`PUT /api/v1/integrations/{id}`, one changed and one removed through the same API.
 
 - the intake accepts a sync request for one of the new ones, and the worker syncs its records
   against the simulators;
@@ -47,7 +48,7 @@ from payroll_sync.scheduler.slots import OSLO, Slot
 from payroll_sync.scheduler.state import ScheduleState
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import RecordOutcome
-from payroll_sync.schemas.settings import Integration, Schedule, Settings
+from payroll_sync.schemas.settings import Integration, Settings
 from payroll_sync.simulators.serve import RunningSimulators
 from tests.support import processes
 from tests.support.auth import bearer
@@ -88,19 +89,22 @@ def name_of(index: int) -> str:
     return f"co-{index:04d}"
 
 
-def integration(
-    sims: RunningSimulators, name: str, *, times: list[str] | None = None
-) -> Integration:
-    schedule = Schedule(enabled=times is not None, times=times or ["06:00"])
-    # The one to be removed goes slowly, so that its records are still waiting in the pacer.
-    rate = 0.2 if name == REMOVED else 200.0
-    return Integration(
-        simployer_url=sims.simployer_url,
-        payroll_url=sims.payroll_url,
-        rate_limit_per_second=rate,
-        rate_limit_burst=1 if name == REMOVED else None,
-        schedule=schedule,
-    )
+def body(
+    sims: RunningSimulators, name: str, *, times: list[str] | None = None, tokens: bool = True
+) -> dict[str, object]:
+    """The wizard API's PUT body: settings, and the tokens unless left out (a replace)."""
+    found: dict[str, object] = {
+        "simployer_url": sims.simployer_url,
+        "payroll_url": sims.payroll_url,
+        "rate_limit_per_second": 200.0,
+        "schedule": {"enabled": times is not None, "times": times or ["06:00"]},
+    }
+    if name == REMOVED:
+        # It goes slowly, so that its records are still waiting in the pacer when removed.
+        found.update(rate_limit_per_second=0.2, rate_limit_burst=1)
+    if tokens:
+        found.update(simployer_token=sims.simployer_token, payroll_token=sims.payroll_token)
+    return found
 
 
 # ------------------------------------------------------------------ the scheduler process
@@ -260,11 +264,11 @@ async def live(
 async def test_a_thousand_integrations_added_while_running_are_used_without_a_restart(
     live: Live, sims: RunningSimulators, http: aiohttp.ClientSession
 ) -> None:
-    tokens = TokensUpdate(simployer_token=sims.simployer_token, payroll_token=sims.payroll_token)
     scheduled = {MOVED: ["06:00"], REMOVED: ["06:00"]}
     for index in range(1, COUNT + 1):
         name = name_of(index)
-        await live.registry.put(name, integration(sims, name, times=scheduled.get(name)), tokens)
+        status = await _put(live, http, name, body(sims, name, times=scheduled.get(name)))
+        assert status == 201
     assert len(await live.registry.list()) == COUNT
 
     # The scheduler sees the new schedules switched on: their first run is tomorrow at 06:05.
@@ -292,8 +296,11 @@ async def test_a_thousand_integrations_added_while_running_are_used_without_a_re
     pending = await live.store.get_run(slow)
     assert pending is not None
     assert pending.finished < pending.total, "records of REMOVED still waiting"
-    await live.registry.put(MOVED, integration(sims, MOVED, times=["07:00"]), None)
-    assert await live.registry.delete(REMOVED)
+    assert await _put(live, http, MOVED, body(sims, MOVED, times=["07:00"], tokens=False)) == 200
+    async with http.delete(
+        f"{live.intake_url}/api/v1/integrations/{REMOVED}", headers=bearer(CALLER_TOKEN)
+    ) as answer:
+        assert answer.status == 204, await answer.text()
 
     # Its waiting records end at once, "integration removed", and the intake refuses it.
     ended = await live.store.wait_done(slow, poll_seconds=0.1, max_seconds=WITHIN)
@@ -337,6 +344,14 @@ def _troubled(outcomes: list[RecordOutcome]) -> list[str]:
         for item in outcomes
         if "unknown integration" in item.reason or "internal error" in item.reason
     ]
+
+
+async def _put(live: Live, http: aiohttp.ClientSession, name: str, data: object) -> int:
+    async with http.put(
+        f"{live.intake_url}/api/v1/integrations/{name}", json=data, headers=bearer(CALLER_TOKEN)
+    ) as answer:
+        assert answer.status in {200, 201}, await answer.text()
+        return answer.status
 
 
 async def _sync_over_intake(live: Live, http: aiohttp.ClientSession, name: str) -> str:
