@@ -31,6 +31,7 @@ from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Integration, Scope, Settings
 from payroll_sync.simulators.serve import RunningSimulators
 from payroll_sync.wizard.check import check_connection
+from payroll_sync.wizard.preview import scope_choices
 from tests.support import processes
 from tests.support.auth import bearer
 from tests.support.deployment import Deployment
@@ -584,3 +585,19 @@ async def test_the_intake_process_with_a_registry_onboards_a_company(
     finally:
         deployment.stop_all()
         await deployment.remove_keys(redis)
+
+
+async def test_the_pick_lists_are_simployer_ones_own_departments_and_offices(
+    http: aiohttp.ClientSession, sims: RunningSimulators
+) -> None:
+    company = await simployer_state(sims)
+    integration = Integration(simployer_url=sims.simployer_url, payroll_url=sims.payroll_url)
+    tokens = Credentials(simployer_token=sims.simployer_token, payroll_token="unused")
+    departments, offices = await scope_choices(integration, tokens, session=http)
+    assert sorted(choice.id for choice in departments) == sorted(d.id for d in company.department)
+    assert sorted(choice.id for choice in offices) == sorted(o.id for o in company.office)
+    names = {o.id: o.name for o in company.office}
+    assert all(choice.name == names[choice.id] for choice in offices)
+    # A department is named under its parents: its own name comes last.
+    own = {d.id: d.name for d in company.department}
+    assert all(choice.name.split(" / ")[-1] == own[choice.id] for choice in departments)
