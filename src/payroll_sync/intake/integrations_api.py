@@ -171,12 +171,12 @@ class IntegrationsApi:
         except BadIntegration as bad:
             raise Refusal(400, str(bad)) from None
         # Imported here: an intake without a registry never loads asyncpg.
-        from payroll_sync.registry.store import MissingTokens
+        from payroll_sync.registry.store import InvalidId, MissingTokens
 
         try:
             stored, created = await self._db(registry.put(integration_id, settings, tokens))
-        except MissingTokens as missing:
-            raise Refusal(400, str(missing)) from None
+        except (MissingTokens, InvalidId) as refused:
+            raise Refusal(400, str(refused)) from None
         # This process sees it at once (a check or preview may follow); others within seconds.
         await self.catalog.refresh()
         log.info(
