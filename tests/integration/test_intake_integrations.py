@@ -8,6 +8,7 @@ import asyncio
 import datetime
 import json
 import secrets
+import subprocess
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -30,8 +31,12 @@ from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Integration, Scope, Settings
 from payroll_sync.simulators.serve import RunningSimulators
 from payroll_sync.wizard.check import check_connection
+from payroll_sync.wizard.preview import scope_choices
+from tests.support import processes
 from tests.support.auth import bearer
+from tests.support.deployment import Deployment
 from tests.support.keys import REDIS_URL, unique_prefix
+from tests.support.logs import event_names
 from tests.support.recorders import Recorder
 from tests.support.settings import OFFLINE_PAYROLL_URL, OFFLINE_SIMPLOYER_URL, simulator_tokens
 from tests.support.simulator_admin import simployer_state
@@ -519,3 +524,80 @@ async def test_without_a_registry_reads_work_and_writes_are_refused(
         assert preview["left_out"]["excluded"] == [excluded]
         assert (await intake.call("GET", f"{PATH}/nope"))[0] == 404
         assert_no_token(intake, sims.simployer_token, sims.payroll_token)
+
+
+# ------------------------------------------------------------------ `payroll-sync intake`
+
+
+async def test_the_intake_process_with_a_registry_onboards_a_company(
+    sims: RunningSimulators,
+    tmp_path: Path,
+    redis: aioredis.Redis,
+    http: aiohttp.ClientSession,
+    database_url: str,
+    secret_keys: str,
+) -> None:
+    """`payroll-sync intake` with DATABASE_URL: a company added through the API is checked and
+    takes sync requests at once, without a restart; its log holds no token."""
+    config = tmp_path / "integrations.toml"
+    config.write_text(CALLERS_TOML, encoding="utf-8")
+    deployment = Deployment(
+        config,
+        {
+            "DATABASE_URL": database_url,
+            "PAYROLL_SYNC_SECRET_KEY": secret_keys,
+            "INTAKE_TOKEN_ADMIN": ADMIN_TOKEN,
+            "INTAKE_TOKEN_PARTNER": LIMITED_TOKEN,
+        },
+    )
+    log_path = tmp_path / "intake.log"
+    try:
+        with log_path.open("wb") as log:
+            process = deployment.start("intake", "--port", "0", stdout=subprocess.PIPE, stderr=log)
+            line = await processes.first_line(process)
+            assert line.startswith("intake listening on http://"), line
+            intake = Intake(
+                base=line.split()[3],
+                http=http,
+                catalog=LiveCatalog.fixed(Settings()),
+                producer=Producer(redis, deployment.prefix),
+                recorder=Recorder(),
+            )
+            status, created = await intake.call("PUT", f"{PATH}/acme", body_for(sims))
+            assert status == 201, created
+            status, check = await intake.call("POST", f"{PATH}/acme/check")
+            assert (status, check["ok"]) == (200, True), check
+            async with http.post(
+                f"{intake.base}/api/v1/sync-requests",
+                json={"integration": "acme", "kind": "employees", "dry_run": True},
+                headers=ADMIN,
+            ) as answer:
+                assert answer.status == 202, await answer.text()
+            shown = (await intake.call("GET", f"{PATH}/acme"))[1]
+            assert shown["last_check"]["ok"] is True
+            assert shown["last_run"]["dry_run"] is True
+        assert processes.stop(process) == 0
+        logged = log_path.read_text()
+        assert "intake.integration_saved" in event_names(logged)
+        for token in (sims.simployer_token, sims.payroll_token, ADMIN_TOKEN, secret_keys):
+            assert token not in logged
+            assert_no_token(intake, token)
+    finally:
+        deployment.stop_all()
+        await deployment.remove_keys(redis)
+
+
+async def test_the_pick_lists_are_simployer_ones_own_departments_and_offices(
+    http: aiohttp.ClientSession, sims: RunningSimulators
+) -> None:
+    company = await simployer_state(sims)
+    integration = Integration(simployer_url=sims.simployer_url, payroll_url=sims.payroll_url)
+    tokens = Credentials(simployer_token=sims.simployer_token, payroll_token="unused")
+    departments, offices = await scope_choices(integration, tokens, session=http)
+    assert sorted(choice.id for choice in departments) == sorted(d.id for d in company.department)
+    assert sorted(choice.id for choice in offices) == sorted(o.id for o in company.office)
+    names = {o.id: o.name for o in company.office}
+    assert all(choice.name == names[choice.id] for choice in offices)
+    # A department is named under its parents: its own name comes last.
+    own = {d.id: d.name for d in company.department}
+    assert all(choice.name.split(" / ")[-1] == own[choice.id] for choice in departments)

@@ -23,6 +23,7 @@ from typing import Any, Final, Protocol, TypeVar, get_args
 
 import aiohttp
 import msgspec
+import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 
@@ -143,10 +144,11 @@ class IntegrationsApi:
     @staticmethod
     async def _db(call: Awaitable[T]) -> T:
         """A registry call; a database that does not answer is a 503, not a crash. Our own
-        refusals and `MissingTokens` (a ValueError naming the field) pass through."""
+        refusals, `MissingTokens` (a ValueError naming the field) and Redis's errors (the
+        status reads the run store too; the app answers those) pass through."""
         try:
             return await call
-        except (Refusal, ValueError):
+        except (Refusal, ValueError, aioredis.RedisError):
             raise
         except Exception as error:  # asyncpg's, or the network's: only the type is logged
             log.error("intake.registry_unavailable", error_type=type(error).__name__)
@@ -169,12 +171,12 @@ class IntegrationsApi:
         except BadIntegration as bad:
             raise Refusal(400, str(bad)) from None
         # Imported here: an intake without a registry never loads asyncpg.
-        from payroll_sync.registry.store import MissingTokens
+        from payroll_sync.registry.store import InvalidId, MissingTokens
 
         try:
             stored, created = await self._db(registry.put(integration_id, settings, tokens))
-        except MissingTokens as missing:
-            raise Refusal(400, str(missing)) from None
+        except (MissingTokens, InvalidId) as refused:
+            raise Refusal(400, str(refused)) from None
         # This process sees it at once (a check or preview may follow); others within seconds.
         await self.catalog.refresh()
         log.info(
@@ -196,7 +198,7 @@ class IntegrationsApi:
         status = await self._db(self.status.one(integration_id, settings, now=self._now()))
         return json_response({**view, **status_view(status)})
 
-    async def list(self, request: web.Request) -> web.Response:
+    async def list_integrations(self, request: web.Request) -> web.Response:
         caller = request[CALLER] = self._caller(request)
         allowed = self.catalog.settings.intake.allowed(caller)
         found = await self._integrations()
@@ -371,7 +373,7 @@ def add_integration_routes(
     api = IntegrationsApi(caller=caller, catalog=catalog, registry=registry, store=store)
     app.cleanup_ctx.append(api.session_context)
     one = INTEGRATIONS_PATH + "/{integration_id}"
-    app.router.add_get(INTEGRATIONS_PATH, api.list)
+    app.router.add_get(INTEGRATIONS_PATH, api.list_integrations)
     app.router.add_put(one, api.put)
     app.router.add_get(one, api.get)
     app.router.add_delete(one, api.delete)
