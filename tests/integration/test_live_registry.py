@@ -463,5 +463,5 @@ def test_a_process_does_not_start_while_the_registry_does_not_answer(
     )
     done = deployment.cli("schedule", "--integration", "acme")
     assert done.returncode == 75, done.stderr
-    assert "the integration registry (DATABASE_URL) is not answering" in done.stderr
+    assert "not answering" in done.stderr
     assert "hunter2" not in done.stderr + done.stdout
