@@ -103,9 +103,12 @@ def parse_settings(text: str, *, source: str = DEFAULT_CONFIG_PATH) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_toml_error(source, exc)) from None
     try:
-        return msgspec.convert(raw, Settings)
+        settings = msgspec.convert(raw, Settings)
     except msgspec.ValidationError as exc:
         first = exc
+    else:
+        _require_token_names(settings, source)
+        return settings
     # msgspec writes a dict key as `[...]` in its paths (`$.integrations[...].scope`), so the
     # entry at fault is found by converting each one of those tables on its own.
     for at, key_type, value_type in _KEYED_TABLES:
@@ -126,12 +129,30 @@ _KEYED_TABLES: Final[tuple[tuple[tuple[str, ...], Any, Any], ...]] = (
 )
 
 
+def _require_token_names(settings: Settings, source: str) -> None:
+    # Optional in the Struct (the registry stores tokens, not names), required in the file: a
+    # file integration without them could never authenticate.
+    for name, item in settings.integrations.items():
+        for key in ("simployer_token_env", "payroll_token_env"):
+            if getattr(item, key) is None:
+                where = _dotted(("integrations", name, key))
+                raise ConfigError(f"{source}: {where}: missing (required)")
+
+
+#: How many known integrations an "unknown integration" error names.
+KNOWN_NAMED: Final = 10
+
+
 def integration(settings: Settings, integration_id: str) -> Integration:
     """The integration called `integration_id`, or a `ConfigError` listing the known ones."""
     found = settings.integrations.get(integration_id)
     if found is not None:
         return found
-    known = ", ".join(sorted(settings.integrations)) or "none are configured"
+    names = sorted(settings.integrations)
+    # A registry holds thousands: name a few, count the rest.
+    known = ", ".join(names[:KNOWN_NAMED]) or "none are configured"
+    if len(names) > KNOWN_NAMED:
+        known += f" and {len(names) - KNOWN_NAMED} more"
     raise ConfigError(f"unknown integration {integration_id!r} (known: {known})")
 
 

@@ -28,14 +28,15 @@ LAYERS: Final = (
     ("demo",),
     ("stack",),
     ("intake", "dashboard"),
-    # What the settings wizard shares between the intake's API and the dashboard's pages.
+    # What the settings wizard shows and checks, shared by the intake's API and the dashboard's
+    # pages; it shows the scheduler's coming slots.
     ("wizard",),
     ("scheduler",),
     # The worker runs sync requests that arrive on the `requests` queue through the producer;
     # the producer sends tasks by actor name and never imports the worker.
     ("worker",),
     ("producer",),
-    # The integrations a process works with, from the settings file or the registry.
+    # The live catalog: the settings file's integrations or the registry's, kept current.
     ("catalog",),
     ("runs", "connectors", "queue", "simulators", "registry"),
     ("config",),
