@@ -21,12 +21,12 @@ from pathlib import Path
 
 import redis.asyncio as aioredis
 
+from payroll_sync.catalog import LiveCatalog
 from payroll_sync.logs import configure_logging
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.runs.store import delete_keys
 from payroll_sync.scheduler.process import Scheduler
 from payroll_sync.scheduler.state import ScheduleState
-from payroll_sync.scheduler.watch import SettingsWatcher
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
 from tests.support.keys import REDIS_URL, unique_prefix
@@ -57,7 +57,7 @@ async def measure(redis: aioredis.Redis, count: int, passes: int, folder: Path) 
     path.write_text(settings_text(count))
     prefix = unique_prefix("bench")
     scheduler = Scheduler(
-        watcher=SettingsWatcher(str(path)),
+        catalog=LiveCatalog.from_file(str(path)),
         state=ScheduleState(redis, prefix=prefix),
         submit=never,
         clock=lambda: NOW,

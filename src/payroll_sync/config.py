@@ -36,6 +36,7 @@ __all__ = [
     "load_settings",
     "operator_token",
     "parse_settings",
+    "secret_keys",
 ]
 
 DEFAULT_CONFIG_PATH: Final = "integrations.toml"
@@ -46,6 +47,8 @@ CONFIG_PATH_VAR: Final = "PAYROLL_SYNC_CONFIG"
 REDIS_URL_VAR: Final = "REDIS_URL"
 PREFIX_VAR: Final = "PAYROLL_SYNC_PREFIX"
 OPERATOR_TOKEN_VAR: Final = "PAYROLL_SYNC_OPERATOR_TOKEN"
+DATABASE_URL_VAR: Final = "DATABASE_URL"
+SECRET_KEY_VAR: Final = "PAYROLL_SYNC_SECRET_KEY"
 
 
 # ------------------------------------------------------------------ process environment
@@ -59,6 +62,8 @@ class Environment(msgspec.Struct, frozen=True, kw_only=True):
     # Namespace of every Redis key (runs, rate limits, broker queues): a second deployment or a
     # test run sharing one Redis picks another.
     prefix: str = DEFAULT_PREFIX
+    # The integration registry (PostgreSQL); None: the settings file is the source.
+    database_url: str | None = None
 
 
 def environment(env: Mapping[str, str] | None = None) -> Environment:
@@ -70,6 +75,7 @@ def environment(env: Mapping[str, str] | None = None) -> Environment:
         config_path=env.get(CONFIG_PATH_VAR, "").strip() or DEFAULT_CONFIG_PATH,
         redis_url=env.get(REDIS_URL_VAR, "").strip() or DEFAULT_REDIS_URL,
         prefix=env.get(PREFIX_VAR, "").strip() or DEFAULT_PREFIX,
+        database_url=env.get(DATABASE_URL_VAR, "").strip() or None,
     )
 
 
@@ -97,9 +103,12 @@ def parse_settings(text: str, *, source: str = DEFAULT_CONFIG_PATH) -> Settings:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(_toml_error(source, exc)) from None
     try:
-        return msgspec.convert(raw, Settings)
+        settings = msgspec.convert(raw, Settings)
     except msgspec.ValidationError as exc:
         first = exc
+    else:
+        _require_token_names(settings, source)
+        return settings
     # msgspec writes a dict key as `[...]` in its paths (`$.integrations[...].scope`), so the
     # entry at fault is found by converting each one of those tables on its own.
     for at, key_type, value_type in _KEYED_TABLES:
@@ -118,6 +127,16 @@ _KEYED_TABLES: Final[tuple[tuple[tuple[str, ...], Any, Any], ...]] = (
     (("intake", "callers"), CallerName, EnvName),
     (("intake", "allow"), CallerName, list[IntegrationId]),
 )
+
+
+def _require_token_names(settings: Settings, source: str) -> None:
+    # Optional in the Struct (the registry stores tokens, not names), required in the file: a
+    # file integration without them could never authenticate.
+    for name, item in settings.integrations.items():
+        for key in ("simployer_token_env", "payroll_token_env"):
+            if getattr(item, key) is None:
+                where = _dotted(("integrations", name, key))
+                raise ConfigError(f"{source}: {where}: missing (required)")
 
 
 def integration(settings: Settings, integration_id: str) -> Integration:
@@ -203,8 +222,8 @@ def credentials(integration: Integration, env: Mapping[str, str] | None = None) 
         "payroll_token_env": integration.payroll_token_env,
     }
     # Surrounding whitespace (a trailing newline from a secrets file) is never part of a token.
-    values = {key: env.get(name, "").strip() for key, name in wanted.items()}
-    missing = [f"{name} ({key})" for key, name in wanted.items() if not values[key]]
+    values = {key: env.get(name, "").strip() if name else "" for key, name in wanted.items()}
+    missing = [f"{name or 'none named'} ({key})" for key, name in wanted.items() if not values[key]]
     if missing:
         noun = "variable" if len(missing) == 1 else "variables"
         raise ConfigError(f"environment {noun} not set or empty: {', '.join(missing)}")
@@ -220,6 +239,19 @@ def operator_token(env: Mapping[str, str] | None = None) -> str:
     if not token:
         raise ConfigError(f"environment variable not set or empty: {OPERATOR_TOKEN_VAR}")
     return token
+
+
+def secret_keys(env: Mapping[str, str] | None = None) -> str:
+    """`PAYROLL_SYNC_SECRET_KEY`: the registry's token keys (registry/crypto.py parses them); a
+    ConfigError when unset (the registry cannot store or read a token without one)."""
+    env = os.environ if env is None else env
+    keys = env.get(SECRET_KEY_VAR, "").strip()
+    if not keys:
+        raise ConfigError(
+            f"environment variable not set or empty: {SECRET_KEY_VAR} "
+            "(make a key with `payroll-sync new-key`)"
+        )
+    return keys
 
 
 def intake_tokens(settings: Settings, env: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -21,6 +21,10 @@ import msgspec
 class SyncError(Exception):
     """Base of every expected failure. `reason` is safe to log and show."""
 
+    #: The HTTP status of the answer it stands for (set by `connectors.answers.classify`), None
+    #: when no answer came or none is behind it. The wizard's connection check words it.
+    status: int | None = None
+
     def __init__(self, reason: str, *, field: str = "") -> None:
         super().__init__(reason)
         self.reason = reason

@@ -20,6 +20,7 @@ import dramatiq
 import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
+from payroll_sync.catalog import LiveCatalog
 from payroll_sync.errors import ConfigError
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.producer import Producer
@@ -164,9 +165,10 @@ async def local_stack(
     from payroll_sync.worker import actors
 
     redis = new_client()
-    producer = Producer(redis, prefix, env=env)
+    catalog = LiveCatalog.fixed(settings, env)
+    producer = Producer(redis, prefix, env=env, tokens=catalog)
     # The worker's own client: connections belong to the event loop that uses them.
-    actors.use_context(WorkerContext(settings=settings, redis=new_client(), prefix=prefix, env=env))
+    actors.use_context(WorkerContext(catalog=catalog, redis=new_client(), prefix=prefix))
     worker = dramatiq.Worker(broker, worker_threads=worker_threads, worker_timeout=100)
     if start_worker:
         worker.start()

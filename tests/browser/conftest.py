@@ -18,11 +18,12 @@ import pytest
 
 # The simulator fixtures, shared with the integration tests.
 from tests.integration.conftest import http, sims, start_simulators
+from tests.support.postgres import database_url, registry, secret_keys
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Locator, Page
 
-__all__ = ["http", "sims", "start_simulators"]
+__all__ = ["database_url", "http", "registry", "secret_keys", "sims", "start_simulators"]
 
 CHROMIUM: Final = Path("/usr/bin/chromium")
 SCREENSHOTS: Final = Path(__file__).resolve().parents[2] / "build" / "screenshots"

@@ -19,6 +19,7 @@ from payroll_sync.schemas.messages import Task
 from payroll_sync.simulators.serve import RunningSimulators, SimulatorOptions, SimulatorThread
 from tests.support.dashboard import OPERATOR_TOKEN
 from tests.support.keys import REDIS_URL, unique_prefix
+from tests.support.postgres import database_url, registry, secret_keys  # noqa: F401 (fixtures)
 from tests.support.recorders import Recorder
 
 StartSimulators = Callable[..., RunningSimulators]

@@ -30,13 +30,13 @@ import pytest
 import redis.asyncio as aioredis
 from structlog.testing import capture_logs
 
+from payroll_sync.catalog import LiveCatalog
 from payroll_sync.logs import configure_logging
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.runs.store import RunStore, delete_keys
 from payroll_sync.scheduler.process import Scheduler
 from payroll_sync.scheduler.slots import OSLO
 from payroll_sync.scheduler.state import ScheduleState
-from payroll_sync.scheduler.watch import SettingsWatcher
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
 from payroll_sync.simulators.serve import RunningSimulators
@@ -140,7 +140,7 @@ async def _child_main(
         return datetime.datetime.fromtimestamp(now.value, datetime.UTC)
 
     scheduler = Scheduler(
-        watcher=SettingsWatcher(config_path),
+        catalog=LiveCatalog.from_file(config_path),
         state=state_type(redis, prefix=prefix),
         submit=submit,
         clock=clock,
@@ -370,9 +370,9 @@ async def test_a_fired_slot_runs_a_real_employee_and_absence_sync(
             sims=sims,
         ),
     )
-    watcher = SettingsWatcher(str(config))
+    catalog = LiveCatalog.from_file(str(config))
     env = simulator_tokens(sims)
-    async with isolated_stack(watcher.settings, env) as stack:
+    async with isolated_stack(catalog.settings, env) as stack:
         redis = aioredis.Redis.from_url(REDIS_URL)
         try:
             state = ScheduleState(redis, prefix=stack.prefix)
@@ -380,7 +380,7 @@ async def test_a_fired_slot_runs_a_real_employee_and_absence_sync(
             slot = datetime.datetime.combine(today, datetime.time(6, 0), tzinfo=OSLO)
             await state.set_checked(slot - datetime.timedelta(minutes=5))
             scheduler = Scheduler(
-                watcher=watcher,
+                catalog=catalog,
                 state=state,
                 submit=stack.producer.submit,
                 clock=lambda: slot + datetime.timedelta(seconds=20),

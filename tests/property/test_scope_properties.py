@@ -7,7 +7,17 @@ import datetime
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from payroll_sync.rules.scope import department_closure, in_scope
+from payroll_sync.rules.scope import (
+    EXCLUDED,
+    NOT_CURRENT,
+    NOT_IN_TEST_GROUP,
+    NOT_REQUESTED,
+    OUTSIDE_PLACES,
+    department_closure,
+    in_scope,
+    is_current,
+    why_left_out,
+)
 from payroll_sync.schemas.settings import Scope
 from payroll_sync.schemas.simployer import Department, Employee
 
@@ -97,3 +107,42 @@ def test_closure_contains_known_roots_and_is_closed_under_children(
     assert closure <= known
     assert {r for r in roots if r in known} <= closure
     assert all(d.id in closure for d in tree if d.parent_id in closure)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    staff=employees(),
+    scope=scopes,
+    tree=departments,
+    only=st.one_of(st.none(), numbers),
+)
+def test_the_reasons_agree_with_in_scope_and_each_one_holds(
+    staff: list[Employee],
+    scope: Scope,
+    tree: list[Department],
+    only: list[str] | None,
+) -> None:
+    chosen = in_scope(staff, scope, departments=tree, today=TODAY, only=only)
+    verdict = why_left_out(scope, departments=tree, today=TODAY, only=only)
+    reasons = [verdict(e) for e in staff]
+    # In scope exactly when there is no reason, in the same order.
+    assert [e for e, reason in zip(staff, reasons, strict=True) if reason is None] == chosen
+    # Each reason, checked against the rule it names (read here from the settings directly).
+    places = department_closure(tree, scope.departments)
+    for employee, reason in zip(staff, reasons, strict=True):
+        number = employee.employee_number
+        broken = {
+            EXCLUDED: number in scope.exclude,
+            NOT_IN_TEST_GROUP: bool(scope.employees) and number not in scope.employees,
+            NOT_REQUESTED: only is not None and number not in only,
+            OUTSIDE_PLACES: bool(scope.departments or scope.offices)
+            and employee.department_id not in places
+            and employee.office_id not in scope.offices,
+            NOT_CURRENT: not is_current(employee, TODAY),
+        }
+        if reason is None:
+            assert not any(broken.values()), (employee, broken)
+        else:
+            assert broken[reason], (employee, reason)
+            # The one named is the first rule broken, in the documented order.
+            assert reason == next(name for name, hit in broken.items() if hit)

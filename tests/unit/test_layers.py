@@ -27,12 +27,18 @@ LAYERS: Final = (
     # commands and the tests use it.
     ("demo",),
     ("stack",),
-    ("intake", "scheduler", "dashboard"),
+    ("intake", "dashboard"),
+    # What the settings wizard shows and checks, shared by the intake's API and the dashboard's
+    # pages; it shows the scheduler's coming slots.
+    ("wizard",),
+    ("scheduler",),
     # The worker runs sync requests that arrive on the `requests` queue through the producer;
     # the producer sends tasks by actor name and never imports the worker.
     ("worker",),
     ("producer",),
-    ("runs", "connectors", "queue", "simulators"),
+    # The live catalog: the settings file's integrations or the registry's, kept current.
+    ("catalog",),
+    ("runs", "connectors", "queue", "simulators", "registry"),
     ("config",),
     ("rules",),
     ("schemas",),

@@ -10,8 +10,15 @@ import time
 
 import redis.asyncio as aioredis
 
-from payroll_sync.runs.store import Begun, Enrolled, Release, RunStore, decode_snapshot
-from payroll_sync.schemas.outcomes import RecordOutcome
+from payroll_sync.runs.store import (
+    RUN_RETENTION_SECONDS,
+    Begun,
+    Enrolled,
+    Release,
+    RunStore,
+    decode_snapshot,
+)
+from payroll_sync.schemas.outcomes import RecordOutcome, Run
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from tests.support.runs import (
     INTEGRATION,
@@ -435,3 +442,38 @@ async def test_begin_releases_one_outstanding_message(
     await redis.delete(outstanding, turns)
     assert await store.begin(run_id, "1001", now=NOW, due=NOW, release=release)
     assert await redis.exists(outstanding, turns) == 0
+
+
+# ------------------------------------------------------------------ the last run index
+
+
+async def test_last_run_of_an_integration_by_kind_and_of_either(store: RunStore) -> None:
+    def run_id(run: Run | None) -> str | None:
+        return None if run is None else run.id
+
+    assert await store.last_run(INTEGRATION) is None
+    first = await new_run(store, now=NOW)
+    assert run_id(await store.last_run(INTEGRATION)) == first
+    absences = await store.create_run(
+        integration=INTEGRATION, kind="absences", trigger="schedule", dry_run=False, now=NOW + 2
+    )
+    dry = await new_run(store, dry_run=True, now=NOW + 1)
+    other = await store.create_run(
+        integration="other", kind="employees", trigger="manual", dry_run=False, now=NOW + 9
+    )
+
+    assert run_id(await store.last_run(INTEGRATION)) == absences
+    assert run_id(await store.last_run(INTEGRATION, "employees")) == dry
+    assert run_id(await store.last_run(INTEGRATION, "absences")) == absences
+    latest = await store.last_runs([INTEGRATION, "other", "none"])
+    assert {name: run_id(run) for name, run in latest.items()} == {
+        INTEGRATION: absences,
+        "other": other,
+        "none": None,
+    }
+    # A run whose keys are gone (expired) is not the last run; the other kind's still is.
+    await store.redis.delete(store.keys.run(absences))
+    assert run_id(await store.last_run(INTEGRATION)) == dry
+    # The index is one key per integration, expiring with the runs.
+    ttl = await store.redis.ttl(store.keys.last_run(INTEGRATION))
+    assert 0 < ttl <= RUN_RETENTION_SECONDS

@@ -20,13 +20,13 @@ import redis.asyncio as aioredis
 from redis.exceptions import ConnectionError as RedisConnectionError
 from structlog.testing import capture_logs
 
+from payroll_sync.catalog import LiveCatalog
 from payroll_sync.errors import ConfigError, RequestRefused, Retryable
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.runs.store import delete_keys
 from payroll_sync.scheduler.process import Scheduler
 from payroll_sync.scheduler.slots import Slot
 from payroll_sync.scheduler.state import LOCK_SECONDS, ScheduleState
-from payroll_sync.scheduler.watch import SettingsWatcher
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
 from tests.support.keys import unique_prefix
@@ -108,7 +108,7 @@ def scheduler(
     config_file: Path, state: ScheduleState, clock: Clock, submit: Recorder, owner: str = "one"
 ) -> Scheduler:
     return Scheduler(
-        watcher=SettingsWatcher(str(config_file)),
+        catalog=LiveCatalog.from_file(str(config_file)),
         state=state,
         submit=submit,
         clock=clock,
@@ -302,7 +302,7 @@ async def test_a_changed_settings_file_is_picked_up_and_a_broken_one_ignored(
     with capture_logs() as logs:
         await tick_all(one)
         await tick_all(one)
-    [broken] = events(logs, "schedule.reload_failed")
+    [broken] = events(logs, "catalog.reload_failed")
     assert "integrations.acme.schedule.times" in broken["reason"]
     assert events(logs, "schedule.reloaded") == []
 
@@ -322,7 +322,7 @@ def test_a_broken_settings_file_at_start_up_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "integrations.toml"
     path.write_text(settings_text(weekdays=["monday"]))
     with pytest.raises(ConfigError, match="weekdays"):
-        SettingsWatcher(str(path))
+        LiveCatalog.from_file(str(path))
 
 
 # ------------------------------------------------------------------ failures
@@ -387,7 +387,7 @@ async def test_the_loop_survives_redis_going_away_and_stops_when_asked(
 
     submit = Recorder()
     one = Scheduler(
-        watcher=SettingsWatcher(str(config_file)),
+        catalog=LiveCatalog.from_file(str(config_file)),
         state=state,
         submit=submit,
         clock=Flaky(oslo("2026-11-24T06:00:05+01:00")),

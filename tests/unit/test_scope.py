@@ -8,13 +8,19 @@ from collections.abc import Sequence
 import pytest
 
 from payroll_sync.rules.scope import (
+    EXCLUDED,
     INACTIVE_GRACE_DAYS,
+    NOT_CURRENT,
+    NOT_IN_TEST_GROUP,
+    NOT_REQUESTED,
+    OUTSIDE_PLACES,
     department_closure,
     end_day,
     in_scope,
     is_current,
     unknown_ids,
     unknown_numbers,
+    why_left_out,
 )
 from payroll_sync.schemas.settings import Scope
 from payroll_sync.schemas.simployer import Department, Employee, Office
@@ -223,6 +229,45 @@ def test_input_order_and_repeats_are_kept() -> None:
     staff = [STAFF[3], STAFF[0], STAFF[3], STAFF[6]]
     chosen = in_scope(staff, Scope(offices=["oslo"]), departments=DEPARTMENTS, today=TODAY)
     assert chosen == staff
+
+
+@pytest.mark.parametrize(
+    ("scope", "only", "expected"),
+    [
+        pytest.param(Scope(), None, {"10": NOT_CURRENT}, id="everyone-but-the-old-leaver"),
+        pytest.param(
+            Scope(departments=["north"], offices=["oslo"]),
+            None,
+            {"5": OUTSIDE_PLACES, "6": OUTSIDE_PLACES, "8": OUTSIDE_PLACES, "10": NOT_CURRENT},
+            id="places",
+        ),
+        pytest.param(
+            Scope(employees=["1", "2", "10"], exclude=["2"]),
+            ["1", "10"],
+            {
+                "2": EXCLUDED,
+                **{n: NOT_IN_TEST_GROUP for n in ["3", "4", "5", "6", "7", "8", "9"]},
+                "10": NOT_CURRENT,
+            },
+            id="exclude-before-test-group",
+        ),
+        pytest.param(
+            Scope(offices=["bergen"]),
+            ["2", "7"],
+            {
+                **{n: NOT_REQUESTED for n in ["1", "3", "4", "5", "6", "8", "9", "10"]},
+                "7": OUTSIDE_PLACES,
+            },
+            id="asked-for-before-places",
+        ),
+    ],
+)
+def test_why_left_out(scope: Scope, only: list[str] | None, expected: dict[str, str]) -> None:
+    verdict = why_left_out(scope, departments=DEPARTMENTS, today=TODAY, only=only)
+    found = {e.employee_number: verdict(e) for e in STAFF}
+    assert {number: reason for number, reason in found.items() if reason} == expected
+    chosen = in_scope(STAFF, scope, departments=DEPARTMENTS, today=TODAY, only=only)
+    assert _numbers(chosen) == [n for n, reason in found.items() if reason is None]
 
 
 # ------------------------------------------------------------------ generated company

@@ -11,6 +11,7 @@ import asyncio
 import aiohttp
 
 from payroll_sync import config
+from payroll_sync.catalog import Catalog, LiveCatalog
 from payroll_sync.cli.arguments import Commands
 from payroll_sync.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from payroll_sync.connectors.clients import integration_clients
@@ -25,16 +26,25 @@ def add_command(commands: Commands) -> None:
 
 async def check_config(args: argparse.Namespace) -> int:
     env = config.environment()
-    settings = config.load_settings(env.config_path)
+    catalog = await LiveCatalog.open(env)
+    try:
+        return await _check_all(env, catalog.current)
+    finally:
+        await catalog.close()
+
+
+async def _check_all(env: config.Environment, catalog: Catalog) -> int:
+    settings = catalog.settings
     if not settings.integrations:
-        raise RequestRefused(f"{env.config_path}: no integrations configured")
+        source = "the registry" if env.database_url else env.config_path
+        raise RequestRefused(f"{source}: no integrations configured")
     rows: list[list[str]] = []
     healthy = True
     timeout = aiohttp.ClientTimeout(total=settings.worker.request_timeout_seconds)
     async with aiohttp.ClientSession(timeout=timeout) as session:
         for name, chosen in sorted(settings.integrations.items()):
             try:
-                tokens = config.credentials(chosen)
+                tokens = catalog.credentials(name)
             except SyncError as error:
                 rows.append([name, error.reason, error.reason])
                 healthy = False

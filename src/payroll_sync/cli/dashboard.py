@@ -13,6 +13,7 @@ import redis.asyncio as aioredis
 import structlog
 
 from payroll_sync import config
+from payroll_sync.catalog import LiveCatalog
 from payroll_sync.cli.arguments import Commands, add_listen_options
 from payroll_sync.cli.exit_codes import EXIT_OK
 from payroll_sync.cli.serving import serving, stop_on_signals
@@ -41,16 +42,23 @@ async def run_dashboard(args: argparse.Namespace) -> int:
     # Retries are sent to the same queues the workers read.
     broker_setup.current()
 
+    catalog = await LiveCatalog.open(env)
     redis = aioredis.Redis.from_url(env.redis_url)
     try:
         await redis.ping()
-        app = create_app(producer=Producer(redis, env.prefix), operator_token=token)
+        producer = Producer(redis, env.prefix, tokens=catalog)
+        app = create_app(producer=producer, operator_token=token, catalog=catalog)
+        stop = stop_on_signals()
+        # Added, changed and removed integrations count within seconds, without a restart.
+        following = asyncio.create_task(catalog.run(stop))
         async with serving(app, args.host, args.port) as address:
             log.info("dashboard.started", address=address, prefix=env.prefix)
             print(f"Dashboard on {address}/ (log in with the operator token)")
             print("Serving until stopped (Ctrl-C).", flush=True)
-            await stop_on_signals().wait()
+            await stop.wait()
+        await following
         log.info("dashboard.stopped")
     finally:
         await redis.aclose()
+        await catalog.close()
     return EXIT_OK

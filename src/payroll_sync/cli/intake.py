@@ -14,6 +14,7 @@ import redis.asyncio as aioredis
 import structlog
 
 from payroll_sync import config
+from payroll_sync.catalog import LiveCatalog
 from payroll_sync.cli.arguments import Commands, add_listen_options
 from payroll_sync.cli.exit_codes import EXIT_OK
 from payroll_sync.cli.serving import serving, stop_on_signals
@@ -71,8 +72,18 @@ def caller_tokens(
 async def run_intake(args: argparse.Namespace) -> int:
     configure_logging()
     env = config.environment()
-    settings = config.load_settings(env.config_path)
-    check_allowed(settings, env.config_path)
+    catalog = await LiveCatalog.open(env)
+    try:
+        return await _serve(args, env, catalog)
+    finally:
+        await catalog.close()
+
+
+async def _serve(args: argparse.Namespace, env: config.Environment, catalog: LiveCatalog) -> int:
+    settings = catalog.settings
+    if env.database_url is None:
+        # With a registry, `[intake.allow]` may name integrations added later.
+        check_allowed(settings, env.config_path)
     tokens = caller_tokens(settings, env.config_path)
     able = set(tokens.values())
     for caller, variable in sorted(settings.intake.callers.items()):
@@ -85,14 +96,19 @@ async def run_intake(args: argparse.Namespace) -> int:
     redis = aioredis.Redis.from_url(env.redis_url)
     try:
         await redis.ping()
-        app = make_app(settings=settings, producer=Producer(redis, env.prefix), tokens=tokens)
+        producer = Producer(redis, env.prefix, tokens=catalog)
+        app = make_app(catalog=catalog, producer=producer, tokens=tokens)
+        stop = stop_on_signals()
+        # Added, changed and removed integrations count within seconds, without a restart.
+        following = asyncio.create_task(catalog.run(stop))
         # No access log: our own intake.accepted / intake.refused events say who asked what.
         async with serving(app, args.host, args.port, access_log=False) as address:
             log.info("intake.started", address=address, callers=sorted(able))
             print(f"intake listening on {address} (callers: {', '.join(sorted(able))})", flush=True)
-            await stop_on_signals().wait()
+            await stop.wait()
             # Leaving the block lets requests in flight finish (their runs are being created).
             log.info("intake.stopping")
+        await following
     finally:
         await redis.aclose()
     return EXIT_OK

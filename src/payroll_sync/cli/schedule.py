@@ -7,6 +7,7 @@ settings file).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import datetime
 import itertools
 from typing import Final
@@ -14,9 +15,11 @@ from typing import Final
 import msgspec
 
 from payroll_sync import config
+from payroll_sync.catalog import LiveCatalog
 from payroll_sync.cli.arguments import Commands, oslo_time, whole_number
 from payroll_sync.cli.exit_codes import EXIT_OK
 from payroll_sync.scheduler.slots import OSLO, next_fire_times, regular_slots
+from payroll_sync.schemas.settings import Schedule
 
 MAX_NEXT: Final = 1000
 
@@ -43,10 +46,16 @@ def add_command(commands: Commands) -> None:
     schedule.set_defaults(func=run_schedule_command)
 
 
+async def _schedule_of(integration_id: str) -> Schedule:
+    catalog = await LiveCatalog.open(config.environment())
+    try:
+        return catalog.current.integration(integration_id).schedule
+    finally:
+        await catalog.close()
+
+
 def run_schedule_command(args: argparse.Namespace) -> int:
-    env = config.environment()
-    settings = config.load_settings(env.config_path)
-    chosen = config.integration(settings, args.integration).schedule
+    chosen = asyncio.run(_schedule_of(args.integration))
     after = args.after or datetime.datetime.now(OSLO)
     if args.json:
         times = next_fire_times(chosen, after, args.next)

@@ -7,6 +7,7 @@ import argparse
 import asyncio
 
 from payroll_sync import config
+from payroll_sync.catalog import LiveCatalog
 from payroll_sync.cli.arguments import Commands, number
 from payroll_sync.cli.exit_codes import EXIT_OK
 from payroll_sync.cli.serving import stop_on_signals
@@ -34,12 +35,10 @@ def run_scheduler_command(args: argparse.Namespace) -> int:
     configure_logging()
 
     async def main() -> None:
+        # Opened before the signal handlers: a bad file or registry exits 2 (or 75) at once.
+        catalog = await LiveCatalog.open(env)
         await run_scheduler(
-            config_path=env.config_path,
-            redis_url=env.redis_url,
-            prefix=env.prefix,
-            interval=args.interval,
-            stop=stop_on_signals(),
+            env=env, interval=args.interval, stop=stop_on_signals(), catalog=catalog
         )
 
     asyncio.run(main())

@@ -18,6 +18,7 @@ import msgspec
 import redis.asyncio as aioredis
 
 from payroll_sync import config
+from payroll_sync.catalog import LiveCatalog
 from payroll_sync.cli.arguments import Commands, absence_codes, employee_numbers, iso_date
 from payroll_sync.cli.exit_codes import EXIT_FAILED, EXIT_OK
 from payroll_sync.errors import RequestRefused, reword
@@ -110,13 +111,13 @@ _OPTIONS: Final = dataclasses.replace(
 
 async def run_sync(args: argparse.Namespace) -> int:
     env = config.environment()
-    settings = config.load_settings(env.config_path)
+    catalog = await LiveCatalog.open(env)
     request = request_from_args(args)
     redis = aioredis.Redis.from_url(env.redis_url)
     try:
-        producer = Producer(redis, env.prefix)
+        producer = Producer(redis, env.prefix, tokens=catalog)
         store = producer.store
-        expansion = await producer.submit(request, settings)
+        expansion = await producer.submit(request, catalog.settings)
         if not args.wait:
             note = " (joined the run in progress)" if expansion.joined else ""
             if args.json:
@@ -131,6 +132,7 @@ async def run_sync(args: argparse.Namespace) -> int:
         outcomes = await store.outcomes(expansion.run_id)
     finally:
         await redis.aclose()
+        await catalog.close()
     if args.json:
         print(run_json(run, outcomes))
     else:

@@ -9,6 +9,7 @@ up to `--worker-shutdown-timeout`, which we set from `[worker] stop_timeout_seco
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 from typing import Final
@@ -16,8 +17,10 @@ from typing import Final
 import redis
 
 from payroll_sync import config
+from payroll_sync.catalog import LiveCatalog
 from payroll_sync.cli.arguments import Commands, positive
 from payroll_sync.cli.exit_codes import EXIT_OK, EXIT_TRY_LATER
+from payroll_sync.schemas.settings import Settings
 from payroll_sync.worker.stopping import HAND_BACK_SECONDS
 
 #: How long to wait for Redis to answer at start-up.
@@ -64,9 +67,16 @@ def dramatiq_command(*, processes: int, threads: int, stop_timeout_seconds: floa
     ]
 
 
+async def _settings_now(env: config.Environment) -> Settings:
+    catalog = await LiveCatalog.open(env)
+    await catalog.close()
+    return catalog.settings
+
+
 def run_worker(args: argparse.Namespace) -> int:
     env = config.environment()
-    settings = config.load_settings(env.config_path)  # refuse a bad file here, not in each process
+    # Refuse a bad file (or a registry not answering) here, not in each process.
+    settings = asyncio.run(_settings_now(env))
     why = redis_answers(env.redis_url)
     if why is not None:
         print(f"payroll-sync: Redis is not answering ({why}); try again later", file=sys.stderr)

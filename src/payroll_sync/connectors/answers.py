@@ -143,6 +143,14 @@ def classify(
     """
     if 200 <= status < 300:
         return None
+    error = _error_of(status, headers, body, api=api, what=what)
+    error.status = status
+    return error
+
+
+def _error_of(
+    status: int, headers: Mapping[str, str], body: bytes, *, api: Api, what: str
+) -> SyncError:
     name = API_NAMES[api]
     if status == 429:
         return RateLimited(

@@ -9,6 +9,7 @@ from typing import Final
 
 from aiohttp import web
 
+from payroll_sync.catalog import LiveCatalog
 from payroll_sync.dashboard import api, pages
 from payroll_sync.dashboard.attempts import MAX_FAILURES, WINDOW_SECONDS
 from payroll_sync.dashboard.guard import guard
@@ -35,6 +36,7 @@ def create_app(
     login_delay: float = 1.0,
     lockout_failures: int = MAX_FAILURES,
     lockout_seconds: float = WINDOW_SECONDS,
+    catalog: LiveCatalog | None = None,
 ) -> web.Application:
     if not operator_token:
         raise ValueError("operator_token: the dashboard needs one")
@@ -50,6 +52,7 @@ def create_app(
         login_delay=login_delay,
         lockout_failures=lockout_failures,
         lockout_seconds=lockout_seconds,
+        catalog=catalog,
     )
     pages.add_routes(app)
     api.add_routes(app)

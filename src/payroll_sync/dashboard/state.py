@@ -11,6 +11,7 @@ from urllib.parse import quote
 import jinja2
 from aiohttp import web
 
+from payroll_sync.catalog import LiveCatalog
 from payroll_sync.dashboard.attempts import MAX_FAILURES, WINDOW_SECONDS, FailedTokens
 from payroll_sync.dashboard.filters import FailureFilter, filter_query
 from payroll_sync.dashboard.revoked import RevokedSessions
@@ -38,6 +39,9 @@ class Dashboard:
     # Wrong tokens from one client within the window that lock it out (attempts.py).
     lockout_failures: int = MAX_FAILURES
     lockout_seconds: float = WINDOW_SECONDS
+    # The integrations in force now (the process's live catalog); None: the dashboard was
+    # made without one (tests of the failure pages).
+    catalog: LiveCatalog | None = None
 
     revoked_sessions: RevokedSessions = field(init=False)
     failed_tokens: FailedTokens = field(init=False)

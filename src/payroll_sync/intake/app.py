@@ -21,6 +21,7 @@ import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
 
+from payroll_sync.catalog import REMOVED, LiveCatalog
 from payroll_sync.errors import Deferred, RequestRefused, Retryable, SyncError
 from payroll_sync.intake.auth import caller_for
 from payroll_sync.intake.body import MAX_BODY_BYTES, BadBody, decode_sync_request
@@ -70,15 +71,20 @@ class IntakeApi:
     def __init__(
         self,
         *,
-        settings: Settings,
+        catalog: LiveCatalog,
         producer: Producer,
         tokens: Mapping[str, str],
     ) -> None:
-        self.settings = settings
+        # The integrations in force now: added, changed and removed ones count within seconds.
+        self.catalog = catalog
         self.producer = producer
         self.store = producer.store
         self.tokens = dict(tokens)
         self.lanes = Lanes(self._submit_one)
+
+    @property
+    def settings(self) -> Settings:
+        return self.catalog.settings
 
     def caller(self, request: web.Request) -> str:
         header = request.headers.get("Authorization")
@@ -99,6 +105,10 @@ class IntakeApi:
                 f"caller {caller!r} may not ask for integration {sync_request.integration!r} "
                 f"(allowed: {allowed})",
             )
+        # Added a moment ago, it may not have been polled yet.
+        await self.catalog.ensure(sync_request.integration)
+        if sync_request.integration in self.catalog.current.removed:
+            raise Refusal(404, f"{REMOVED}: {sync_request.integration!r}")
         if sync_request.integration not in self.settings.integrations:
             raise Refusal(404, f"unknown integration {sync_request.integration!r}")
         expansion = await self._submit(sync_request)
@@ -231,13 +241,27 @@ def _route_of(request: web.Request) -> str:
     return info.canonical if info is not None else "(no route)"
 
 
+#: The process's live catalog, for routes added beside these.
+CATALOG: Final = web.AppKey("catalog", LiveCatalog)
+
+
 def make_app(
-    *, settings: Settings, producer: Producer, tokens: Mapping[str, str]
+    *,
+    producer: Producer,
+    tokens: Mapping[str, str],
+    catalog: LiveCatalog | None = None,
+    settings: Settings | None = None,
 ) -> web.Application:
     """The intake app. `tokens`: bearer token -> caller name (`config.intake_tokens`); the
-    producer submits the requests and holds the runs they join."""
-    api = IntakeApi(settings=settings, producer=producer, tokens=tokens)
+    producer submits the requests and holds the runs they join. `catalog`: the integrations
+    (or `settings` that never change, for tests)."""
+    if catalog is None:
+        if settings is None:
+            raise TypeError("make_app needs a catalog or settings")
+        catalog = LiveCatalog.fixed(settings, producer.env)
+    api = IntakeApi(catalog=catalog, producer=producer, tokens=tokens)
     app = web.Application(middlewares=[answer_errors], client_max_size=MAX_BODY_BYTES)
+    app[CATALOG] = catalog
     app.router.add_post(SYNC_REQUESTS_PATH, api.post_sync_request)
     app.router.add_get(RUNS_PATH + "/{run_id}", api.get_run)
     return app

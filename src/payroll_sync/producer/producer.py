@@ -18,6 +18,7 @@ import aiohttp
 import redis.asyncio as aioredis
 import structlog
 
+from payroll_sync.catalog import TokenSource
 from payroll_sync.config import credentials, integration
 from payroll_sync.connectors.clients import integration_clients
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
@@ -66,7 +67,9 @@ def oslo_today(now: float) -> datetime.date:
 class Producer:
     """Starts runs in the deployment whose Redis keys live under `prefix`.
 
-    `env` is where the integrations' tokens are read (None: the process environment); `enqueue`
+    `tokens` hands out the integrations' tokens (the process's live catalog); without it they
+    are read from the variables the settings name, in `env` (None: the process environment).
+    `enqueue`
     sends tasks to the workers' queues: it is handed the tasks of a run in chunks (at most
     `enrol.ENQUEUE_CHUNK`) as the pages of the bulk read come in, each after it was enrolled.
     """
@@ -78,6 +81,7 @@ class Producer:
         *,
         env: Mapping[str, str] | None = None,
         enqueue: Enqueue = enqueue_tasks,
+        tokens: TokenSource | None = None,
     ) -> None:
         self.store = RunStore(redis, prefix=prefix)
         # The bulk reads count against the same shared limit as the workers, but may wait
@@ -87,6 +91,7 @@ class Producer:
         )
         self.env = env
         self.enqueue = enqueue
+        self.tokens = tokens
 
     async def submit(self, request: SyncRequest, settings: Settings) -> Expansion:
         """Read both systems in bulk, and join or start the run, queueing its tasks as the
@@ -97,7 +102,10 @@ class Producer:
         again later); `ConfigError`/`RequestRefused` when a person must fix something.
         """
         chosen = integration(settings, request.integration)
-        tokens = credentials(chosen, self.env)
+        if self.tokens is not None:
+            tokens = self.tokens.credentials(request.integration)
+        else:
+            tokens = credentials(chosen, self.env)
         started = time.time()
         timeout = aiohttp.ClientTimeout(total=settings.worker.request_timeout_seconds)
         policy = read_retry(settings)

@@ -15,28 +15,39 @@ The rules, each one narrowing what the previous ones let through:
    `None` means no narrowing.
 5. `scope.exclude`: never, whatever the other rules say.
 
-The input order is kept. Ids in the scope that Simployer One does not know match nobody;
-`unknown_ids` and `unknown_numbers` let the caller warn about or refuse them.
+`why_left_out` says, for one employee, which rule leaves them out: one reason, looked for from
+rule 5 back to rule 1 (an excluded leaver is "excluded"); `in_scope` keeps those it has no
+reason against, so the two never disagree. The input order is kept. Ids in the scope that
+Simployer One does not know match nobody; `unknown_ids` and `unknown_numbers` let the caller
+warn about or refuse them.
 """
 
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import Final
 
 from payroll_sync.schemas.settings import Scope
 from payroll_sync.schemas.simployer import Department, Employee, Resource, calendar_day
 
 __all__ = [
+    "EXCLUDED",
     "INACTIVE_GRACE_DAYS",
+    "NOT_CURRENT",
+    "NOT_IN_TEST_GROUP",
+    "NOT_REQUESTED",
+    "OUTSIDE_PLACES",
+    "REASONS",
+    "Verdict",
     "department_closure",
     "end_day",
     "in_scope",
     "is_current",
     "unknown_ids",
     "unknown_numbers",
+    "why_left_out",
 ]
 
 INACTIVE_GRACE_DAYS: Final = 90
@@ -97,6 +108,53 @@ def is_current(employee: Employee, today: datetime.date) -> bool:
     return today - datetime.timedelta(days=INACTIVE_GRACE_DAYS) <= ended <= today
 
 
+#: Why an employee is not in scope, one reason each (module docstring); the wizard's scope
+#: preview shows them.
+EXCLUDED: Final = "excluded"
+NOT_IN_TEST_GROUP: Final = "not in the test group"
+NOT_REQUESTED: Final = "not among the employees asked for"
+OUTSIDE_PLACES: Final = "outside the chosen departments and offices"
+NOT_CURRENT: Final = "not employed now"
+REASONS: Final = (EXCLUDED, NOT_IN_TEST_GROUP, NOT_REQUESTED, OUTSIDE_PLACES, NOT_CURRENT)
+
+#: One employee -> why the scope leaves them out, or None when it takes them in.
+Verdict = Callable[[Employee], str | None]
+
+
+def why_left_out(
+    scope: Scope,
+    *,
+    departments: Sequence[Department],
+    today: datetime.date,
+    only: Collection[str] | None = None,
+) -> Verdict:
+    """The scope's rules as one function of an employee (module docstring): None when the
+    employee is in scope, else the reason. `in_scope` is this function's None, so the two
+    cannot disagree. The department tree is walked once, here, not per employee."""
+    narrowed_by_place = bool(scope.departments or scope.offices)
+    department_ids = department_closure(departments, scope.departments)
+    office_ids = frozenset(scope.offices)
+    group = frozenset(scope.employees) if scope.employees else None
+    requested = frozenset(only) if only is not None else None
+    excluded = frozenset(scope.exclude)
+
+    def verdict(employee: Employee) -> str | None:
+        number = employee.employee_number
+        if number in excluded:
+            return EXCLUDED
+        if group is not None and number not in group:
+            return NOT_IN_TEST_GROUP
+        if requested is not None and number not in requested:
+            return NOT_REQUESTED
+        if narrowed_by_place and not (
+            employee.department_id in department_ids or employee.office_id in office_ids
+        ):
+            return OUTSIDE_PLACES
+        return None if is_current(employee, today) else NOT_CURRENT
+
+    return verdict
+
+
 def in_scope(
     employees: Sequence[Employee],
     scope: Scope,
@@ -106,28 +164,8 @@ def in_scope(
     only: Collection[str] | None = None,
 ) -> list[Employee]:
     """The employees the integration syncs, in input order (rules in the module docstring)."""
-    narrowed_by_place = bool(scope.departments or scope.offices)
-    department_ids = department_closure(departments, scope.departments)
-    office_ids = frozenset(scope.offices)
-    group = frozenset(scope.employees) if scope.employees else None
-    requested = frozenset(only) if only is not None else None
-    excluded = frozenset(scope.exclude)
-
-    def wanted(employee: Employee) -> bool:
-        number = employee.employee_number
-        if number in excluded:
-            return False
-        if group is not None and number not in group:
-            return False
-        if requested is not None and number not in requested:
-            return False
-        if narrowed_by_place and not (
-            employee.department_id in department_ids or employee.office_id in office_ids
-        ):
-            return False
-        return is_current(employee, today)
-
-    return [employee for employee in employees if wanted(employee)]
+    verdict = why_left_out(scope, departments=departments, today=today, only=only)
+    return [employee for employee in employees if verdict(employee) is None]
 
 
 def _missing(ids: Iterable[str], known: Collection[str]) -> list[str]:

@@ -19,6 +19,8 @@ Keys (P = prefix, R = run id, I = integration, K = kind: employees or absences):
   P:run:R:due                hash: pending key -> when its message should next be handled
                              (a key overdue in a run gone quiet has lost its message)
   P:active:I:K               the id of integration I's run of kind K in progress
+  P:lastrun:I                hash: kind -> id of integration I's latest run of that kind
+                             (dry runs too); expires with the runs
   P:last:I:K                 hash: key -> id of the run that holds the key's latest outcome
   P:lastat:I:K               hash: key -> when that outcome was recorded (unix seconds)
   P:failures                 sorted set of failure ids "I:K:key" whose latest outcome is
@@ -92,6 +94,9 @@ class Keys:
 
     def active(self, integration: str, kind: SyncKind) -> str:
         return f"{self.prefix}:active:{integration}:{kind}"
+
+    def last_run(self, integration: str) -> str:
+        return f"{self.prefix}:lastrun:{integration}"
 
     def last(self, integration: str, kind: SyncKind) -> str:
         return f"{self.prefix}:last:{integration}:{kind}"

@@ -12,8 +12,8 @@ import asyncio
 import functools
 import secrets
 import time
-from collections.abc import Callable, Sequence
-from typing import Final, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import Final, TypeVar, get_args
 
 import msgspec
 import redis.asyncio as aioredis
@@ -143,6 +143,9 @@ class RunStore:
             pipe.zadd(self.keys.runs(), {run_id: now})
             # The index forgets runs whose keys have expired.
             pipe.zremrangebyscore(self.keys.runs(), "-inf", now - RUN_RETENTION_SECONDS)
+            # One small hash per integration answers "its last run" without a scan of the runs.
+            pipe.hset(self.keys.last_run(integration), kind, run_id)
+            pipe.expire(self.keys.last_run(integration), RUN_RETENTION_SECONDS)
             # A dry run never becomes the run others join: it writes nothing.
             if joinable and not dry_run:
                 pipe.set(self.keys.active(integration, kind), run_id)
@@ -262,26 +265,34 @@ class RunStore:
 
     async def get_run(self, run_id: str) -> Run | None:
         raw = await self.redis.hgetall(self.keys.run(run_id))
-        if not raw:
-            return None
-        fields = {text(key): text(value) for key, value in raw.items()}
-        return Run(
-            id=fields["id"],
-            integration=fields["integration"],
-            kind=fields["kind"],  # type: ignore[arg-type]
-            trigger=fields["trigger"],  # type: ignore[arg-type]
-            dry_run=fields.get("dry_run") == "1",
-            status=fields["status"],  # type: ignore[arg-type]
-            created_at=float(fields["created_at"]),
-            total=int(fields.get("total", 0)),
-            counts={name: int(fields.get(name, 0)) for name in OUTCOMES},
-            started_at=float(fields.get("started_at", 0)),
-            finished_at=float(fields.get("finished_at", 0)),
-            error=fields.get("error", ""),
-            active_at=float(fields.get("active_at", 0)),
-            period=fields.get("period", ""),
-            codes=[code for code in fields.get("codes", "").split(",") if code],
-        )
+        return _run_of(raw) if raw else None
+
+    async def last_run(self, integration: str, kind: SyncKind | None = None) -> Run | None:
+        """The integration's latest run (of `kind`, or of either kind), dry runs included;
+        None when it has none still kept."""
+        return (await self.last_runs([integration], kind))[integration]
+
+    async def last_runs(
+        self, integrations: Sequence[str], kind: SyncKind | None = None
+    ) -> dict[str, Run | None]:
+        """`last_run` of each integration, in two round trips whatever their number."""
+        kinds: tuple[str, ...] = (kind,) if kind is not None else get_args(SyncKind)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for integration in integrations:
+                pipe.hmget(self.keys.last_run(integration), list(kinds))
+            found: list[list[bytes | None]] = await pipe.execute()
+        ids = sorted({text(run_id) for run_ids in found for run_id in run_ids if run_id})
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for run_id in ids:
+                pipe.hgetall(self.keys.run(run_id))
+            rows: list[dict[bytes, bytes]] = await pipe.execute()
+        # A run whose keys expired before the index did is no run.
+        runs = {run_id: _run_of(raw) for run_id, raw in zip(ids, rows, strict=True) if raw}
+        latest: dict[str, Run | None] = {}
+        for integration, run_ids in zip(integrations, found, strict=True):
+            kept = [runs[text(run_id)] for run_id in run_ids if run_id and text(run_id) in runs]
+            latest[integration] = max(kept, key=lambda run: run.created_at, default=None)
+        return latest
 
     async def wait_done(
         self,
@@ -430,6 +441,28 @@ async def delete_keys(redis: aioredis.Redis, pattern: str) -> int:
     async for key in redis.scan_iter(match=pattern, count=500):
         removed += await redis.delete(key)
     return removed
+
+
+def _run_of(raw: Mapping[bytes, bytes]) -> Run:
+    """A run as its hash holds it."""
+    fields = {text(key): text(value) for key, value in raw.items()}
+    return Run(
+        id=fields["id"],
+        integration=fields["integration"],
+        kind=fields["kind"],  # type: ignore[arg-type]
+        trigger=fields["trigger"],  # type: ignore[arg-type]
+        dry_run=fields.get("dry_run") == "1",
+        status=fields["status"],  # type: ignore[arg-type]
+        created_at=float(fields["created_at"]),
+        total=int(fields.get("total", 0)),
+        counts={name: int(fields.get(name, 0)) for name in OUTCOMES},
+        started_at=float(fields.get("started_at", 0)),
+        finished_at=float(fields.get("finished_at", 0)),
+        error=fields.get("error", ""),
+        active_at=float(fields.get("active_at", 0)),
+        period=fields.get("period", ""),
+        codes=[code for code in fields.get("codes", "").split(",") if code],
+    )
 
 
 def _numeric_first(employee_number: str) -> tuple[int, int, str]:

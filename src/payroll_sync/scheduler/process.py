@@ -1,7 +1,8 @@
 """The scheduler process: every few seconds, fire the slots that are due.
 
 One pass (`Scheduler.tick`):
-1. re-read the settings file if it changed (`SettingsWatcher`);
+1. look for changed integrations (the live catalog: the settings file, or the registry); an
+   added or changed schedule counts from this pass, a removed integration's is forgotten;
 2. look for slots in (last checked, now] of every enabled schedule (`slots.due_slots`), where
    "last checked" is shared in Redis, so after a restart the gap holds the slots missed while
    every scheduler was down;
@@ -30,13 +31,14 @@ from typing import Final
 import redis.asyncio as aioredis
 import structlog
 
+from payroll_sync.catalog import LiveCatalog
+from payroll_sync.config import Environment
 from payroll_sync.errors import RequestRefused, SyncError
 from payroll_sync.producer.producer import Producer, Submit
 from payroll_sync.runs.recovery import recovery_loop
 from payroll_sync.scheduler.requests import slot_requests
 from payroll_sync.scheduler.slots import MAX_LATE, Due, due_slots, first_run
 from payroll_sync.scheduler.state import Claim, ScheduleState
-from payroll_sync.scheduler.watch import SettingsWatcher
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Schedule, Settings
 
@@ -71,14 +73,14 @@ class Scheduler:
     def __init__(
         self,
         *,
-        watcher: SettingsWatcher,
+        catalog: LiveCatalog,
         state: ScheduleState,
         submit: Submit,  # `Producer.submit`: one request, with the settings in force
         clock: Clock = utc_now,
         owner: str | None = None,
         max_concurrent: int = DEFAULT_MAX_CONCURRENT,
     ) -> None:
-        self.watcher = watcher
+        self.catalog = catalog
         self.state = state
         self._submit = submit
         self._clock = clock
@@ -94,8 +96,9 @@ class Scheduler:
 
     async def tick(self) -> Pass:
         """One pass: reload, find due slots, claim and fire them, record the time checked."""
-        self.watcher.refresh()
-        settings = self.watcher.settings
+        if await self.catalog.refresh():
+            _log_reloaded(self.catalog.settings)
+        settings = self.catalog.settings
         now = self._now()
         since = await self.state.last_checked() or now
         on_record = await self.state.enabled_since()
@@ -209,6 +212,16 @@ class Scheduler:
         log.info("scheduler.stopped", owner=self.owner)
 
 
+def _log_reloaded(settings: Settings) -> None:
+    scheduled = [name for name, item in settings.integrations.items() if item.schedule.enabled]
+    log.info(
+        "schedule.reloaded",
+        integrations=len(settings.integrations),
+        # Names only while they are few: a registry holds thousands.
+        scheduled=sorted(scheduled) if len(scheduled) <= 20 else len(scheduled),
+    )
+
+
 def _hours(late: datetime.timedelta) -> str:
     minutes = int(late.total_seconds() // 60)
     return f"{minutes // 60} h {minutes % 60:02d} min"
@@ -216,20 +229,20 @@ def _hours(late: datetime.timedelta) -> str:
 
 async def run_scheduler(
     *,
-    config_path: str,
-    redis_url: str,
-    prefix: str,
+    env: Environment,
     interval: float,
     stop: asyncio.Event,
+    catalog: LiveCatalog | None = None,
 ) -> None:
-    """The production wiring: settings file, Redis, the `Producer`; runs until `stop`."""
-    watcher = SettingsWatcher(config_path)
-    redis = aioredis.Redis.from_url(redis_url)
+    """The production wiring: the live catalog, Redis, the `Producer`; runs until `stop`."""
+    catalog = catalog or await LiveCatalog.open(env)
+    prefix = env.prefix
+    redis = aioredis.Redis.from_url(env.redis_url)
     try:
         await redis.ping()
-        producer = Producer(redis, prefix)
+        producer = Producer(redis, prefix, tokens=catalog)
         scheduler = Scheduler(
-            watcher=watcher, state=ScheduleState(redis, prefix=prefix), submit=producer.submit
+            catalog=catalog, state=ScheduleState(redis, prefix=prefix), submit=producer.submit
         )
         # The scheduler also watches for records whose message was lost (runs/recovery.py).
         await asyncio.gather(
@@ -240,3 +253,4 @@ async def run_scheduler(
         )
     finally:
         await redis.aclose()
+        await catalog.close()

@@ -2,7 +2,8 @@
 
 Only stdlib and msgspec. Decoded once at start-up into frozen Structs and passed down; unknown
 keys are refused so a misspelt setting fails loudly instead of being ignored.
-Tokens are never stored here, only the names of the environment variables that hold them.
+Tokens are never stored here, only the names of the environment variables that hold them
+(or nothing, for an integration of the registry, which keeps its tokens itself).
 """
 
 from __future__ import annotations
@@ -74,9 +75,11 @@ class Schedule(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
 
 class Integration(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     simployer_url: HttpUrl
-    simployer_token_env: EnvName
+    # The environment variables holding the tokens: required in the settings file (config.py
+    # says so), None in the registry, which stores the tokens themselves (encrypted).
+    simployer_token_env: EnvName | None = None
     payroll_url: HttpUrl
-    payroll_token_env: EnvName
+    payroll_token_env: EnvName | None = None
     # 24SevenOffice requests per second for this integration, shared by every worker process.
     rate_limit_per_second: Annotated[float, Meta(gt=0, le=1000)] = 10.0
     # Requests that may go at once after a quiet spell; default: one second's worth.

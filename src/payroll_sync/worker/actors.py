@@ -23,6 +23,7 @@ import structlog
 from dramatiq.asyncio import get_event_loop_thread
 
 from payroll_sync import config
+from payroll_sync.catalog import LiveCatalog
 from payroll_sync.queue import broker as broker_setup
 from payroll_sync.queue.maintenance import TimelyMaintenance
 from payroll_sync.queue.redis_clients import FOREVER, UNAVAILABLE, async_client
@@ -55,20 +56,35 @@ def use_context(context: WorkerContext | None) -> None:
     _context = context
 
 
+async def _open_context() -> WorkerContext:
+    """The context from the environment, on the worker's event loop: the catalog (its database
+    pool belongs to this loop) and the task that keeps it current."""
+    env = config.environment()
+    catalog = await LiveCatalog.open(env)
+    redis = async_client(env.redis_url, retries=FOREVER)
+    context = WorkerContext(catalog=catalog, redis=redis, prefix=env.prefix)
+    context.start_refreshing()
+    return context
+
+
 def _ensure_context() -> WorkerContext:
-    """The context handed over, else one from the environment (connecting only when used)."""
+    """The context handed over, else one from the environment, opened on the event loop's
+    thread. Never called on that thread itself (it would wait for itself)."""
     global _context
     with _context_lock:
         if _context is None:
-            env = config.environment()
-            settings = config.load_settings(env.config_path)
-            redis = async_client(env.redis_url, retries=FOREVER)
-            _context = WorkerContext(settings=settings, redis=redis, prefix=env.prefix, env=None)
+            loop_thread = get_event_loop_thread()
+            if loop_thread is None:
+                raise RuntimeError("the AsyncIO middleware's event loop is not running")
+            _context = loop_thread.run_coroutine(_open_context())
         return _context
 
 
 async def _current_context() -> WorkerContext:
-    return _ensure_context()
+    if _context is not None:
+        return _context
+    # Opened on the loop, from another thread, while this coroutine lets the loop run.
+    return await asyncio.to_thread(_ensure_context)
 
 
 def _stop_timeout() -> float:

@@ -18,7 +18,7 @@ import secrets
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, Final
 
 import dramatiq
@@ -27,8 +27,9 @@ import structlog
 from dramatiq.brokers.redis import RedisBroker
 from dramatiq.middleware import Middleware
 
+from payroll_sync.catalog import Catalog, LiveCatalog
 from payroll_sync.queue import broker as broker_setup
-from payroll_sync.queue.pacing import Limit, PaceKeys, Pacer
+from payroll_sync.queue.pacing import MAX_RECORDS_PER_CALL, Limit, PaceKeys, Pacer
 from payroll_sync.runs.store import Release
 from payroll_sync.schemas.settings import Settings
 from payroll_sync.worker.context import WorkerContext
@@ -50,11 +51,32 @@ FAULT_PAUSE_SECONDS: Final = 1.0
 log = structlog.get_logger("payroll_sync.pacing")
 
 
-def limits_of(settings: Settings) -> dict[str, Limit]:
-    return {
-        name: Limit(per_second=item.rate_limit_per_second, burst=item.burst)
+#: For a removed integration: its waiting records are released as fast as workers take them,
+#: each to end at once "integration removed" (no request is sent for them).
+DRAIN_LIMIT: Final = Limit(per_second=1_000_000.0, burst=MAX_RECORDS_PER_CALL)
+
+
+def limits_of(settings: Settings, removed: Iterable[str] = ()) -> dict[str, Limit]:
+    limits = dict.fromkeys(removed, DRAIN_LIMIT)
+    limits.update(
+        (name, Limit(per_second=item.rate_limit_per_second, burst=item.burst))
         for name, item in settings.integrations.items()
-    }
+    )
+    return limits
+
+
+def catalog_limits(catalog: LiveCatalog) -> Callable[[], dict[str, Limit]]:
+    """The limits of the catalog's snapshot in force, each time asked (worked out once per
+    snapshot: the dispatcher asks fifty times a second)."""
+    made: list[tuple[Catalog, dict[str, Limit]]] = []
+
+    def limits() -> dict[str, Limit]:
+        current = catalog.current
+        if not made or made[0][0] is not current:
+            made[:] = [(current, limits_of(current.settings, current.removed))]
+        return made[0][1]
+
+    return limits
 
 
 def pace_keys() -> PaceKeys | None:
@@ -77,10 +99,18 @@ def pacing_release(integration: str) -> Release | None:
 class Dispatcher:
     """The release loop of one process."""
 
-    def __init__(self, pacer: Pacer, *, limiter_prefix: str, settings: Settings) -> None:
+    def __init__(
+        self,
+        pacer: Pacer,
+        *,
+        limiter_prefix: str,
+        limits: Callable[[], Mapping[str, Limit]],
+    ) -> None:
         self.pacer = pacer
         self.limiter_prefix = limiter_prefix
-        self.limits = limits_of(settings)
+        # Asked every loop: the catalog's limits follow added, changed and removed
+        # integrations; written to Redis when they differ, and every LIMITS_EVERY_SECONDS.
+        self.limits = limits
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self.holder = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
@@ -99,6 +129,7 @@ class Dispatcher:
     def run(self) -> None:
         limits_at = renewed_at = -LEASE_SECONDS
         leading = False
+        published: Mapping[str, Limit] = {}
         while not self._stop.is_set():
             try:
                 if time.monotonic() - renewed_at >= RENEW_SECONDS:
@@ -107,9 +138,10 @@ class Dispatcher:
                 if not leading:
                     self._stop.wait(RENEW_SECONDS)
                     continue
-                if time.monotonic() - limits_at > LIMITS_EVERY_SECONDS:
-                    self.pacer.publish_limits(self.limits)
-                    limits_at = time.monotonic()
+                limits = self.limits()
+                if limits is not published or time.monotonic() - limits_at > LIMITS_EVERY_SECONDS:
+                    self.pacer.publish_limits(limits)
+                    published, limits_at = limits, time.monotonic()
                 released = self.pacer.release(self.limiter_prefix)
             except redis.RedisError as error:
                 log.warning("pacing.redis_fault", error_type=type(error).__name__)
@@ -132,7 +164,7 @@ class PacingDispatcher(Middleware):
             return
         ctx = self.context()
         self.dispatcher = Dispatcher(
-            Pacer(broker), limiter_prefix=ctx.limiter.key(""), settings=ctx.settings
+            Pacer(broker), limiter_prefix=ctx.limiter.key(""), limits=catalog_limits(ctx.catalog)
         )
         self.dispatcher.start()
 

@@ -101,6 +101,8 @@ async def process_task(
         **({"leave_id": task.key} if task.kind == "absences" else {}),
     )
     try:
+        # A record of an integration added a moment ago may come before the next poll.
+        await ctx.catalog.ensure(task.integration)
         result = await _run(task, ctx, begun)
     except Exception as error:
         decided = verdict(

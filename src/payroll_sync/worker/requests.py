@@ -73,8 +73,10 @@ async def handle_sync_request(
         return None
     bound = log.bind(integration=request.integration, kind=request.kind, trigger=request.trigger)
     if submit is None:
-        submit = Producer(ctx.redis, ctx.store.prefix).submit
+        submit = Producer(ctx.redis, ctx.store.prefix, tokens=ctx.catalog).submit
     try:
+        # A request for an integration added a moment ago may come before the next poll.
+        await ctx.catalog.ensure(request.integration)
         expansion = await submit(request, ctx.settings)
     except RequestRefused as refused:
         bound.warning("request.refused", reason=str(refused))
