@@ -22,6 +22,7 @@ from typing import Any, Final
 from urllib.parse import urlencode
 
 import aiohttp
+import msgspec
 import structlog
 from aiohttp import web
 from multidict import MultiMapping
@@ -44,14 +45,13 @@ from payroll_sync.dashboard.state import Dashboard, dashboard_of, render
 from payroll_sync.dashboard.views import OSLO, record_row
 from payroll_sync.errors import ConfigError, RequestRefused, SyncError
 from payroll_sync.registry.records import ConnectionCheck, StoredIntegration
-from payroll_sync.scheduler.slots import next_fire_times
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.outcomes import Run
 from payroll_sync.schemas.settings import Integration, Scope
 from payroll_sync.wizard.check import check_connection
 from payroll_sync.wizard.payload import BadIntegration
 from payroll_sync.wizard.preview import Choice, ScopePreview, scope_choices, scope_preview
-from payroll_sync.wizard.status import NEXT_SLOTS
+from payroll_sync.wizard.status import next_slots
 
 log = structlog.get_logger("payroll_sync.dashboard")
 
@@ -504,7 +504,7 @@ async def _settings_page(
     dashboard = dashboard_of(request)
     departments, offices, choices_error = await _choices(dashboard, integration_id)
     schedule = schedule_of or (stored.settings if stored else None)
-    upcoming = _upcoming(dashboard, schedule) if schedule is not None else []
+    upcoming = await _upcoming(dashboard, integration_id, schedule) if schedule else []
     return render(
         request,
         "integration_form.html",
@@ -525,7 +525,13 @@ async def _settings_page(
     )
 
 
-def _upcoming(dashboard: Dashboard, settings: Integration) -> list[datetime.datetime]:
-    """The next five runs of the schedule's weekdays x times (scheduler/slots.py), on the Oslo
-    clock; shown even while the schedule is off, as what switching it on would do."""
-    return next_fire_times(settings.schedule, _now(dashboard), NEXT_SLOTS)
+async def _upcoming(
+    dashboard: Dashboard, integration_id: str, settings: Integration
+) -> list[datetime.datetime]:
+    """The next five runs as the schedulers will fire them (wizard/status.py, on the Oslo
+    clock). A schedule that is off shows what switching it on would do: its first run the next
+    morning, then its weekdays x times."""
+    schedule = msgspec.structs.replace(settings.schedule, enabled=True)
+    since = (await dashboard.statuses.schedules.enabled_since()).get(integration_id)
+    on_since = since if settings.schedule.enabled else None
+    return next_slots(schedule, now=_now(dashboard), switched_on_at=on_since)
