@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING
 import pytest
 import redis.asyncio as aioredis
 
+from payroll_sync.catalog import LiveCatalog
 from payroll_sync.producer.producer import Producer
 from payroll_sync.schemas.outcomes import FieldChange
+from payroll_sync.schemas.settings import Integration, Schedule, Scope, Settings
 from tests.browser.conftest import Screenshots
 from tests.support.dashboard import OPERATOR_TOKEN, served_dashboard
 from tests.support.keys import REDIS_URL, unique_prefix
@@ -43,6 +45,29 @@ LONG_DIFF = [
     FieldChange(field="account", old="", new="60114639071"),
     FieldChange(field="salary", old="", new="67800.00"),
 ]
+
+
+NAMES = [
+    f"{number:02d}-{'a-company-with-a-very-long-integration-id-' * 2}"[:64] for number in range(30)
+]
+LONG_SETTINGS = Integration(
+    simployer_url="https://api.simployer.example/v1/" + "tenant-0b8f3c5e7d/" * 4,
+    simployer_token_env="A_VERY_LONG_ENVIRONMENT_VARIABLE_NAME_FOR_THE_SIMPLOYER_ONE_TOKEN",
+    payroll_url="https://api.24sevenoffice.example/api/" + "client-4f1a9e/" * 5,
+    payroll_token_env="A_VERY_LONG_ENVIRONMENT_VARIABLE_NAME_FOR_THE_24SO_PAYROLL_TOKEN",
+    scope=Scope(
+        departments=[f"department-{n:04d}-0b8f3c5e" for n in range(40)],
+        offices=[f"office-{n:03d}" for n in range(30)],
+        employees=[str(10_000 + n) for n in range(60)],
+        exclude=[str(20_000 + n) for n in range(60)],
+    ),
+    schedule=Schedule(
+        enabled=True,
+        weekdays=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        times=["06:00", "09:30", "12:00", "15:45", "18:00", "21:15"],
+        absences=True,
+    ),
+)
 
 
 @dataclass
@@ -80,7 +105,12 @@ async def seeded() -> AsyncIterator[Seeded]:
         )
         for _ in range(48):
             await seed_run(producer.store, [Seed("1", "created")])
-        async with served_dashboard(producer) as base:
+        # The settings file of a deployment without a registry: 30 integrations with ids of
+        # the longest kind, schedules on, scopes listed in full.
+        catalog = LiveCatalog.fixed(Settings(integrations={name: LONG_SETTINGS for name in NAMES}))
+        for name in NAMES[:5]:
+            await seed_run(producer.store, records[:3], integration=name)
+        async with served_dashboard(producer, catalog=catalog) as base:
             yield Seeded(base=base, run_id=run_id, absence_run_id=absence_run_id)
     finally:
         await producer.store.delete_everything()
@@ -127,6 +157,9 @@ async def test_every_existing_page_fits_1280_pixels(
     await visit(page, seeded.base + "/failures", "failures", shots)
     await visit(page, seeded.base + "/failures?reason=bank", "failures-filtered", shots)
     await visit(page, seeded.base + "/failures/retry-all", "confirm-retry-all", shots)
+    await visit(page, seeded.base + "/integrations", "integrations", shots)
+    await visit(page, seeded.base + f"/integrations/{NAMES[0]}", "integration", shots)
+    await visit(page, seeded.base + f"/integrations/{NAMES[0]}/export", "export", shots)
     answer = await page.goto(seeded.base + "/runs/no-such-run")
     assert answer is not None
     assert answer.status == 404

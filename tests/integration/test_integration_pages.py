@@ -111,6 +111,23 @@ def _alert(html: str) -> str:
     return html_text.unescape(found.group(1)) if found else ""
 
 
+async def test_every_integration_page_sends_a_stranger_to_login(pages: Client) -> None:
+    for path in (
+        "/integrations",
+        "/integrations/new",
+        "/integrations/acme/edit",
+        "/integrations/acme",
+        "/integrations/acme/export",
+    ):
+        async with pages.get(path, allow_redirects=False) as answer:
+            assert answer.status == 302, path
+            assert answer.headers["Location"].startswith("/login?next="), path
+    for path in ("/integrations/new", "/integrations/acme/check", "/integrations/acme/sync"):
+        async with pages.post(path, data={}, allow_redirects=False) as answer:
+            assert answer.status == 303, path
+            assert answer.headers["Location"] == "/login", path
+
+
 async def test_a_bad_form_names_the_field_and_stores_nothing(
     pages: Client, sims: RunningSimulators, registry: Registry
 ) -> None:
@@ -210,6 +227,9 @@ async def test_add_check_fix_and_sync_an_integration(
     assert found.total == len(recorder.tasks) > 0
     async with pages.get("/integrations") as page:
         assert f"/runs/{run_id}" in await page.text()
+    # The action's own address, reloaded or bookmarked, leads back to the page.
+    async with pages.get("/integrations/acme/sync", allow_redirects=False) as answer:
+        assert (answer.status, answer.headers["Location"]) == (302, "/integrations/acme")
 
 
 async def test_export_preview_starts_a_dry_run_and_bad_periods_are_named(

@@ -19,7 +19,7 @@ import asyncio
 import datetime
 from collections.abc import Sequence
 from typing import Any, Final
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import aiohttp
 import msgspec
@@ -73,6 +73,10 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/integrations/{id}/edit", save)
     app.router.add_post("/integrations/{id}/check", check)
     app.router.add_post("/integrations/{id}/sync", sync_now)
+    # The two actions answer with the integration's page at their own address: reloading or
+    # bookmarking that address leads back to the page, never to a 405.
+    app.router.add_get("/integrations/{id}/check", back_to_integration)
+    app.router.add_get("/integrations/{id}/sync", back_to_integration)
     app.router.add_get("/integrations/{id}/export", export_form)
     app.router.add_post("/integrations/{id}/export", export)
 
@@ -203,6 +207,10 @@ async def _show(
     )
 
 
+async def back_to_integration(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound(f"/integrations/{quote(request.match_info['id'], safe='')}")
+
+
 async def check(request: web.Request) -> web.StreamResponse:
     """Both tokens tried now; the page says which side failed and why (kept when there is a
     registry, shown either way)."""
@@ -232,7 +240,7 @@ async def sync_now(request: web.Request) -> web.StreamResponse:
     run_id, error = await _submit(dashboard_of(request), sync)
     if not run_id:
         return await _show(request, integration_id, error=error, status=409)
-    raise web.HTTPSeeOther(f"/runs/{run_id}")
+    raise web.HTTPSeeOther(f"/runs/{quote(run_id, safe='')}")
 
 
 async def _submit(dashboard: Dashboard, sync: SyncRequest) -> tuple[str, str]:
@@ -330,7 +338,7 @@ async def export(request: web.Request) -> web.StreamResponse:
     if not run_id:
         return await _export_page(request, integration_id, values, error=why, status=409)
     if not dry_run:
-        raise web.HTTPSeeOther(f"/runs/{run_id}")
+        raise web.HTTPSeeOther(f"/runs/{quote(run_id, safe='')}")
     query = urlencode(
         {
             "run": run_id,
@@ -340,7 +348,7 @@ async def export(request: web.Request) -> web.StreamResponse:
             "codes": values.codes,
         }
     )
-    raise web.HTTPSeeOther(f"/integrations/{integration_id}/export?{query}")
+    raise web.HTTPSeeOther(f"/integrations/{quote(integration_id, safe='')}/export?{query}")
 
 
 # ------------------------------------------------------------------ the settings form
@@ -381,7 +389,7 @@ async def create(request: web.Request) -> web.StreamResponse:
         )
     await registry.put(integration_id, settings, tokens)
     log.info("dashboard.integration_created", integration=integration_id)
-    raise web.HTTPSeeOther(f"/integrations/{integration_id}?saved=1")
+    raise web.HTTPSeeOther(f"/integrations/{quote(integration_id, safe='')}?saved=1")
 
 
 async def edit_form(request: web.Request) -> web.StreamResponse:
@@ -443,7 +451,7 @@ async def save(request: web.Request) -> web.StreamResponse:
         )
     await registry.put(integration_id, settings, tokens)
     log.info("dashboard.integration_saved", integration=integration_id)
-    raise web.HTTPSeeOther(f"/integrations/{integration_id}?saved=1")
+    raise web.HTTPSeeOther(f"/integrations/{quote(integration_id, safe='')}?saved=1")
 
 
 async def _preview(
