@@ -15,7 +15,7 @@ from payroll_sync.errors import ConfigError
 from payroll_sync.registry.crypto import new_key
 from payroll_sync.registry.migrate import migrate, migrations
 from payroll_sync.registry.records import ConnectionCheck, SideCheck, TokensUpdate
-from payroll_sync.registry.store import MissingTokens, Registry
+from payroll_sync.registry.store import InvalidId, MissingTokens, Registry
 from payroll_sync.schemas.settings import Integration, Schedule, Scope
 from tests.support.postgres import fresh_database
 
@@ -186,7 +186,9 @@ async def test_changes_since_a_version(registry: Registry) -> None:
 
 
 async def test_concurrent_writes_never_let_a_reader_skip_a_version(registry: Registry) -> None:
-    # Many writers at once while a reader follows `changes`: every write is seen.
+    # Many writers at once while a reader follows `changes`: every write is seen. (Without the
+    # writers' lock a version can commit after a higher one was read; this catches that when
+    # the interleaving happens, not on every run.)
     names = [f"co{index:03d}" for index in range(40)]
     seen: set[str] = set()
     since = 0
@@ -342,3 +344,10 @@ async def test_migrations_apply_once_even_two_at_a_time() -> None:
         finally:
             await conn.close()
         assert recorded == names
+
+
+@pytest.mark.parametrize("bad", ["", "-acme", "a b", "æøå", "x" * 65])
+async def test_an_invalid_id_is_refused_naming_the_field(registry: Registry, bad: str) -> None:
+    with pytest.raises(InvalidId, match=r"^id: "):
+        await registry.put(bad, _settings(), _tokens())
+    assert await registry.list() == []

@@ -28,15 +28,14 @@ LAYERS: Final = (
     ("demo",),
     ("stack",),
     ("intake", "dashboard"),
-    # What the settings wizard shows and checks, shared by the intake's API and the dashboard's
-    # pages; it shows the scheduler's coming slots.
+    # What the settings wizard shares between the intake's API and the dashboard's pages.
     ("wizard",),
     ("scheduler",),
     # The worker runs sync requests that arrive on the `requests` queue through the producer;
     # the producer sends tasks by actor name and never imports the worker.
     ("worker",),
     ("producer",),
-    # The live catalog: the settings file's integrations or the registry's, kept current.
+    # The integrations a process works with, from the settings file or the registry.
     ("catalog",),
     ("runs", "connectors", "queue", "simulators", "registry"),
     ("config",),

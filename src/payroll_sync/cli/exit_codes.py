@@ -15,6 +15,7 @@ import redis
 from redis.exceptions import LockError
 
 from payroll_sync.errors import RequestRefused, Retryable, SyncError
+from payroll_sync.registry.errors import DatabaseUnavailable
 
 #: Done; for a sync, every record ended without `failed`.
 EXIT_OK: Final = 0
@@ -33,6 +34,7 @@ CONFIG_ERROR: Final = "config_error"  # settings, environment, a token an API re
 INVALID_INPUT: Final = "invalid_input"  # a data file, a port in use, ...
 API_UNAVAILABLE: Final = "api_unavailable"  # an API kept failing (try again later)
 REDIS_UNAVAILABLE: Final = "redis_unavailable"  # Redis is not answering (try again later)
+DATABASE_UNAVAILABLE: Final = "database_unavailable"  # PostgreSQL is not answering (later)
 BUSY: Final = "busy"  # another request held the integration's enrol lock too long
 
 
@@ -45,6 +47,8 @@ class Failure(NamedTuple):
 def failure_of(exc: BaseException) -> Failure | None:
     """What an error that ends a command means; None for one that is not expected (a bug)."""
     match exc:
+        case DatabaseUnavailable():
+            return Failure(DATABASE_UNAVAILABLE, EXIT_TRY_LATER, exc.reason)
         case Retryable():
             return Failure(API_UNAVAILABLE, EXIT_TRY_LATER, exc.reason)
         case SyncError():

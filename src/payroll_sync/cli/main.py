@@ -23,6 +23,7 @@ from payroll_sync.cli import (
     dashboard,
     demo,
     intake,
+    registry,
     schedule,
     scheduler,
     simulate,
@@ -43,6 +44,7 @@ COMMANDS: Final[tuple[Callable[[Commands], None], ...]] = (
     schedule.add_command,
     intake.add_command,
     dashboard.add_command,
+    registry.add_command,
 )
 
 

@@ -13,6 +13,8 @@ from typing import Final, NamedTuple
 
 import asyncpg
 
+from payroll_sync.registry import database
+
 __all__ = ["Migration", "apply", "migrate", "migrations", "pending"]
 
 # Any fixed number, the same in every process: pg_advisory_xact_lock's key for migrating.
@@ -64,7 +66,7 @@ async def apply(conn: asyncpg.Connection) -> list[str]:
 
 async def migrate(database_url: str) -> list[str]:
     """Connect to `database_url` and apply what is pending; the names applied."""
-    conn = await asyncpg.connect(database_url)
+    conn = await database.connect(database_url)
     try:
         return await apply(conn)
     finally:

@@ -9,6 +9,7 @@ order. Writes are an administrator's, rare: serialising them costs nothing.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Final, Self
 
 import asyncpg
@@ -16,7 +17,7 @@ import msgspec
 
 from payroll_sync.config import Credentials
 from payroll_sync.errors import ConfigError
-from payroll_sync.registry import migrate
+from payroll_sync.registry import database, migrate
 from payroll_sync.registry.crypto import TokenCipher
 from payroll_sync.registry.records import (
     Changes,
@@ -28,10 +29,13 @@ from payroll_sync.registry.records import (
 )
 from payroll_sync.schemas.settings import Integration
 
-__all__ = ["MissingTokens", "Registry", "settings_json"]
+__all__ = ["InvalidId", "MissingTokens", "Registry", "settings_json"]
 
 # pg_advisory_xact_lock's key for writes (any fixed number, the same in every process).
 _WRITE_LOCK: Final = 0x70617972_72656769  # "payrregi"
+
+# The same rule as schemas.messages.IntegrationId, so every stored id can be named in a request.
+_ID: Final = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
 
 _COLUMNS: Final = (
     "id, settings::text AS settings, version,"
@@ -43,6 +47,11 @@ _COLUMNS: Final = (
 
 class MissingTokens(ValueError):
     """A create without both tokens; the message names the missing field(s)."""
+
+
+class InvalidId(ValueError):
+    """An integration id the settings file could not name either (`[A-Za-z0-9][A-Za-z0-9_-]*`,
+    at most 64 characters); the message names the field `id`."""
 
 
 def settings_json(settings: Integration) -> str:
@@ -65,10 +74,11 @@ class Registry:
         more keys, the first encrypts). Refuses (ConfigError) a schema older than the code's:
         run `payroll-sync migrate`."""
         cipher = TokenCipher(secret_keys)  # a bad key is refused before connecting
-        pool = await asyncpg.create_pool(database_url, min_size=1, max_size=4)
+        pool = await database.create_pool(database_url)
         try:
-            async with pool.acquire() as conn:
-                behind = await migrate.pending(conn)
+            with database.translated():
+                async with pool.acquire() as conn:
+                    behind = await migrate.pending(conn)
         except BaseException:
             await pool.close()
             raise
@@ -88,6 +98,10 @@ class Registry:
     ) -> tuple[StoredIntegration, bool]:
         """Create or replace; (the stored row, True if it was created). A create needs both
         tokens (MissingTokens names the missing field); a replace keeps the tokens not given."""
+        if not _ID.fullmatch(integration_id):
+            raise InvalidId(
+                "id: must be 1 to 64 letters, digits, '_' or '-', beginning with a letter or digit"
+            )
         given = tokens or TokensUpdate()
         simployer = _encrypt_if(self._cipher, given.simployer_token)
         payroll = _encrypt_if(self._cipher, given.payroll_token)
