@@ -21,7 +21,7 @@ import contextlib
 import hashlib
 import math
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, Protocol, Self
 
@@ -275,8 +275,10 @@ class LiveCatalog:
         self._source = source
         self.poll_seconds = poll_seconds
         self._lock = asyncio.Lock()
-        # When `ensure()` last refreshed (monotonic seconds; a test may hand in its own clock).
+        self._ensure_lock = asyncio.Lock()
+        # When `ensure()` last looked (monotonic seconds); a test may hand in its own clock.
         self.clock: Callable[[], float] = time.monotonic
+        self.sleep: Callable[[float], Awaitable[None]] = asyncio.sleep
         self._ensured_at = -math.inf
 
     def __repr__(self) -> str:
@@ -324,20 +326,6 @@ class LiveCatalog:
         """Settings handed in, never changing (the local stack and tests)."""
         return cls(Catalog(settings, environ=environ), _Fixed())
 
-    @classmethod
-    def following(
-        cls,
-        path: str,
-        registry: ChangeFeed,
-        first: Changes,
-        *,
-        poll_seconds: float = DEFAULT_POLL_SECONDS,
-    ) -> Self:
-        """The registry source on a `registry` already open, from its `changes(0)` (tests)."""
-        source = _RegistrySource(SettingsFile(path), registry)
-        source._apply(first)
-        return cls(source.snapshot(), source, poll_seconds=poll_seconds)
-
     @property
     def current(self) -> Catalog:
         return self._current
@@ -361,15 +349,23 @@ class LiveCatalog:
 
     async def ensure(self, integration_id: str) -> None:
         """Refresh now if `integration_id` is unknown (a record of a just-added integration may
-        reach a worker before its next poll); at most once per second."""
+        reach a worker before its next poll); at most once per second: a caller within the
+        second waits for the next look, and every caller waiting meanwhile shares that look."""
+        if self._knows(integration_id):
+            return
+        asked = self.clock()
+        async with self._ensure_lock:
+            if self._knows(integration_id) or self._ensured_at >= asked:
+                return  # found meanwhile, or a look that began after we asked has been made
+            wait = self._ensured_at + ENSURE_EVERY_SECONDS - self.clock()
+            if wait > 0:
+                await self.sleep(wait)
+            self._ensured_at = self.clock()
+            await self.refresh()
+
+    def _knows(self, integration_id: str) -> bool:
         current = self._current
-        if integration_id in current.settings.integrations or integration_id in current.removed:
-            return
-        now = self.clock()
-        if now - self._ensured_at < ENSURE_EVERY_SECONDS:
-            return
-        self._ensured_at = now
-        await self.refresh()
+        return integration_id in current.settings.integrations or integration_id in current.removed
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Refresh every `poll_seconds` until `stop` is set (or the task is cancelled)."""

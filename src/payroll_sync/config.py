@@ -139,12 +139,20 @@ def _require_token_names(settings: Settings, source: str) -> None:
                 raise ConfigError(f"{source}: {where}: missing (required)")
 
 
+#: How many known integrations an "unknown integration" error names.
+KNOWN_NAMED: Final = 10
+
+
 def integration(settings: Settings, integration_id: str) -> Integration:
     """The integration called `integration_id`, or a `ConfigError` listing the known ones."""
     found = settings.integrations.get(integration_id)
     if found is not None:
         return found
-    known = ", ".join(sorted(settings.integrations)) or "none are configured"
+    names = sorted(settings.integrations)
+    # A registry holds thousands: name a few, count the rest.
+    known = ", ".join(names[:KNOWN_NAMED]) or "none are configured"
+    if len(names) > KNOWN_NAMED:
+        known += f" and {len(names) - KNOWN_NAMED} more"
     raise ConfigError(f"unknown integration {integration_id!r} (known: {known})")
 
 

@@ -455,7 +455,7 @@ async def test_last_run_of_an_integration_by_kind_and_of_either(store: RunStore)
     first = await new_run(store, now=NOW)
     assert run_id(await store.last_run(INTEGRATION)) == first
     absences = await store.create_run(
-        integration=INTEGRATION, kind="absences", trigger="schedule", dry_run=False, now=NOW + 2
+        integration=INTEGRATION, kind="absences", trigger="scheduled", dry_run=False, now=NOW + 2
     )
     dry = await new_run(store, dry_run=True, now=NOW + 1)
     other = await store.create_run(

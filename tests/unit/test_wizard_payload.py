@@ -4,6 +4,7 @@ a stored integration, which never holds a token."""
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import msgspec
 import pytest
@@ -22,7 +23,10 @@ from payroll_sync.wizard.payload import (
 
 SIMPLOYER_TOKEN = "simployer-secret-7f3a9c"
 PAYROLL_TOKEN = "payroll-secret-2b8e41"
-URLS = {"simployer_url": "https://api.example.com/v1", "payroll_url": "https://p.example.com/api"}
+URLS: dict[str, Any] = {
+    "simployer_url": "https://api.example.com/v1",
+    "payroll_url": "https://p.example.com/api",
+}
 
 
 def _body(**fields: object) -> dict[str, object]:

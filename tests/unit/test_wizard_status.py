@@ -71,7 +71,7 @@ async def test_the_reader_gathers_last_run_failures_slots_and_check(store: RunSt
     assert (empty.last_run, empty.failures, empty.last_check) == (None, 0, check)
 
     run_id = await store.create_run(
-        integration=INTEGRATION, kind="employees", trigger="schedule", dry_run=False, now=100.0
+        integration=INTEGRATION, kind="employees", trigger="scheduled", dry_run=False, now=100.0
     )
     await enrol(store, run_id, "1", "2", "3")
     for number in ("1", "3"):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 import redis.asyncio as aioredis
 import structlog
@@ -24,6 +25,9 @@ from payroll_sync.logs import configure_logging
 from payroll_sync.producer.producer import Producer
 from payroll_sync.queue import broker as broker_setup
 from payroll_sync.schemas.settings import Settings
+
+if TYPE_CHECKING:
+    from payroll_sync.registry.store import Registry
 
 DEFAULT_PORT = 8090
 
@@ -94,10 +98,17 @@ async def _serve(args: argparse.Namespace, env: config.Environment, catalog: Liv
     broker_setup.current()
 
     redis = aioredis.Redis.from_url(env.redis_url)
+    registry: Registry | None = None
     try:
         await redis.ping()
         producer = Producer(redis, env.prefix, tokens=catalog)
-        app = make_app(catalog=catalog, producer=producer, tokens=tokens)
+        if env.database_url is not None:
+            # Where the integrations API writes (the catalog only reads). Imported here: an
+            # intake without a registry never loads asyncpg.
+            from payroll_sync.registry.store import Registry as Connect
+
+            registry = await Connect.connect(env.database_url, secret_keys=config.secret_keys())
+        app = make_app(catalog=catalog, producer=producer, tokens=tokens, registry=registry)
         stop = stop_on_signals()
         # Added, changed and removed integrations count within seconds, without a restart.
         following = asyncio.create_task(catalog.run(stop))
@@ -110,5 +121,7 @@ async def _serve(args: argparse.Namespace, env: config.Environment, catalog: Liv
             log.info("intake.stopping")
         await following
     finally:
+        if registry is not None:
+            await registry.close()
         await redis.aclose()
     return EXIT_OK

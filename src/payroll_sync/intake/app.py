@@ -2,6 +2,7 @@
 
 - `POST /api/v1/sync-requests`  a JSON sync request -> 202 {run_id, status, joined, enqueued}
 - `GET /api/v1/runs/{run_id}`  the run's status and counters (`runs.public.run_view`)
+- `/api/v1/integrations...`  the settings wizard's API (intake/integrations_api.py)
 
 Every route needs `Authorization: Bearer <token>` of a caller named in `[intake.callers]`.
 Submits go through `Lanes`: one at a time per integration and kind, identical waiting requests
@@ -16,7 +17,6 @@ import re
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Final
 
-import msgspec
 import redis.asyncio as aioredis
 import structlog
 from aiohttp import web
@@ -25,7 +25,9 @@ from payroll_sync.catalog import REMOVED, LiveCatalog
 from payroll_sync.errors import Deferred, RequestRefused, Retryable, SyncError
 from payroll_sync.intake.auth import caller_for
 from payroll_sync.intake.body import MAX_BODY_BYTES, BadBody, decode_sync_request
+from payroll_sync.intake.integrations_api import IntegrationRegistry, add_integration_routes
 from payroll_sync.intake.lanes import Lanes
+from payroll_sync.intake.refusals import CALLER, Refusal, json_response
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.public import run_view
@@ -39,30 +41,6 @@ RUNS_PATH: Final = "/api/v1/runs"
 # Run ids are letters, digits and dashes: anything else (a ':' reaching into the store's other
 # keys) is simply not a run.
 _RUN_ID: Final = re.compile(r"[0-9A-Za-z_-]{1,64}")
-_ENCODER: Final = msgspec.json.Encoder()
-# Who is asking, once known (for `intake.refused`).
-CALLER: Final = web.RequestKey("caller", str)
-
-
-class Refusal(Exception):
-    """Answer with this status and a JSON error; `reason` is safe to show and log."""
-
-    def __init__(self, status: int, reason: str, *, headers: Mapping[str, str] | None = None):
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
-        self.headers = dict(headers or {})
-
-
-def json_response(
-    payload: object, *, status: int = 200, headers: Mapping[str, str] | None = None
-) -> web.Response:
-    return web.Response(
-        body=_ENCODER.encode(payload),
-        status=status,
-        content_type="application/json",
-        headers=headers,
-    )
 
 
 class IntakeApi:
@@ -251,10 +229,12 @@ def make_app(
     tokens: Mapping[str, str],
     catalog: LiveCatalog | None = None,
     settings: Settings | None = None,
+    registry: IntegrationRegistry | None = None,
 ) -> web.Application:
     """The intake app. `tokens`: bearer token -> caller name (`config.intake_tokens`); the
     producer submits the requests and holds the runs they join. `catalog`: the integrations
-    (or `settings` that never change, for tests)."""
+    (or `settings` that never change, for tests). `registry`: where the integrations API
+    writes (None: the settings file is the source, and writes are refused)."""
     if catalog is None:
         if settings is None:
             raise TypeError("make_app needs a catalog or settings")
@@ -264,4 +244,7 @@ def make_app(
     app[CATALOG] = catalog
     app.router.add_post(SYNC_REQUESTS_PATH, api.post_sync_request)
     app.router.add_get(RUNS_PATH + "/{run_id}", api.get_run)
+    add_integration_routes(
+        app, caller=api.caller, catalog=catalog, registry=registry, store=producer.store
+    )
     return app

@@ -285,7 +285,7 @@ class RunStore:
         async with self.redis.pipeline(transaction=False) as pipe:
             for run_id in ids:
                 pipe.hgetall(self.keys.run(run_id))
-            rows: list[dict[bytes, bytes]] = await pipe.execute()
+            rows: list[dict[bytes | str, bytes | str]] = await pipe.execute()
         # A run whose keys expired before the index did is no run.
         runs = {run_id: _run_of(raw) for run_id, raw in zip(ids, rows, strict=True) if raw}
         latest: dict[str, Run | None] = {}
@@ -443,7 +443,7 @@ async def delete_keys(redis: aioredis.Redis, pattern: str) -> int:
     return removed
 
 
-def _run_of(raw: Mapping[bytes, bytes]) -> Run:
+def _run_of(raw: Mapping[bytes | str, bytes | str]) -> Run:
     """A run as its hash holds it."""
     fields = {text(key): text(value) for key, value in raw.items()}
     return Run(

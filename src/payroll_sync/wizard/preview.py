@@ -7,6 +7,7 @@ the department tree, then the scope's rules of `rules/scope.py`. `grouped` is th
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 from collections.abc import Sequence
 from typing import Final
@@ -53,9 +54,9 @@ async def scope_preview(
     """Read Simployer One's employees and departments and apply `scope` (default: the
     integration's own) as a sync would today. `SyncError` when Simployer One cannot be read."""
     hr = integration_clients(session, integration, credentials, timeout=PREVIEW_TIMEOUT).simployer
-    employees, unreadable = await hr.employees()
-    departments = await hr.departments()
-    offices = await hr.offices()
+    (employees, unreadable), departments, offices = await asyncio.gather(
+        hr.employees(), hr.departments(), hr.offices()
+    )
     return grouped(
         employees,
         unreadable,
@@ -122,8 +123,7 @@ async def scope_choices(
     """Simployer One's own departments and offices, for the scope form's pick lists (by name).
     A department's name is prefixed with its parents' ("Sales / North"), as the tree shows it."""
     hr = integration_clients(session, integration, credentials, timeout=PREVIEW_TIMEOUT).simployer
-    departments = await hr.departments()
-    offices = await hr.offices()
+    departments, offices = await asyncio.gather(hr.departments(), hr.offices())
     return department_choices(departments), sorted(
         (Choice(office.id, office.name) for office in offices), key=_by_name
     )

@@ -16,7 +16,7 @@ from collections.abc import Mapping
 import aiohttp
 import redis.asyncio as aioredis
 
-from payroll_sync.catalog import LiveCatalog
+from payroll_sync.catalog import Catalog, LiveCatalog
 from payroll_sync.config import Credentials
 from payroll_sync.connectors.clients import IntegrationClients, integration_clients
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
@@ -54,6 +54,7 @@ class WorkerContext:
         # id -> (the settings and tokens they were made with, the clients)
         self._clients: dict[str, tuple[Integration, Credentials, IntegrationClients]] = {}
         self._refresher: asyncio.Task[None] | None = None
+        self._seen: Catalog = catalog.current
 
     @property
     def settings(self) -> Settings:
@@ -80,6 +81,13 @@ class WorkerContext:
         """This process's clients of one integration, kept while its settings and tokens
         stay as they were."""
         current = self.catalog.current
+        if current is not self._seen:
+            # A new snapshot: the clients (and with them the tokens) of the integrations
+            # removed from it go.
+            self._seen = current
+            known = current.settings.integrations
+            for gone in [name for name in self._clients if name not in known]:
+                del self._clients[gone]
         settings = current.integration(integration_id)
         tokens = current.credentials(integration_id)
         made = self._clients.get(integration_id)
@@ -95,12 +103,6 @@ class WorkerContext:
         )
         self._clients[integration_id] = (settings, tokens, clients)
         return clients
-
-    def forget_removed(self) -> None:
-        """Drop the clients (and with them the tokens) of integrations no longer there."""
-        known = self.catalog.current.settings.integrations
-        for gone in [name for name in self._clients if name not in known]:
-            del self._clients[gone]
 
     async def close(self) -> None:
         if self._refresher is not None:
