@@ -175,6 +175,13 @@ class _FileSource:
         return None
 
 
+def _not_answering(error: Exception) -> Retryable:
+    """Try again later (exit 75): the registry did not answer at start."""
+    return Retryable(
+        f"the integration registry (DATABASE_URL) is not answering ({type(error).__name__})"
+    )
+
+
 class ChangeFeed(Protocol):
     """What the registry source needs of `registry.store.Registry`."""
 
@@ -201,10 +208,8 @@ class _RegistrySource:
             changes = await self.registry.changes(0)
         except SyncError:
             raise
-        except Exception as error:  # any database fault: its type only (its text may hold a URL)
-            raise Retryable(
-                f"the integration registry (DATABASE_URL) is not answering ({type(error).__name__})"
-            ) from None
+        except Exception as error:  # its type only: a database error's text may hold the URL
+            raise _not_answering(error) from None
         self._apply(changes)
         return self.snapshot()
 
@@ -300,7 +305,13 @@ class LiveCatalog:
         # Imported here: a process without a registry never loads asyncpg.
         from payroll_sync.registry.store import Registry
 
-        registry = await Registry.connect(env.database_url, secret_keys=config.secret_keys(environ))
+        keys = config.secret_keys(environ)
+        try:
+            registry = await Registry.connect(env.database_url, secret_keys=keys)
+        except SyncError:
+            raise
+        except Exception as error:  # its type only: a connection error's text may hold the URL
+            raise _not_answering(error) from None
         source = _RegistrySource(file, registry)
         try:
             first = await source.first()

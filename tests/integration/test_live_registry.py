@@ -450,3 +450,18 @@ async def test_the_registry_source_follows_changes_and_keeps_its_snapshot_throug
     assert names.count("catalog.registry_recovered") == 1
     for secret in ("s-1", "p-1", "p-3"):
         assert all(secret not in repr(event) for event in logs)
+
+
+def test_a_process_does_not_start_while_the_registry_does_not_answer(
+    tmp_path: Path, secret_keys: str
+) -> None:
+    config = tmp_path / "integrations.toml"
+    config.write_text(toml_table("limits", {"max_hourly_salary": 900}))
+    nowhere = "postgresql://postgres:hunter2@127.0.0.1:9/registry"
+    deployment = Deployment(
+        config, {"DATABASE_URL": nowhere, "PAYROLL_SYNC_SECRET_KEY": secret_keys}
+    )
+    done = deployment.cli("schedule", "--integration", "acme")
+    assert done.returncode == 75, done.stderr
+    assert "the integration registry (DATABASE_URL) is not answering" in done.stderr
+    assert "hunter2" not in done.stderr + done.stdout
