@@ -45,12 +45,12 @@ async def run_dashboard(args: argparse.Namespace) -> int:
     catalog = await LiveCatalog.open(env)
     # The integration pages save to the registry; without one they show the file read-only.
     registry = None
-    if env.database_url is not None:
-        from payroll_sync.registry.store import Registry  # asyncpg only with a registry
-
-        registry = await Registry.connect(env.database_url, secret_keys=config.secret_keys())
     redis = aioredis.Redis.from_url(env.redis_url)
     try:
+        if env.database_url is not None:
+            from payroll_sync.registry.store import Registry  # asyncpg only with a registry
+
+            registry = await Registry.connect(env.database_url, secret_keys=config.secret_keys())
         await redis.ping()
         producer = Producer(redis, env.prefix, tokens=catalog)
         app = create_app(
