@@ -43,11 +43,19 @@ async def run_dashboard(args: argparse.Namespace) -> int:
     broker_setup.current()
 
     catalog = await LiveCatalog.open(env)
+    # The integration pages save to the registry; without one they show the file read-only.
+    registry = None
     redis = aioredis.Redis.from_url(env.redis_url)
     try:
+        if env.database_url is not None:
+            from payroll_sync.registry.store import Registry  # asyncpg only with a registry
+
+            registry = await Registry.connect(env.database_url, secret_keys=config.secret_keys())
         await redis.ping()
         producer = Producer(redis, env.prefix, tokens=catalog)
-        app = create_app(producer=producer, operator_token=token, catalog=catalog)
+        app = create_app(
+            producer=producer, operator_token=token, catalog=catalog, registry=registry
+        )
         stop = stop_on_signals()
         # Added, changed and removed integrations count within seconds, without a restart.
         following = asyncio.create_task(catalog.run(stop))
@@ -61,4 +69,6 @@ async def run_dashboard(args: argparse.Namespace) -> int:
     finally:
         await redis.aclose()
         await catalog.close()
+        if registry is not None:
+            await registry.close()
     return EXIT_OK

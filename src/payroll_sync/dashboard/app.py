@@ -5,18 +5,21 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
 from payroll_sync.catalog import LiveCatalog
-from payroll_sync.dashboard import api, pages
+from payroll_sync.dashboard import api, integration_pages, pages
 from payroll_sync.dashboard.attempts import MAX_FAILURES, WINDOW_SECONDS
 from payroll_sync.dashboard.guard import guard
 from payroll_sync.dashboard.session import secret_for
 from payroll_sync.dashboard.state import DASHBOARD, Dashboard, template_environment
 from payroll_sync.dashboard.trouble import answer_trouble
 from payroll_sync.producer.producer import Producer
+
+if TYPE_CHECKING:
+    from payroll_sync.registry.store import Registry
 
 STATIC_DIR: Final = Path(__file__).parent / "static"
 
@@ -37,6 +40,7 @@ def create_app(
     lockout_failures: int = MAX_FAILURES,
     lockout_seconds: float = WINDOW_SECONDS,
     catalog: LiveCatalog | None = None,
+    registry: Registry | None = None,
 ) -> web.Application:
     if not operator_token:
         raise ValueError("operator_token: the dashboard needs one")
@@ -53,8 +57,10 @@ def create_app(
         lockout_failures=lockout_failures,
         lockout_seconds=lockout_seconds,
         catalog=catalog,
+        registry=registry,
     )
     pages.add_routes(app)
+    integration_pages.add_routes(app)
     api.add_routes(app)
     app.router.add_static("/static", STATIC_DIR)
     app.on_response_prepare.append(_headers)

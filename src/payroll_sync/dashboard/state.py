@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
 import jinja2
@@ -21,6 +21,12 @@ from payroll_sync.producer.producer import Producer
 from payroll_sync.producer.retry import RetryResult
 from payroll_sync.runs.public import iso_time
 from payroll_sync.runs.store import RunStore
+from payroll_sync.scheduler.state import ScheduleState
+from payroll_sync.wizard.status import StatusReader
+
+if TYPE_CHECKING:
+    # Imported for its type only: a dashboard without DATABASE_URL never loads asyncpg.
+    from payroll_sync.registry.store import Registry
 
 
 @dataclass
@@ -42,9 +48,14 @@ class Dashboard:
     # The integrations in force now (the process's live catalog); None: the dashboard was
     # made without one (tests of the failure pages).
     catalog: LiveCatalog | None = None
+    # Where the integration pages save settings and tokens; None (no DATABASE_URL): the pages
+    # show the settings file's integrations, read-only.
+    registry: Registry | None = None
 
     revoked_sessions: RevokedSessions = field(init=False)
     failed_tokens: FailedTokens = field(init=False)
+    # Each integration's last run, next slots and last check (wizard/status.py).
+    statuses: StatusReader = field(init=False)
 
     def __post_init__(self) -> None:
         self.revoked_sessions = RevokedSessions(self.store.redis, self.store.keys)
@@ -54,6 +65,8 @@ class Dashboard:
             max_failures=self.lockout_failures,
             window_seconds=self.lockout_seconds,
         )
+        schedules = ScheduleState(self.store.redis, prefix=self.store.prefix)
+        self.statuses = StatusReader(self.store, schedules=schedules, checks=self.registry)
 
     async def retry(self, ids: Sequence[str]) -> list[RetryResult]:
         return await self.producer.retry(ids, now=self.clock())
