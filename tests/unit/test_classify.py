@@ -79,9 +79,9 @@ def test_retryable_is_never_permanent() -> None:
     ("api", "expected"),
     [
         ("payroll", "24SevenOffice rejected the access token (HTTP 401) on list employees; "
-         "check payroll_token_env"),
+         "check the integration's payroll_token (or its payroll_token_env variable)"),
         ("simployer", "Simployer One rejected the access token (HTTP 401) on list employees; "
-         "check simployer_token_env"),
+         "check the integration's simployer_token (or its simployer_token_env variable)"),
     ],
 )  # fmt: skip
 def test_401_names_the_setting_to_fix(api: Api, expected: str) -> None:

@@ -28,10 +28,11 @@ from payroll_sync.schemas import payroll, simployer
 Api = Literal["simployer", "payroll"]
 
 API_NAMES: Final[dict[Api, str]] = {"simployer": "Simployer One", "payroll": "24SevenOffice"}
-# The settings key an administrator must fix when a token is refused (schemas/settings.py).
+# What an administrator must fix when a token is refused: the token itself (the registry's
+# field, registry/records.py), or the variable the settings file names for it.
 _TOKEN_SETTINGS: Final[dict[Api, str]] = {
-    "simployer": "simployer_token_env",
-    "payroll": "payroll_token_env",
+    "simployer": "the integration's simployer_token (or its simployer_token_env variable)",
+    "payroll": "the integration's payroll_token (or its payroll_token_env variable)",
 }
 
 
