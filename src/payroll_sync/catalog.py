@@ -84,8 +84,8 @@ class Catalog:
         """ConfigError ("unknown integration" / "integration removed") when there is none."""
         if integration_id in self.removed:
             raise ConfigError(
-                f"{REMOVED}: {integration_id!r} was deleted from the registry; its records "
-                "are not synced"
+                f"{REMOVED}: {integration_id!r} was deleted from the registry (or taken out of "
+                "the settings file); its records are not synced"
             )
         return config.integration(self.settings, integration_id)
 
@@ -164,12 +164,19 @@ class _FileSource:
     def __init__(self, path: str, environ: Mapping[str, str] | None) -> None:
         self.file = SettingsFile(path)
         self.environ = environ
+        # Taken out of the file since this process started: their queued records end
+        # "integration removed", as a registry removal's do (not "unknown integration").
+        self.removed: frozenset[str] = frozenset()
 
     def snapshot(self) -> Catalog:
-        return Catalog(self.file.settings, environ=self.environ)
+        return Catalog(self.file.settings, environ=self.environ, removed=self.removed)
 
     async def load(self) -> Catalog | None:
-        return self.snapshot() if self.file.reload() else None
+        before = set(self.file.settings.integrations)
+        if not self.file.reload():
+            return None
+        self.removed |= before - set(self.file.settings.integrations)
+        return self.snapshot()
 
     async def close(self) -> None:
         return None

@@ -71,8 +71,15 @@ async def test_a_changed_file_is_read_again_and_an_unchanged_one_is_not(
     write(config_file, integration_toml("beta"))
     assert await catalog.refresh() is True
     assert sorted(catalog.settings.integrations) == ["beta"]
-    with pytest.raises(ConfigError, match="unknown integration 'acme'"):
+    # Taken out of the file: its queued records end "integration removed", as in the registry.
+    with pytest.raises(ConfigError, match="integration removed: 'acme'"):
         catalog.current.integration("acme")
+    with pytest.raises(ConfigError, match="unknown integration 'never'"):
+        catalog.current.integration("never")
+
+    write(config_file, integration_toml("acme") + integration_toml("beta"))
+    assert await catalog.refresh() is True
+    assert catalog.current.integration("acme") == catalog.settings.integrations["acme"]
 
 
 async def test_a_broken_file_keeps_the_snapshot_in_force_and_is_logged_once(
