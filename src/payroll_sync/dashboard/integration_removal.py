@@ -47,12 +47,10 @@ async def remove(request: web.Request) -> web.StreamResponse:
     if typed != integration_id:
         if await find(dashboard, integration_id) is None:
             return missing(request, integration_id)
-        why = (
-            "confirm: type the integration's id to remove it"
-            if not typed
-            else ("confirm: that is not this integration's id")
+        why = "type its id to remove it" if not typed else "that is not this integration's id"
+        return _confirm_page(
+            request, integration_id, error=f"confirm: {why}. Nothing removed.", status=400
         )
-        return _confirm_page(request, integration_id, error=f"Nothing removed. {why}.", status=400)
     if not await registry.delete(integration_id):
         return missing(request, integration_id)
     log.info("dashboard.integration_removed", integration=integration_id)
