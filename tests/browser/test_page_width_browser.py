@@ -3,29 +3,40 @@
 sideways scrolling, neither of the page nor of a table inside it.
 
 Runs are seeded as a worker records them (no worker needed: only the layout is under test).
+The pages that need the integration registry (the settings form, the removal's confirmation) are
+measured over a registry in a PostgreSQL database of the test's own.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+import msgspec
 import pytest
 import redis.asyncio as aioredis
 
 from payroll_sync.catalog import LiveCatalog
+from payroll_sync.config import Environment
 from payroll_sync.producer.producer import Producer
+from payroll_sync.registry.records import TokensUpdate
+from payroll_sync.registry.store import Registry
+from payroll_sync.schemas.absence_codes import ABSENCE_CODES
 from payroll_sync.schemas.outcomes import FieldChange
-from payroll_sync.schemas.settings import Integration, Schedule, Scope, Settings
+from payroll_sync.schemas.settings import Absences, Integration, Schedule, Scope, Settings
 from tests.browser.conftest import Screenshots
 from tests.support.dashboard import OPERATOR_TOKEN, served_dashboard
 from tests.support.keys import REDIS_URL, unique_prefix
+from tests.support.postgres import database_url, registry, secret_keys
 from tests.support.runs import Seed, seed_run
 from tests.support.width import HEIGHT, WIDTH, assert_fits
 
 if TYPE_CHECKING:
     from playwright.async_api import Browser, Page
+
+__all__ = ["database_url", "registry", "secret_keys"]
 
 pytestmark = pytest.mark.integration
 
@@ -66,6 +77,23 @@ LONG_SETTINGS = Integration(
         weekdays=["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
         times=["06:00", "09:30", "12:00", "15:45", "18:00", "21:15"],
         absences=True,
+    ),
+)
+
+
+# In the registry: every code ticked, overrides with long leave type names. Its URLs lead to a
+# closed port, so the form's pick lists say at once why they could not be read.
+REGISTERED = msgspec.structs.replace(
+    LONG_SETTINGS,
+    simployer_url="http://127.0.0.1:9/v1/" + "tenant-0b8f3c5e7d/" * 4,
+    simployer_token_env=None,
+    payroll_url="http://127.0.0.1:9/api/" + "client-4f1a9e/" * 5,
+    payroll_token_env=None,
+    absences=Absences(
+        codes=[row.code for row in ABSENCE_CODES],
+        overrides={
+            f"{row.leave_type} (local agreement, {'x' * 40})": row.code for row in ABSENCE_CODES
+        },
     ),
 )
 
@@ -164,3 +192,47 @@ async def test_every_existing_page_fits_1280_pixels(
     assert answer is not None
     assert answer.status == 404
     await assert_fits(page, "error")
+
+
+async def test_the_pages_of_the_registry_fit_1280_pixels(
+    tmp_path: Path,
+    registry: Registry,
+    database_url: str,
+    secret_keys: str,
+    narrow_page: Page,
+    shots: Screenshots,
+) -> None:
+    """The settings form with every field filled at its longest, and the removal's
+    confirmation, of an integration with an id of the longest kind."""
+    name = NAMES[0]
+    tokens = TokensUpdate(simployer_token="s-token-width", payroll_token="p-token-width")
+    await registry.put(name, REGISTERED, tokens)
+    config = tmp_path / "integrations.toml"
+    config.write_text("")
+    env = Environment(
+        config_path=str(config), redis_url=REDIS_URL, prefix="unused", database_url=database_url
+    )
+    catalog = await LiveCatalog.open(env, environ={"PAYROLL_SYNC_SECRET_KEY": secret_keys})
+    redis = aioredis.Redis.from_url(REDIS_URL)
+    producer = Producer(redis, unique_prefix("width"))
+    page = narrow_page
+    try:
+        async with served_dashboard(producer, catalog=catalog, registry=registry) as base:
+            await page.goto(base + "/login")
+            await page.get_by_label("Operator token").fill(OPERATOR_TOKEN)
+            await page.get_by_role("button", name="Log in").click()
+            await page.wait_for_url(base + "/runs")
+            await visit(page, base + f"/integrations/{name}", "registered-integration", shots)
+            await visit(page, base + f"/integrations/{name}/edit", "settings-form", shots)
+            await visit(page, base + f"/integrations/{name}/remove", "confirm-remove", shots)
+            # Refused (a wrong id typed), the page says so beside the form.
+            await page.get_by_label("Type the integration's id").fill("not-" + name[:20])
+            await page.get_by_role("button", name=f"Remove {name}").click()
+            await page.get_by_role("alert").wait_for()
+            await shots.take(page, "confirm-remove-refused")
+            await assert_fits(page, "confirm-remove-refused")
+            assert await registry.get(name) is not None
+    finally:
+        await producer.store.delete_everything()
+        await redis.aclose()
+        await catalog.close()

@@ -3,8 +3,10 @@ test's own, the live catalog following it, real Redis, both simulators.
 
 What a person does: add an integration through the form (CSRF, tokens write-only, bad input
 refused naming the field and nothing stored), check its connection (which side failed and why),
-sync it now (a run in the run store, its tasks queued), ask for an absence export's dry run; and,
-without a registry, the settings file's integrations read-only.
+sync it now (a run in the run store, its tasks queued), ask for an absence export's dry run, edit
+the whole `[integrations.ID]` table (absence codes, overrides, the scheduled absence window),
+remove it (the id typed to confirm; its row left without settings or tokens); and, without a
+registry, the settings file's integrations read-only.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 
@@ -118,11 +121,17 @@ async def test_every_integration_page_sends_a_stranger_to_login(pages: Client) -
         "/integrations/acme/edit",
         "/integrations/acme",
         "/integrations/acme/export",
+        "/integrations/acme/remove",
     ):
         async with pages.get(path, allow_redirects=False) as answer:
             assert answer.status == 302, path
             assert answer.headers["Location"].startswith("/login?next="), path
-    for path in ("/integrations/new", "/integrations/acme/check", "/integrations/acme/sync"):
+    for path in (
+        "/integrations/new",
+        "/integrations/acme/check",
+        "/integrations/acme/sync",
+        "/integrations/acme/remove",
+    ):
         async with pages.post(path, data={}, allow_redirects=False) as answer:
             assert answer.status == 303, path
             assert answer.headers["Location"] == "/login", path
@@ -268,6 +277,130 @@ async def test_export_preview_starts_a_dry_run_and_bad_periods_are_named(
     assert 'value="2026-12-31"' in html
 
 
+async def test_the_whole_integration_table_round_trips_through_the_form(
+    pages: Client, sims: RunningSimulators, registry: Registry
+) -> None:
+    csrf = await _log_in(pages)
+    fields = {
+        "schedule.absences": "1",
+        "schedule.absence_days_back": "3",
+        "schedule.absence_days_ahead": "60",
+        "absences.overrides": "Long leave = 13\r\nSabbatical = 12",
+    }
+    form: dict[str, Any] = {**_form(sims, csrf), **fields, "absences.codes": ["04", "13"]}
+    async with pages.post("/integrations/new", data=form, allow_redirects=False) as answer:
+        assert answer.status == 303
+    stored = await registry.get("acme")
+    assert stored is not None
+    assert stored.settings.absences.codes == ["04", "13"]
+    assert stored.settings.absences.overrides == {"Long leave": "13", "Sabbatical": "12"}
+    schedule = stored.settings.schedule
+    assert (schedule.absences, schedule.absence_days_back, schedule.absence_days_ahead) == (
+        True,
+        3,
+        60,
+    )
+
+    # Shown again as stored.
+    async with pages.get("/integrations/acme/edit") as page:
+        html = await page.text()
+    ticked = re.findall(r'name="absences\.codes" value="(\d\d)" checked', html)
+    assert ticked == ["04", "13"]
+    assert ">Long leave = 13\nSabbatical = 12</textarea>" in html
+    assert 'name="schedule.absence_days_back" inputmode="numeric" value="3"' in html
+    assert 'name="schedule.absence_days_ahead" inputmode="numeric" value="60"' in html
+    async with pages.get("/integrations/acme") as page:
+        assert "Long leave = 13; Sabbatical = 12" in await page.text()
+
+    # Wrong values are refused naming the field, the form shown again, nothing stored.
+    edit = {**form}
+    del edit["id"]
+    cases = {
+        "absences.overrides": ("Long leave = 1", 'absences.overrides."Long leave": expected a two'),
+        "absences.codes": ("99", "absences.codes: unknown absence code '99'"),
+        "schedule.absence_days_ahead": ("400", "schedule.absence_days_ahead: expected a whole"),
+    }
+    for field, (value, words) in cases.items():
+        async with pages.post("/integrations/acme/edit", data={**edit, field: value}) as answer:
+            assert answer.status == 400, field
+            html = await answer.text()
+        assert _alert(html).startswith(f"Not saved: {words}"), (field, _alert(html))
+        assert html_text.escape(value, quote=False) in html, field
+    bad_line = {**edit, "absences.overrides": "Long leave 13"}
+    async with pages.post("/integrations/acme/edit", data=bad_line) as answer:
+        assert answer.status == 400
+        assert "absences.overrides: line 1: expected" in _alert(await answer.text())
+    again = await registry.get("acme")
+    assert again is not None
+    assert (again.version, again.settings) == (stored.version, stored.settings)
+
+    # Cleared: every code, the default table.
+    cleared = {**edit, "absences.codes": [], "absences.overrides": ""}
+    async with pages.post("/integrations/acme/edit", data=cleared, allow_redirects=False) as answer:
+        assert answer.status == 303
+    cleared_now = await registry.get("acme")
+    assert cleared_now is not None
+    assert (cleared_now.settings.absences.codes, cleared_now.settings.absences.overrides) == (
+        [],
+        {},
+    )
+
+
+async def test_remove_an_integration_after_typing_its_id(
+    pages: Client, sims: RunningSimulators, registry: Registry, database_url: str
+) -> None:
+    csrf = await _log_in(pages)
+    async with pages.post("/integrations/new", data=_form(sims, csrf)) as answer:
+        assert answer.status == 200
+    async with pages.get("/integrations/acme") as page:
+        assert 'href="/integrations/acme/remove"' in await page.text()
+    async with pages.get("/integrations/acme/remove") as page:
+        html = await page.text()
+    assert page.status == 200
+    for said in ("schedule stops", '"integration removed"', "tokens are deleted", "30 days"):
+        assert said in html, said
+
+    # A wrong or missing id, or no CSRF token: nothing removed.
+    for typed, words in (
+        ("acme2", "that is not this integration's id"),
+        ("", "type its id to remove it"),
+    ):
+        form = {"csrf": csrf, "confirm": typed}
+        async with pages.post("/integrations/acme/remove", data=form) as answer:
+            assert answer.status == 400, typed
+            assert _alert(await answer.text()) == f"confirm: {words}. Nothing removed."
+    async with pages.post(
+        "/integrations/acme/remove", data={"csrf": "forged", "confirm": "acme"}
+    ) as answer:
+        assert answer.status == 403
+    assert await registry.get("acme") is not None
+
+    form = {"csrf": csrf, "confirm": " acme "}
+    async with pages.post("/integrations/acme/remove", data=form, allow_redirects=False) as answer:
+        assert answer.status == 303
+        assert answer.headers["Location"] == "/integrations?removed=acme"
+    assert await registry.get("acme") is None
+    connection = await asyncpg.connect(database_url)
+    try:
+        row = await connection.fetchrow(
+            "SELECT settings, simployer_token, payroll_token, removed_at FROM integrations"
+            " WHERE id = 'acme'"
+        )
+    finally:
+        await connection.close()
+    assert row is not None
+    assert (row["settings"], row["simployer_token"], row["payroll_token"]) == (None, None, None)
+    assert row["removed_at"] is not None
+    async with pages.get("/integrations?removed=acme") as page:
+        html = await page.text()
+    assert "Integration acme removed" in html
+    assert 'data-integration="acme"' not in html
+    async with pages.get("/integrations/acme/remove") as page:
+        assert page.status == 404
+    async with pages.post("/integrations/acme/remove", data=form) as answer:
+        assert answer.status == 404
+
+
 async def test_without_a_registry_the_file_is_shown_read_only(
     tmp_path: Path, store: RunStore, recorder: Recorder[Task], sims: RunningSimulators
 ) -> None:
@@ -292,12 +425,21 @@ async def test_without_a_registry_the_file_is_shown_read_only(
             html = await page.text()
         assert "DEMO_SIMPLOYER_TOKEN" in html
         assert "Edit settings" not in html
-        for path in ("/integrations/new", "/integrations/filed/edit"):
+        assert "Remove integration" not in html
+        for path in (
+            "/integrations/new",
+            "/integrations/filed/edit",
+            "/integrations/filed/remove",
+        ):
             async with client.get(path) as page:
                 assert page.status == 409
                 assert "needs the integration registry" in await page.text()
         async with client.post("/integrations/new", data=_form(sims, csrf)) as answer:
             assert answer.status == 409
+        remove = {"csrf": csrf, "confirm": "filed"}
+        async with client.post("/integrations/filed/remove", data=remove) as answer:
+            assert answer.status == 409
+        assert "filed" in catalog.settings.integrations
         # The actions change no settings: they work from the file.
         async with client.post("/integrations/filed/check", data={"csrf": csrf}) as answer:
             assert "Connection check: both tokens work" in await answer.text()

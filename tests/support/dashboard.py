@@ -12,16 +12,27 @@ from aiohttp import web
 from payroll_sync.catalog import LiveCatalog
 from payroll_sync.dashboard.app import create_app
 from payroll_sync.producer.producer import Producer
+from payroll_sync.registry.store import Registry
 
 OPERATOR_TOKEN = "operator-token-for-tests-0b8f3c"
 
 
 @asynccontextmanager
 async def served_dashboard(
-    producer: Producer, *, token: str = OPERATOR_TOKEN, catalog: LiveCatalog | None = None
+    producer: Producer,
+    *,
+    token: str = OPERATOR_TOKEN,
+    catalog: LiveCatalog | None = None,
+    registry: Registry | None = None,
 ) -> AsyncIterator[str]:
     """The dashboard on a free loopback port; yields its base URL (no trailing slash)."""
-    app = create_app(producer=producer, operator_token=token, login_delay=0.0, catalog=catalog)
+    app = create_app(
+        producer=producer,
+        operator_token=token,
+        login_delay=0.0,
+        catalog=catalog,
+        registry=registry,
+    )
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

@@ -2,8 +2,10 @@
 
 A settings form becomes the very body the wizard API takes (`PUT /api/v1/integrations/{id}`)
 and goes through the same decoder (`wizard.payload.decode_integration`), so a wrong value is
-refused naming the same field (`scope.exclude[0]`, `schedule.times[1]`). The form's field
-names are those paths: `simployer_url`, `scope.offices`, `schedule.weekdays`, ...
+refused naming the same field (`scope.exclude[0]`, `schedule.times[1]`,
+`absences.overrides."Long leave"`). The form's field names are those paths: `simployer_url`,
+`scope.offices`, `schedule.weekdays`, `absences.overrides`, ... The form holds the whole
+`[integrations.ID]` table, so what it sends is what is stored.
 
 Tokens are write-only: a blank token field keeps the stored one, and `FormValues` (what a form
 is filled with) has no place for a token at all.
@@ -21,6 +23,7 @@ import msgspec
 
 from payroll_sync.errors import json_path, reword
 from payroll_sync.registry.records import TokensUpdate
+from payroll_sync.schemas.absence_codes import ABSENCE_CODES
 from payroll_sync.schemas.messages import IntegrationId, SyncRequest
 from payroll_sync.schemas.settings import Integration, Weekday
 from payroll_sync.schemas.words import SCHEMA_WORDING
@@ -52,12 +55,16 @@ class FormValues(msgspec.Struct, kw_only=True):
     offices: list[str] = msgspec.field(default_factory=list)
     test_group: str = ""
     exclude: str = ""
-    absence_codes: str = ""
+    absence_codes: list[str] = msgspec.field(default_factory=list)
+    # One `leave type = code` per line.
+    absence_overrides: str = ""
     schedule_enabled: bool = False
     weekdays: list[str] = msgspec.field(default_factory=lambda: ["mon", "tue", "wed", "thu", "fri"])
     times: str = "06:00"
     schedule_employees: bool = True
     schedule_absences: bool = False
+    absence_days_back: str = "31"
+    absence_days_ahead: str = "31"
 
 
 def values_of(integration_id: str, settings: Integration) -> FormValues:
@@ -73,12 +80,15 @@ def values_of(integration_id: str, settings: Integration) -> FormValues:
         offices=list(settings.scope.offices),
         test_group=", ".join(settings.scope.employees),
         exclude=", ".join(settings.scope.exclude),
-        absence_codes=", ".join(settings.absences.codes),
+        absence_codes=list(settings.absences.codes),
+        absence_overrides=overrides_text(settings.absences.overrides),
         schedule_enabled=settings.schedule.enabled,
         weekdays=list(settings.schedule.weekdays),
         times=", ".join(settings.schedule.times),
         schedule_employees=settings.schedule.employees,
         schedule_absences=settings.schedule.absences,
+        absence_days_back=str(settings.schedule.absence_days_back),
+        absence_days_ahead=str(settings.schedule.absence_days_ahead),
     )
 
 
@@ -95,18 +105,61 @@ def values_from_form(form: Mapping[str, Sequence[str]]) -> FormValues:
         offices=list(form.get("scope.offices", [])),
         test_group=_one(form, "scope.employees"),
         exclude=_one(form, "scope.exclude"),
-        absence_codes=_one(form, "absences.codes"),
+        absence_codes=_codes(form),
+        absence_overrides=_one(form, "absences.overrides"),
         schedule_enabled=bool(_one(form, "schedule.enabled")),
         weekdays=list(form.get("schedule.weekdays", [])),
         times=_one(form, "schedule.times"),
         schedule_employees=bool(_one(form, "schedule.employees")),
         schedule_absences=bool(_one(form, "schedule.absences")),
+        absence_days_back=_one(form, "schedule.absence_days_back"),
+        absence_days_ahead=_one(form, "schedule.absence_days_ahead"),
     )
 
 
-def settings_body(form: Mapping[str, Sequence[str]], base: Integration | None) -> dict[str, Any]:
-    """The API body the form stands for. What the form does not show (absence overrides, the
-    absence window of scheduled runs) is kept from `base`, the settings stored now."""
+def code_boxes(chosen: Sequence[str]) -> list[dict[str, object]]:
+    """The absence code checkboxes: 24SevenOffice's known codes, then any chosen code it does
+    not know (only a hand-made request sends one; shown so the error beside it makes sense)."""
+    known = {row.code for row in ABSENCE_CODES}
+    boxes: list[dict[str, object]] = [
+        {"code": row.code, "name": row.payroll_name, "checked": row.code in chosen}
+        for row in ABSENCE_CODES
+    ]
+    boxes += [
+        {"code": code, "name": "unknown to 24SevenOffice", "checked": True}
+        for code in chosen
+        if code not in known
+    ]
+    return boxes
+
+
+def overrides_text(overrides: Mapping[str, str]) -> str:
+    """The overrides as the textarea shows them: one `leave type = code` per line."""
+    return "\n".join(f"{name} = {code}" for name, code in overrides.items())
+
+
+def parse_overrides(text: str) -> dict[str, str]:
+    """`leave type = code` lines (blank lines skipped) -> the overrides table; FormError naming
+    `absences.overrides` and the line. The codes are checked by the decoder, which names the
+    leave type (`absences.overrides."Long leave"`)."""
+    overrides: dict[str, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        # The last "=": a leave type's name may hold one, a code never does.
+        name, equals, code = line.rpartition("=")
+        name = name.strip()
+        if not equals or not name:
+            raise FormError(f"absences.overrides: line {number}: expected 'leave type = code'")
+        if name in overrides:
+            raise FormError(f"absences.overrides: line {number}: {name!r} is given twice")
+        overrides[name] = code.strip()
+    return overrides
+
+
+def settings_body(form: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """The API body the form stands for: the whole `[integrations.ID]` table (a blank number
+    takes its default). FormError for an overrides line that is no `leave type = code`."""
     body: dict[str, Any] = {
         "simployer_url": _one(form, "simployer_url"),
         "payroll_url": _one(form, "payroll_url"),
@@ -122,17 +175,21 @@ def settings_body(form: Mapping[str, Sequence[str]], base: Integration | None) -
         "employees": split_list(_one(form, "scope.employees")),
         "exclude": split_list(_one(form, "scope.exclude")),
     }
-    absences: dict[str, Any] = msgspec.to_builtins(base.absences) if base is not None else {}
-    absences["codes"] = split_list(_one(form, "absences.codes"))
-    body["absences"] = absences
-    schedule: dict[str, Any] = msgspec.to_builtins(base.schedule) if base is not None else {}
-    schedule.update(
-        enabled=bool(_one(form, "schedule.enabled")),
-        weekdays=list(form.get("schedule.weekdays", [])),
-        times=split_list(_one(form, "schedule.times")),
-        employees=bool(_one(form, "schedule.employees")),
-        absences=bool(_one(form, "schedule.absences")),
-    )
+    body["absences"] = {
+        "codes": _codes(form),
+        "overrides": parse_overrides(_one(form, "absences.overrides")),
+    }
+    schedule: dict[str, Any] = {
+        "enabled": bool(_one(form, "schedule.enabled")),
+        "weekdays": list(form.get("schedule.weekdays", [])),
+        "times": split_list(_one(form, "schedule.times")),
+        "employees": bool(_one(form, "schedule.employees")),
+        "absences": bool(_one(form, "schedule.absences")),
+    }
+    for name in ("absence_days_back", "absence_days_ahead"):
+        text = _one(form, f"schedule.{name}")
+        if text.strip():  # blank: the default
+            schedule[name] = _numeric(text)
     body["schedule"] = schedule
     for name in ("simployer_token", "payroll_token"):
         token = _one(form, name)
@@ -141,11 +198,10 @@ def settings_body(form: Mapping[str, Sequence[str]], base: Integration | None) -
     return body
 
 
-def decode_settings(
-    form: Mapping[str, Sequence[str]], base: Integration | None
-) -> tuple[Integration, TokensUpdate]:
-    """The settings and new tokens of a sent form; `BadIntegration` naming the field."""
-    return decode_integration(msgspec.json.encode(settings_body(form, base)))
+def decode_settings(form: Mapping[str, Sequence[str]]) -> tuple[Integration, TokensUpdate]:
+    """The settings and new tokens of a sent form; `BadIntegration` (or `FormError`) naming the
+    field."""
+    return decode_integration(msgspec.json.encode(settings_body(form)))
 
 
 def new_id(form: Mapping[str, Sequence[str]]) -> str:
@@ -214,6 +270,11 @@ def export_request(integration_id: str, values: ExportValues, *, dry_run: bool) 
 
 def split_list(text: str) -> list[str]:
     return [part for part in _SEPARATORS.split(text.strip()) if part]
+
+
+def _codes(form: Mapping[str, Sequence[str]]) -> list[str]:
+    # Checkboxes, one value each; a hand-made request may type several into one.
+    return [code for value in form.get("absences.codes", []) for code in split_list(value)]
 
 
 def _one(form: Mapping[str, Sequence[str]], name: str) -> str:

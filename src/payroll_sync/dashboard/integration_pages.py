@@ -6,7 +6,7 @@
   integration_settings.py).
 - `/integrations/{id}`: status and settings, and the actions **Check connection**, **Sync
   employees now** and **Export absences…** (a dry run first, its changes shown masked, then the
-  export for real).
+  export for real); with a registry, **Remove integration…** (integration_removal.py).
 
 Without a registry (no DATABASE_URL) the settings file's integrations are shown read-only; the
 actions still work (they change nothing in the settings).
@@ -23,7 +23,7 @@ import aiohttp
 import structlog
 from aiohttp import web
 
-from payroll_sync.dashboard import integration_settings
+from payroll_sync.dashboard import integration_removal, integration_settings
 from payroll_sync.dashboard.integration_form import (
     ExportValues,
     FormError,
@@ -63,6 +63,8 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/integrations/{id}", integration_page)
     app.router.add_get("/integrations/{id}/edit", integration_settings.edit_form)
     app.router.add_post("/integrations/{id}/edit", integration_settings.save)
+    app.router.add_get("/integrations/{id}/remove", integration_removal.confirm_form)
+    app.router.add_post("/integrations/{id}/remove", integration_removal.remove)
     app.router.add_post("/integrations/{id}/check", check)
     app.router.add_post("/integrations/{id}/sync", sync_now)
     # The two actions answer with the integration's page at their own address: reloading or
@@ -79,6 +81,7 @@ def add_routes(app: web.Application) -> None:
 async def list_page(request: web.Request) -> web.StreamResponse:
     dashboard = dashboard_of(request)
     integrations = await all_integrations(dashboard)
+    removed = request.query.get("removed", "")
     statuses = await dashboard.statuses.many(integrations, now=now(dashboard))
     checks = await _checks(dashboard, list(integrations))
     rows = [
@@ -90,6 +93,8 @@ async def list_page(request: web.Request) -> web.StreamResponse:
         "integrations.html",
         title="Integrations",
         rows=rows,
+        # Said only when it is indeed gone: a made-up link cannot claim a removal.
+        removed="" if removed in integrations else removed,
         editable=dashboard.registry is not None,
         no_registry=NO_REGISTRY,
     )

@@ -22,6 +22,7 @@ from payroll_sync.dashboard.integration_form import (
     WEEKDAYS,
     FormError,
     FormValues,
+    code_boxes,
     decode_settings,
     new_id,
     values_from_form,
@@ -66,7 +67,7 @@ async def create(request: web.Request) -> web.StreamResponse:
         integration_id = new_id(form)
         if await registry.get(integration_id) is not None:
             raise FormError(f"id: an integration called {integration_id!r} exists already")
-        settings, tokens = decode_settings(form, None)
+        settings, tokens = decode_settings(form)
         if tokens.simployer_token is None or tokens.payroll_token is None:
             missing = [
                 name
@@ -117,13 +118,13 @@ async def save(request: web.Request) -> web.StreamResponse:
     found = await find(dashboard, integration_id)
     if found is None:
         return missing(request, integration_id)
-    base, stored = found
+    _, stored = found
     form = form_fields(await request.post())
     values = values_from_form(form)
     values.id = integration_id
     try:
-        settings, tokens = decode_settings(form, base)
-    except BadIntegration as error:
+        settings, tokens = decode_settings(form)
+    except (FormError, BadIntegration) as error:
         return await _settings_page(
             request,
             values,
@@ -218,6 +219,7 @@ async def _settings_page(
         weekdays=WEEKDAYS,
         departments=_picks(departments, values.departments),
         offices=_picks(offices, values.offices),
+        codes=code_boxes(values.absence_codes),
         choices_error=choices_error,
         preview=preview,
         preview_error=preview_error,
