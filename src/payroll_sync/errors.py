@@ -157,7 +157,10 @@ _AT: Final = re.compile(r"(?P<what>.*?) - at `(?P<path>[^`]*)`(?: in `(?P<within
 _PATH_PART: Final = re.compile(r"\.([^.\[]+)|\[(\d+|\.\.\.)\]")
 _FIELD: Final = re.compile(r"Object (contains unknown|missing required) field `([^`]*)`")
 # Our own checks (a Struct's __post_init__) start with the field they are about.
-_OWN_CHECK: Final = re.compile(r"(?P<field>[A-Za-z_]\w*): (?P<rest>.*)", re.S)
+# A Struct's own check names its field, and may name one key of it (`overrides."Long leave"`).
+_OWN_CHECK: Final = re.compile(
+    r'(?P<field>[A-Za-z_]\w*)(?:\.(?P<key>"(?:[^"\\]|\\.)*"|[A-Za-z0-9_-]+))?: (?P<rest>.*)', re.S
+)
 
 
 def reword(message: str, wording: Wording, *, at: Sequence[str] = ()) -> str:
@@ -181,7 +184,9 @@ def reword(message: str, wording: Wording, *, at: Sequence[str] = ()) -> str:
     if own is not None:
         # Named after the Struct that checks (`period: ...` at `$.period`) or one of its fields.
         checked = path if path[-1:] == [own["field"]] else [*path, own["field"]]
-        return f"{wording.name(checked)}: {own['rest']}"
+        # The key as the check wrote it, quoted where a settings file would quote it.
+        key = f".{own['key']}" if own["key"] is not None else ""
+        return f"{wording.name(checked)}{key}: {own['rest']}"
     place = wording.name(path) + (" (a key)" if of_key else "")
     return f"{place}: {_problem(what, path, wording)}"
 

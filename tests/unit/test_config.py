@@ -233,6 +233,15 @@ def test_empty_file_means_no_integrations() -> None:
             id="unknown-absence-code",
         ),
         pytest.param(
+            # An override is named by its leave type, quoted as the file quotes it.
+            _acme(
+                '[integrations.acme.absences]\noverrides = { sick = "01", "Long leave" = "99" }\n'
+            ),
+            "integrations.acme.absences.overrides.\"Long leave\": unknown absence code '99' "
+            "(known: 01, 02, 03, 04, 05, 06, 07, 10, 11, 12, 13, 14, 15, 16, 17, 18, 19, 20, 21)",
+            id="unknown-override-code",
+        ),
+        pytest.param(
             '[intake.callers]\n"HR events" = "INTAKE_TOKEN_HR"\n',
             'intake.callers."HR events": expected a caller name (1-64 lower-case letters, digits, '
             "_ or -, starting with a letter or digit)",

@@ -150,7 +150,11 @@ def test_the_code_boxes_are_the_known_codes_and_any_unknown_one_chosen() -> None
         ("payroll_url", "ftp://x", "payroll_url:"),
         ("absences.codes", "99", "absences.codes: unknown absence code '99'"),
         ("absences.overrides", "Long leave = 1", 'absences.overrides."Long leave": expected a two'),
-        ("absences.overrides", "Long leave = 99", "absences.overrides: unknown absence code '99'"),
+        (
+            "absences.overrides",
+            "Long leave = 99",
+            "absences.overrides.\"Long leave\": unknown absence code '99'",
+        ),
         ("schedule.absence_days_back", "a week", "schedule.absence_days_back: expected a whole"),
         ("schedule.absence_days_ahead", "367", "schedule.absence_days_ahead: expected a whole"),
         ("schedule.absence_days_back", "-1", "schedule.absence_days_back: expected a whole"),

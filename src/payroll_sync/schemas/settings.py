@@ -8,7 +8,9 @@ Tokens are never stored here, only the names of the environment variables that h
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+import json
+import re
+from typing import Annotated, Final, Literal
 
 import msgspec
 from msgspec import Meta
@@ -17,6 +19,8 @@ from payroll_sync.assumptions import SIMPLOYER_RATE_LIMIT_PER_SECOND
 from payroll_sync.schemas.absence_codes import describe_unknown, unknown_codes
 from payroll_sync.schemas.messages import AbsenceCodeText, EmployeeNumber, IntegrationId
 
+# A TOML key that needs no quotes.
+_BARE_KEY: Final = re.compile(r"[A-Za-z0-9_-]+")
 HttpUrl = Annotated[str, Meta(pattern=r"^https?://[^\s/]+(/\S*)?$")]
 EnvName = Annotated[str, Meta(pattern=r"^[A-Z_][A-Z0-9_]{0,63}$")]
 Id = Annotated[str, Meta(min_length=1)]
@@ -53,9 +57,12 @@ class Absences(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=
         wrong = unknown_codes(self.codes)
         if wrong:
             raise ValueError(describe_unknown("codes", wrong))
-        wrong = unknown_codes(list(self.overrides.values()))
-        if wrong:
-            raise ValueError(describe_unknown("overrides", wrong))
+        # Named by its leave type, as the settings file writes the key, so the person knows
+        # which line to fix.
+        for leave_type, code in self.overrides.items():
+            if unknown_codes([code]):
+                key = leave_type if _BARE_KEY.fullmatch(leave_type) else json.dumps(leave_type)
+                raise ValueError(describe_unknown(f"overrides.{key}", [code]))
 
 
 class Schedule(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
