@@ -15,10 +15,11 @@ from multidict import MultiMapping
 
 from payroll_sync.config import Credentials
 from payroll_sync.dashboard.state import Dashboard, render
-from payroll_sync.dashboard.views import OSLO
 from payroll_sync.errors import ConfigError
+from payroll_sync.producer.producer import oslo_today
 from payroll_sync.registry.records import StoredIntegration
 from payroll_sync.schemas.settings import Integration
+from payroll_sync.wizard.status import integrations_of
 
 NO_REGISTRY: Final = (
     "These settings come from the settings file (PAYROLL_SYNC_CONFIG): editing them here needs "
@@ -27,11 +28,7 @@ NO_REGISTRY: Final = (
 
 
 async def all_integrations(dashboard: Dashboard) -> dict[str, Integration]:
-    if dashboard.registry is not None:
-        return {stored.id: stored.settings for stored in await dashboard.registry.list()}
-    if dashboard.catalog is not None:
-        return dict(dashboard.catalog.settings.integrations)
-    return {}
+    return await integrations_of(dashboard.registry, dashboard.catalog)
 
 
 async def find(
@@ -59,7 +56,7 @@ def now(dashboard: Dashboard) -> datetime.datetime:
 
 
 def today(dashboard: Dashboard) -> datetime.date:
-    return now(dashboard).astimezone(OSLO).date()
+    return oslo_today(dashboard.clock())
 
 
 def form_fields(form: MultiMapping[Any]) -> dict[str, list[str]]:

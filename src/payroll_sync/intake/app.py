@@ -27,7 +27,7 @@ from payroll_sync.intake.auth import caller_for
 from payroll_sync.intake.body import MAX_BODY_BYTES, BadBody, decode_sync_request
 from payroll_sync.intake.integrations_api import IntegrationRegistry, add_integration_routes
 from payroll_sync.intake.lanes import Lanes
-from payroll_sync.intake.refusals import CALLER, Refusal, json_response
+from payroll_sync.intake.refusals import CALLER, Refusal, json_response, read_body
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.public import run_view
@@ -129,12 +129,7 @@ class IntakeApi:
         return json_response(run_view(run))
 
     async def _read_request(self, request: web.Request) -> SyncRequest:
-        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-            raise Refusal(413, _too_large())
-        try:
-            raw = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            raise Refusal(413, _too_large()) from None
+        raw = await read_body(request)
         try:
             return decode_sync_request(raw)
         except BadBody as bad:
@@ -156,10 +151,6 @@ class IntakeApi:
             # The source refused us (bad credentials, an unexpected answer): not the caller's
             # fault, and retrying will not help until someone fixes it.
             raise Refusal(502, failed.reason) from None
-
-
-def _too_large() -> str:
-    return f"body: larger than {MAX_BODY_BYTES // 1024} KiB"
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

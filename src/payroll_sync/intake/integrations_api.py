@@ -30,8 +30,7 @@ from aiohttp import web
 from payroll_sync.catalog import LiveCatalog
 from payroll_sync.config import Credentials
 from payroll_sync.errors import SyncError, reword
-from payroll_sync.intake.body import MAX_BODY_BYTES
-from payroll_sync.intake.refusals import CALLER, Refusal, json_response
+from payroll_sync.intake.refusals import CALLER, Refusal, json_response, read_body
 from payroll_sync.producer.producer import oslo_today
 from payroll_sync.registry.records import (
     ConnectionCheck,
@@ -52,7 +51,13 @@ from payroll_sync.wizard.payload import (
     tokens_view,
 )
 from payroll_sync.wizard.preview import scope_preview
-from payroll_sync.wizard.status import IntegrationStatus, StatusReader, check_view, status_view
+from payroll_sync.wizard.status import (
+    IntegrationStatus,
+    StatusReader,
+    check_view,
+    integrations_of,
+    status_view,
+)
 
 log = structlog.get_logger("payroll_sync.intake")
 
@@ -165,7 +170,7 @@ class IntegrationsApi:
     async def put(self, request: web.Request) -> web.Response:
         caller, integration_id = self._allowed_caller(request)
         registry = self._writable()
-        raw = await _read_body(request)
+        raw = await read_body(request)
         try:
             settings, tokens = decode_integration(raw)
         except BadIntegration as bad:
@@ -301,10 +306,7 @@ class IntegrationsApi:
         return view, settings
 
     async def _integrations(self) -> dict[str, Integration]:
-        if self.registry is not None:
-            listed = await self._db(self.registry.list())
-            return {stored.id: stored.settings for stored in listed}
-        return dict(self.catalog.settings.integrations)
+        return await self._db(integrations_of(self.registry, self.catalog))
 
     async def _live(self, integration_id: str) -> tuple[Integration, Credentials]:
         """Settings and tokens as in force now (a PUT a moment ago included)."""
@@ -329,16 +331,6 @@ def _summary(name: str, settings: Integration, status: IntegrationStatus) -> dic
         "last_run": view["last_run"],
         "failures": view["failures"],
     }
-
-
-async def _read_body(request: web.Request) -> bytes:
-    too_large = f"body: larger than {MAX_BODY_BYTES // 1024} KiB"
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise Refusal(413, too_large)
-    try:
-        return await request.read()
-    except web.HTTPRequestEntityTooLarge:
-        raise Refusal(413, too_large) from None
 
 
 def scope_from_query(query: Mapping[str, str], stored: Scope) -> Scope:

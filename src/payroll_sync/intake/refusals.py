@@ -9,6 +9,8 @@ from typing import Final
 import msgspec
 from aiohttp import web
 
+from payroll_sync.intake.body import MAX_BODY_BYTES
+
 _ENCODER: Final = msgspec.json.Encoder()
 # Who is asking, once known (for `intake.refused`).
 CALLER: Final = web.RequestKey("caller", str)
@@ -33,3 +35,15 @@ def json_response(
         content_type="application/json",
         headers=headers,
     )
+
+
+async def read_body(request: web.Request) -> bytes:
+    """The request's body, or 413 when it is larger than MAX_BODY_BYTES (refused unread when
+    the client says so up front)."""
+    too_large = f"body: larger than {MAX_BODY_BYTES // 1024} KiB"
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise Refusal(413, too_large)
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise Refusal(413, too_large) from None

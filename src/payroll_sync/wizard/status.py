@@ -17,7 +17,8 @@ from typing import Any, Final, Protocol
 
 import msgspec
 
-from payroll_sync.registry.records import ConnectionCheck
+from payroll_sync.catalog import LiveCatalog
+from payroll_sync.registry.records import ConnectionCheck, StoredIntegration
 from payroll_sync.runs.public import iso_time, run_view
 from payroll_sync.runs.store import RunStore
 from payroll_sync.scheduler.slots import upcoming
@@ -27,6 +28,22 @@ from payroll_sync.schemas.settings import Integration, Schedule
 
 #: How many coming slots a page shows ("the next five runs").
 NEXT_SLOTS: Final = 5
+
+
+class Listing(Protocol):
+    """What listing needs of the registry (`registry.store.Registry`)."""
+
+    async def list(self) -> list[StoredIntegration]: ...
+
+
+async def integrations_of(
+    registry: Listing | None, catalog: LiveCatalog | None
+) -> dict[str, Integration]:
+    """Every integration by id: the registry's as stored now (with one), else the settings
+    file's as the catalog holds them (without a catalog, none)."""
+    if registry is not None:
+        return {stored.id: stored.settings for stored in await registry.list()}
+    return dict(catalog.settings.integrations) if catalog is not None else {}
 
 
 class Checks(Protocol):
