@@ -12,6 +12,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from payroll_sync.registry.records import StoredIntegration
+from payroll_sync.schemas.brake import Brake
 from payroll_sync.schemas.settings import Absences, Integration, Schedule, Scope
 from payroll_sync.wizard.payload import (
     MAX_TOKEN_CHARS,
@@ -97,7 +98,7 @@ def test_tokens_may_be_left_out_and_are_trimmed() -> None:
             _body(colour="red"),
             "colour: unknown field (allowed: simployer_url, payroll_url, rate_limit_per_second, "
             "rate_limit_burst, simployer_rate_limit_per_second, scope, absences, schedule, "
-            "simployer_token, payroll_token)",
+            "brake, simployer_token, payroll_token)",
             id="unknown-top",
         ),
         pytest.param(
@@ -194,6 +195,7 @@ def test_the_view_of_a_stored_integration() -> None:
             "scope": {"departments": [], "offices": [], "employees": [], "exclude": ["7"]},
             "absences": {"codes": [], "overrides": {}},
             "schedule": msgspec.to_builtins(Schedule()),
+            "brake": msgspec.to_builtins(Brake()),
         },
         "tokens": {"simployer": "set", "payroll": "missing"},
         "version": 7,

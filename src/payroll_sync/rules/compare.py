@@ -181,6 +181,24 @@ def field_changes(
     return sorted(out, key=lambda change: change.field)
 
 
+def comparable_values(body: msgspec.Struct, *, prefix: str = "") -> dict[str, str]:
+    """API name (with `prefix`) -> comparable text of each field `body` sets: what payroll holds
+    for those fields once `body` is written. Nested Structs whole, as JSON. Pure.
+
+    The one form in which what we wrote is remembered (`runs.written`) and compared later (the
+    drift report, the brake's employment endings): two spellings of one value agree."""
+    out: dict[str, str] = {}
+    for name, encode_name in struct_fields(type(body)):
+        value = getattr(body, name)
+        if value is None:
+            continue
+        if isinstance(value, msgspec.Struct):
+            out[prefix + encode_name] = _shown(value)
+        else:
+            out[prefix + encode_name] = str(normalise(name, value))
+    return out
+
+
 def _shown(value: object) -> str:
     if value is None:
         return ""

@@ -22,6 +22,7 @@ from collections.abc import Mapping, Sequence
 from typing import Final
 
 import redis.asyncio as aioredis
+from redis.typing import EncodableT, FieldT
 
 from payroll_sync.runs.encoding import text
 
@@ -63,9 +64,9 @@ class WrittenValues:
         """Record that payroll now holds `values` (field -> comparable value) for `emp_id`;
         other fields keep what was recorded for them."""
         if values:
-            await self._redis.hset(
-                self.key(integration, emp_id), mapping=await self.digests(values)
-            )
+            mapping: dict[FieldT, EncodableT] = {}
+            mapping.update(await self.digests(values))
+            await self._redis.hset(self.key(integration, emp_id), mapping=mapping)
 
     async def recall(
         self, integration: str, emp_ids: Sequence[str], fields: Sequence[str]

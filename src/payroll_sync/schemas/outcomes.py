@@ -21,7 +21,9 @@ OUTCOMES: tuple[Outcome, ...] = (
     "skipped",
     "failed",
 )
-RunStatus = Literal["queued", "running", "done"]
+# `awaiting_approval`: held by the mass-change brake before any write (schemas/brake.py), until
+# approved (then `queued`) or cancelled (`cancelled`, an end like `done`: nothing was written).
+RunStatus = Literal["queued", "running", "done", "awaiting_approval", "cancelled"]
 
 
 class FieldChange(msgspec.Struct, kw_only=True, frozen=True):

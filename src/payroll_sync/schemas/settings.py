@@ -17,6 +17,7 @@ from msgspec import Meta
 
 from payroll_sync.assumptions import SIMPLOYER_RATE_LIMIT_PER_SECOND
 from payroll_sync.schemas.absence_codes import describe_unknown, unknown_codes
+from payroll_sync.schemas.brake import Brake
 from payroll_sync.schemas.messages import AbsenceCodeText, EmployeeNumber, IntegrationId
 
 # A TOML key that needs no quotes.
@@ -99,6 +100,8 @@ class Integration(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fiel
     scope: Scope = msgspec.field(default_factory=Scope)
     absences: Absences = msgspec.field(default_factory=Absences)
     schedule: Schedule = msgspec.field(default_factory=Schedule)
+    # The mass-change brake (schemas/brake.py): past these, a run waits for approval.
+    brake: Brake = msgspec.field(default_factory=Brake)
 
     @property
     def burst(self) -> int:
