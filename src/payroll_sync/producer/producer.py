@@ -31,6 +31,7 @@ from payroll_sync.producer.retried_payroll import RetriedPayroll
 from payroll_sync.producer.retry import RetryResult, retry_failures
 from payroll_sync.queue.send import enqueue_tasks
 from payroll_sync.runs.store import RunStore
+from payroll_sync.schemas.brake import BrakeSummary
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
 
@@ -162,6 +163,18 @@ class Producer:
             joined=expansion.joined,
         )
         return expansion
+
+    async def approve(self, run_id: str, *, by: str, now: float | None = None) -> BrakeSummary:
+        """Release a run held by the mass-change brake: its records go to the workers.
+
+        `by` says who ("dashboard:<operator>", "api:<caller>"). `RequestRefused` (saying the
+        run's status) when the run is not awaiting approval. Built by the brake's branch."""
+        raise NotImplementedError("producer/approval.py (issue 16, branch brake)")
+
+    async def cancel(self, run_id: str, *, by: str, now: float | None = None) -> BrakeSummary:
+        """End a run held by the mass-change brake without writing anything (status
+        `cancelled`). `RequestRefused` when the run is not awaiting approval."""
+        raise NotImplementedError("producer/approval.py (issue 16, branch brake)")
 
     async def retry(self, ids: Iterable[str], *, now: float | None = None) -> list[RetryResult]:
         """Retry the failures `ids` (see producer/retry.py); one result per distinct id."""

@@ -16,6 +16,7 @@ Keys (P = prefix, R = run id, I = integration, K = kind: employees or absences):
   P:run:R:task               hash: key -> EmployeeTask or AbsenceTask (JSON), to retry it later
   P:run:R:snapshot           hash: key -> the producer's snapshot (JSON); expires
   P:run:R:absencetypes       the company's 24SevenOffice absence types, read once per run
+  P:run:R:brake              the mass-change brake's count for the run (BrakeSummary, JSON)
   P:run:R:due                hash: pending key -> when its message should next be handled
                              (a key overdue in a run gone quiet has lost its message)
   P:active:I:K               the id of integration I's run of kind K in progress
@@ -83,6 +84,9 @@ class Keys:
 
     def absence_types(self, run_id: str) -> str:
         return self._of_run(run_id, "absencetypes")
+
+    def brake(self, run_id: str) -> str:
+        return self._of_run(run_id, "brake")
 
     def due(self, run_id: str) -> str:
         return self._of_run(run_id, "due")

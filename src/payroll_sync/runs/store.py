@@ -24,6 +24,7 @@ from payroll_sync.runs.encoding import ENCODER, OUTCOME_DECODER, json_text, text
 from payroll_sync.runs.failures import FailureIndex, failure_id
 from payroll_sync.runs.keys import Keys
 from payroll_sync.runs.lua import Script
+from payroll_sync.schemas.brake import BrakeSummary
 from payroll_sync.schemas.messages import (
     Period,
     SyncKind,
@@ -47,6 +48,7 @@ RUN_RETENTION_SECONDS: Final = 30 * 24 * 3600
 S = TypeVar("S", bound=msgspec.Struct)
 
 _ABSENCE_TYPES_DECODER: Final = msgspec.json.Decoder(list[AbsenceType])
+_BRAKE_DECODER: Final = msgspec.json.Decoder(BrakeSummary)
 
 
 def new_run_id(now: float) -> str:
@@ -426,6 +428,17 @@ class RunStore:
         """Kept as long as the run (retries of its records use the same list)."""
         await self.redis.set(
             self.keys.absence_types(run_id), ENCODER.encode(list(types)), ex=RUN_RETENTION_SECONDS
+        )
+
+    async def brake_summary(self, run_id: str) -> BrakeSummary | None:
+        """What the mass-change brake counted for the run (None: not counted)."""
+        raw = await self.redis.get(self.keys.brake(run_id))
+        return _BRAKE_DECODER.decode(raw) if raw else None
+
+    async def save_brake_summary(self, summary: BrakeSummary) -> None:
+        """Kept as long as the run."""
+        await self.redis.set(
+            self.keys.brake(summary.run_id), ENCODER.encode(summary), ex=RUN_RETENTION_SECONDS
         )
 
     # ------------------------------------------------------------------ housekeeping
