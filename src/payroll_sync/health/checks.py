@@ -25,12 +25,13 @@ SERVICE_NAMES: Final = {REDIS: "Redis", POSTGRES: "PostgreSQL"}
 TIMEOUT_SECONDS: Final = 1.0
 
 
-class CheckResult(msgspec.Struct, frozen=True, kw_only=True):
+class CheckResult(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     name: str
     ok: bool
     #: How long the check took, in milliseconds.
     ms: float
-    #: Why it failed (None when it passed): the service and the kind of fault, no address.
+    #: Why it failed (None when it passed, and left out of JSON): the service and the kind
+    #: of fault, no address.
     reason: str | None = None
 
 
