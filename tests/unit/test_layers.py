@@ -38,6 +38,8 @@ LAYERS: Final = (
     ("producer",),
     # The live catalog: the settings file's integrations or the registry's, kept current.
     ("catalog",),
+    # Health checks (Redis, PostgreSQL) and /healthz, /readyz for every HTTP service.
+    ("health",),
     ("runs", "connectors", "queue", "simulators", "registry"),
     ("config",),
     ("rules",),

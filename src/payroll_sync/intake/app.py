@@ -3,8 +3,9 @@
 - `POST /api/v1/sync-requests`  a JSON sync request -> 202 {run_id, status, joined, enqueued}
 - `GET /api/v1/runs/{run_id}`  the run's status and counters (`runs.public.run_view`)
 - `/api/v1/integrations...`  the settings wizard's API (intake/integrations_api.py)
+- `GET /healthz`, `GET /readyz`  alive, ready (health/routes.py; no token)
 
-Every route needs `Authorization: Bearer <token>` of a caller named in `[intake.callers]`.
+Every other route needs `Authorization: Bearer <token>` of a caller named in `[intake.callers]`.
 Submits go through `Lanes`: one at a time per integration and kind, identical waiting requests
 sharing one. Everything the app talks to is handed in (`make_app`), so tests drive it with real
 parts.
@@ -23,6 +24,7 @@ from aiohttp import web
 
 from payroll_sync.catalog import REMOVED, LiveCatalog
 from payroll_sync.errors import Deferred, RequestRefused, Retryable, SyncError
+from payroll_sync.health import add_health_routes
 from payroll_sync.intake.auth import caller_for
 from payroll_sync.intake.body import MAX_BODY_BYTES, BadBody, decode_sync_request
 from payroll_sync.intake.integrations_api import IntegrationRegistry, add_integration_routes
@@ -221,11 +223,13 @@ def make_app(
     catalog: LiveCatalog | None = None,
     settings: Settings | None = None,
     registry: IntegrationRegistry | None = None,
+    database_url: str | None = None,
 ) -> web.Application:
     """The intake app. `tokens`: bearer token -> caller name (`config.intake_tokens`); the
     producer submits the requests and holds the runs they join. `catalog`: the integrations
     (or `settings` that never change, for tests). `registry`: where the integrations API
-    writes (None: the settings file is the source, and writes are refused)."""
+    writes (None: the settings file is the source, and writes are refused). `database_url`:
+    `/readyz` checks PostgreSQL too."""
     if catalog is None:
         if settings is None:
             raise TypeError("make_app needs a catalog or settings")
@@ -238,4 +242,6 @@ def make_app(
     add_integration_routes(
         app, caller=api.caller, catalog=catalog, registry=registry, store=producer.store
     )
+    # /healthz and /readyz ask no caller for a token.
+    add_health_routes(app, redis=producer.store.redis, database_url=database_url)
     return app
