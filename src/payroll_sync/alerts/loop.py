@@ -252,7 +252,7 @@ class AlertLoop:
                 "integration": notification.incident.integration,
                 "condition": notification.incident.condition,
                 "incident": incident,
-                "event": notification.event,
+                "transition": notification.event,
             }
             if delivery.ok:
                 await self.store.sent(notification)

@@ -47,12 +47,33 @@ class Incident(msgspec.Struct, kw_only=True):
     resolved_detail: str = ""
 
 
+class Resolved(msgspec.Struct, kw_only=True):
+    """How a resolved incident is kept: as it was stored while open, and when it ended."""
+
+    incident: Incident
+    resolved_at: float
+    resolved_detail: str = ""
+
+    def merged(self) -> Incident:
+        self.incident.resolved_at = self.resolved_at
+        self.incident.resolved_detail = self.resolved_detail
+        return self.incident
+
+
 class Notification(msgspec.Struct, kw_only=True):
     """One webhook call to make: an incident opened or resolved."""
 
     incident: Incident
     event: Event
     at: float
+    # A recovery's: when it resolved and what was true then.
+    resolved_at: float = 0.0
+    resolved_detail: str = ""
+
+    def __post_init__(self) -> None:
+        if self.event == "resolve":
+            self.incident.resolved_at = self.resolved_at
+            self.incident.resolved_detail = self.resolved_detail
 
     @property
     def entry(self) -> str:
@@ -61,6 +82,7 @@ class Notification(msgspec.Struct, kw_only=True):
 
 _ENCODER: Final = msgspec.json.Encoder()
 _INCIDENT: Final = msgspec.json.Decoder(Incident)
+_RESOLVED: Final = msgspec.json.Decoder(Resolved)
 _NOTIFICATION: Final = msgspec.json.Decoder(Notification)
 
 # KEYS: open, outbox. ARGV: field, incident JSON, entry, notification JSON.
@@ -71,25 +93,25 @@ redis.call('HSET', KEYS[2], ARGV[3], ARGV[4])
 return 1
 """
 
-# KEYS: open, outbox, resolved, resolvedat. ARGV: field, resolved_at, resolved_detail, kept
-# seconds. The incident's JSON is rewritten here, from what is stored, so the caller need not
-# have read it first.
+# KEYS: open, outbox, resolved, resolvedat. ARGV: field, resolved_at, resolved_detail (a JSON
+# string), kept seconds. The stored incident's JSON is wrapped as it is, never decoded here.
 _RESOLVE: Final = """
 local raw = redis.call('HGET', KEYS[1], ARGV[1])
 if not raw then return nil end
-local incident = cjson.decode(raw)
-incident['resolved_at'] = tonumber(ARGV[2])
-incident['resolved_detail'] = ARGV[3]
-local body = cjson.encode(incident)
+local id = cjson.decode(raw)['id']
+local tail = ',"resolved_at":' .. ARGV[2] .. ',"resolved_detail":' .. ARGV[3] .. '}'
+local record = '{"incident":' .. raw .. tail
 redis.call('HDEL', KEYS[1], ARGV[1])
-redis.call('HSET', KEYS[3], incident['id'], body)
-redis.call('ZADD', KEYS[4], ARGV[2], incident['id'])
-local notification = '{"incident":' .. body .. ',"event":"resolve","at":' .. ARGV[2] .. '}'
-redis.call('HSET', KEYS[2], incident['id'] .. ':resolve', notification)
-local old = redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[2]) - tonumber(ARGV[4]))
-for _, id in ipairs(old) do redis.call('HDEL', KEYS[3], id) end
-redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', tonumber(ARGV[2]) - tonumber(ARGV[4]))
-return body
+redis.call('HSET', KEYS[3], id, record)
+redis.call('ZADD', KEYS[4], ARGV[2], id)
+redis.call('HSET', KEYS[2], id .. ':resolve',
+    '{"incident":' .. raw .. ',"event":"resolve","at":' .. ARGV[2] .. tail)
+local before = tonumber(ARGV[2]) - tonumber(ARGV[4])
+for _, old in ipairs(redis.call('ZRANGEBYSCORE', KEYS[4], '-inf', before)) do
+    redis.call('HDEL', KEYS[3], old)
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', before)
+return record
 """
 
 # KEYS: outbox, lease. ARGV: entry, lease seconds. The lease, only while the entry is still to
@@ -170,9 +192,14 @@ class IncidentStore:
         """Resolve the open incident; it, or None (none was open)."""
         body = await self._resolve(
             keys=[self.open_key, self.outbox_key, self.resolved_key, self.resolved_at_key],
-            args=[_field(integration, condition), repr(now), detail, RESOLVED_KEPT_SECONDS],
+            args=[
+                _field(integration, condition),
+                repr(now),
+                _ENCODER.encode(detail),
+                RESOLVED_KEPT_SECONDS,
+            ],
         )
-        return _INCIDENT.decode(body) if body else None
+        return _RESOLVED.decode(body).merged() if body else None
 
     # ------------------------------------------------------------------ reading
 
@@ -181,11 +208,12 @@ class IncidentStore:
         return sorted((_INCIDENT.decode(item) for item in raw), key=lambda i: i.opened_at)
 
     async def recently_resolved(self, *, since: float) -> list[Incident]:
-        ids: list[bytes] = await self.redis.zrevrangebyscore(self.resolved_at_key, "+inf", since)
+        found = await self.redis.zrevrangebyscore(self.resolved_at_key, "+inf", since)
+        ids = [_text(item) for item in found if isinstance(item, bytes | str)]
         if not ids:
             return []
         raw = await self.redis.hmget(self.resolved_key, ids)
-        return [_INCIDENT.decode(item) for item in raw if item]
+        return [_RESOLVED.decode(item).merged() for item in raw if item]
 
     # ------------------------------------------------------------------ delivery
 
