@@ -47,8 +47,8 @@ async def test_open_incidents_show_on_the_runs_page_and_the_integration_page(
     )
     compensations = simployer_sim.store_of(sims.simployer_app).by_id["compensation"]
     salaries = {row_id: row["amount"] for row_id, row in compensations.items()}
-    for row in compensations.values():
-        row["amount"] = 1e9  # implausible: every record fails
+    for pay in compensations.values():
+        pay["amount"] = 1e9  # implausible: every record fails
 
     async with (
         isolated_stack(settings, env, worker_threads=4) as stack,
