@@ -271,17 +271,21 @@ class AlertLoop:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Pass after pass, every `[alerts] interval_seconds`, until `stop` is set."""
+        # Its start is logged; its stop is the scheduler's (`scheduler.stopped`, the last event).
         log.info("alerts.started")
         async with aiohttp.ClientSession() as session:
             while not stop.is_set():
                 try:
                     await self.tick(session)
                 except (aioredis.RedisError, OSError) as error:
+                    # Redis away for a moment: the next pass sees the same runs again.
                     log.error("alerts.pass_failed", reason=type(error).__name__)
+                except Exception as error:
+                    # Alerts never take the scheduler down; the type only, as elsewhere.
+                    log.error("alerts.pass_failed", reason=type(error).__name__, unexpected=True)
                 interval = self.catalog.settings.alerts.interval_seconds
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), timeout=interval)
-        log.info("alerts.stopped")
 
 
 def _on(settings: Settings) -> set[str]:
