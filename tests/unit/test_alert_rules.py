@@ -9,6 +9,8 @@ from typing import Any, Final
 import pytest
 
 from payroll_sync.alerts.rules import counted_runs, failing, stale
+from payroll_sync.config import parse_settings
+from payroll_sync.errors import ConfigError
 from payroll_sync.scheduler.slots import next_slot_at
 from payroll_sync.schemas.outcomes import Run
 from payroll_sync.schemas.settings import Alerts, Schedule
@@ -176,3 +178,23 @@ def test_a_run_held_for_approval_longer_than_the_hours_is_stale_in_its_own_words
     assert found.detail == "a run has waited for approval since 2026-11-30 09:00 Europe/Oslo"
     recent = run(2, status="awaiting_approval", created="2026-12-01T09:00:00+01:00")
     assert _stale([recent], schedule=Schedule(enabled=False)).holds is False
+
+
+# ------------------------------------------------------------------ settings
+
+
+def test_the_alerts_table_is_read_and_its_mistakes_are_named() -> None:
+    settings = parse_settings(
+        '[alerts]\nfailed_percent = 50\nlast_runs = 5\ndashboard_url = "https://dash.example"\n'
+    )
+    assert (settings.alerts.failed_percent, settings.alerts.last_runs) == (50, 5)
+    assert settings.alerts.webhook_url_env == "PAYROLL_SYNC_ALERT_WEBHOOK_URL"
+    for text, where in [
+        ("[alerts]\nwebhook_url = 'https://hooks.slack.com/x'\n", "alerts.webhook_url"),
+        ("[alerts]\nfailed_percent = 120\n", "alerts.failed_percent"),
+        ("[alerts]\nlast_runs = 0\n", "alerts.last_runs"),
+        ("[alerts]\nwebhook_url_env = 'not a name'\n", "alerts.webhook_url_env"),
+        ("[alerts]\ndashboard_url = 'dash'\n", "alerts.dashboard_url"),
+    ]:
+        with pytest.raises(ConfigError, match=where.replace(".", r"\.")):
+            parse_settings(text)
