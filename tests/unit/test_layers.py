@@ -32,6 +32,8 @@ LAYERS: Final = (
     # pages; it shows the scheduler's coming slots.
     ("wizard",),
     ("scheduler",),
+    # Alerts per integration: the scheduler process runs their loop, the dashboard shows them.
+    ("alerts",),
     # The worker runs sync requests that arrive on the `requests` queue through the producer;
     # the producer sends tasks by actor name and never imports the worker.
     ("worker",),

@@ -25,6 +25,7 @@ from payroll_sync.dashboard.filters import (
     select,
 )
 from payroll_sync.dashboard.guard import LOGIN_PATH, locked_out, retry_after
+from payroll_sync.dashboard.incidents import incidents_of
 from payroll_sync.dashboard.loading import failure_rows
 from payroll_sync.dashboard.session import (
     COOKIE_NAME,
@@ -171,13 +172,15 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 async def runs_page(request: web.Request) -> web.StreamResponse:
-    runs = await dashboard_of(request).store.list_runs(RUNS_SHOWN)
+    dashboard = dashboard_of(request)
+    runs = await dashboard.store.list_runs(RUNS_SHOWN)
     running = any(run.status != "done" for run in runs)
     return render(
         request,
         "runs.html",
         title="Runs",
         runs=runs,
+        incidents=await incidents_of(dashboard.store, now=dashboard.clock()),
         outcomes=OUTCOMES,
         refresh=REFRESH_SECONDS if running else 0,
     )
