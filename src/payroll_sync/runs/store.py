@@ -24,6 +24,7 @@ from payroll_sync.runs.encoding import ENCODER, OUTCOME_DECODER, json_text, text
 from payroll_sync.runs.failures import FailureIndex, failure_id
 from payroll_sync.runs.keys import Keys
 from payroll_sync.runs.lua import Script
+from payroll_sync.runs.written import written_key
 from payroll_sync.schemas.brake import BrakeSummary
 from payroll_sync.schemas.messages import (
     Period,
@@ -80,6 +81,9 @@ class Begun(msgspec.Struct, kw_only=True, frozen=True):
     snapshot: bytes | None = None
     # The employment link asked for, by empId text -> the employment id, None when there is none.
     links: dict[str, str | None] = msgspec.field(default_factory=dict)
+    # With a link asked for: the digests of what we last wrote to that empId (runs/written.py),
+    # field -> digest, empty when nothing is remembered; None when not read.
+    written: dict[str, str] | None = None
 
 
 @functools.cache
@@ -368,7 +372,8 @@ class RunStore:
         """A worker takes up the record's message; None when the record already finished.
 
         In the same round trip (scripts/begin.lua): the record's `snapshot` is read when asked
-        for, and the employment link of `link` (integration, empId text); `release`, when
+        for, and the employment link of `link` (integration, empId text) with the digests of
+        what we last wrote to that empId (`runs.written`); `release`, when
         given, tells the pacer its message was taken up: its count of messages not yet taken up
         goes down by 1 (never below 0, never created) whether or not the record is pending, and
         the integration's turn comes now.
@@ -383,6 +388,11 @@ class RunStore:
                 "links": self.keys.links(integration) if link is not None else "",
                 "release": release.count if release is not None else "",
                 "turns": release.turns if release is not None else "",
+                "written": (
+                    written_key(self.keys.prefix, integration, link_field)
+                    if link is not None
+                    else ""
+                ),
             },
             args={
                 "key": key,
@@ -395,10 +405,15 @@ class RunStore:
         )
         if not answer[0]:
             return None
-        found, linked = answer[1], answer[2]
+        found, linked, digests = answer[1], answer[2], answer[3]
         return Begun(
             snapshot=found or None,
             links={link_field: text(linked) if linked else None} if link is not None else {},
+            written=(
+                {text(digests[i]): text(digests[i + 1]) for i in range(0, len(digests), 2)}
+                if link is not None
+                else None
+            ),
         )
 
     async def expect(self, run_id: str, key: str, *, due: float) -> None:
