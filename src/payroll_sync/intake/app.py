@@ -3,6 +3,7 @@
 - `POST /api/v1/sync-requests`  a JSON sync request -> 202 {run_id, status, joined, enqueued}
 - `GET /api/v1/runs/{run_id}`  the run's status and counters (`runs.public.run_view`)
 - `/api/v1/integrations...`  the settings wizard's API (intake/integrations_api.py)
+- `/api/v1/integrations/{id}/drift`  the drift report, and a dry run to refresh it (drift_api.py)
 
 Every route needs `Authorization: Bearer <token>` of a caller named in `[intake.callers]`.
 Submits go through `Lanes`: one at a time per integration and kind, identical waiting requests
@@ -25,6 +26,7 @@ from payroll_sync.catalog import REMOVED, LiveCatalog
 from payroll_sync.errors import Deferred, RequestRefused, Retryable, SyncError
 from payroll_sync.intake.auth import caller_for
 from payroll_sync.intake.body import MAX_BODY_BYTES, BadBody, decode_sync_request
+from payroll_sync.intake.drift_api import add_drift_routes
 from payroll_sync.intake.integrations_api import IntegrationRegistry, add_integration_routes
 from payroll_sync.intake.lanes import Lanes
 from payroll_sync.intake.refusals import CALLER, Refusal, json_response, read_body
@@ -138,6 +140,10 @@ class IntakeApi:
     async def _submit_one(self, sync_request: SyncRequest) -> Expansion:
         return await self.producer.submit(sync_request, self.settings)
 
+    async def submit(self, sync_request: SyncRequest) -> Expansion:
+        """Through the lanes; refused as the caller should hear it (422, 503, 502)."""
+        return await self._submit(sync_request)
+
     async def _submit(self, sync_request: SyncRequest) -> Expansion:
         try:
             return await self.lanes.submit(sync_request)
@@ -237,5 +243,8 @@ def make_app(
     app.router.add_get(RUNS_PATH + "/{run_id}", api.get_run)
     add_integration_routes(
         app, caller=api.caller, catalog=catalog, registry=registry, store=producer.store
+    )
+    add_drift_routes(
+        app, caller=api.caller, catalog=catalog, store=producer.store, submit=api.submit
     )
     return app
