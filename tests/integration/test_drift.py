@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestServer
 
 from payroll_sync.catalog import LiveCatalog
 from payroll_sync.intake import make_app
+from payroll_sync.runs.encoding import text
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.simulators.serve import RunningSimulators
 from tests.support.auth import bearer
@@ -75,7 +76,7 @@ async def test_drift_is_what_someone_changed_in_payroll_not_what_hr_changed(
         for key in hashes:
             stored = await stack.redis.hgetall(key)
             assert stored
-            blob = b" ".join([*stored.keys(), *stored.values()]).decode()
+            blob = " ".join(text(item) for pair in stored.items() for item in pair)
             assert not [value for value in plain if value in blob]
 
         # Someone edits two fields of one employee in 24SevenOffice...
