@@ -37,6 +37,9 @@ class FakeWritten:
         self.digests_of: dict[int, dict[str, str]] = {}
         self.remembered_calls: list[int] = []
 
+    async def anything(self, emp_id: int) -> bool:
+        return bool(self.digests_of.get(emp_id))
+
     async def remembered(self, emp_id: int) -> Mapping[str, str]:
         return self.digests_of.get(emp_id, {})
 

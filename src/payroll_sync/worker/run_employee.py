@@ -16,7 +16,7 @@ from payroll_sync.worker.written import RememberedWrites
 
 async def run_employee_task(task: EmployeeTask, ctx: WorkerContext, begun: Begun) -> SyncResult:
     """`begun`: what taking the task up read (its snapshot unless it refetches, its link and
-    the digests of what we last wrote to that empId)."""
+    whether anything we wrote to that empId is remembered)."""
     try:
         clients = ctx.clients(task.integration)
     except ConfigError as error:
@@ -33,8 +33,8 @@ async def run_employee_task(task: EmployeeTask, ctx: WorkerContext, begun: Begun
             ctx.written,
             task.integration,
             # Read with the record (its link's empId), when it was.
-            known={field: begun.written for field in begun.links}
-            if begun.written is not None
+            known={field: begun.remembered for field in begun.links}
+            if begun.remembered is not None
             else None,
         ),
         limits=ctx.settings.limits,

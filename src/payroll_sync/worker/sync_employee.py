@@ -78,6 +78,7 @@ class WrittenPort(Protocol):
     """Digests of what we last wrote to each empId (`runs.written`): the drift report's and
     the brake's memory of payroll right after our writes."""
 
+    async def anything(self, emp_id: int) -> bool: ...
     async def remembered(self, emp_id: int) -> Mapping[str, str]: ...
     async def digests(self, values: Mapping[str, str]) -> dict[str, str]: ...
     async def remember(self, emp_id: int, values: Mapping[str, str]) -> None: ...
@@ -224,7 +225,7 @@ async def _sync(
             drift, unknown = await _drift(
                 mapped, current, employment, changed, employment_changed, written
             )
-    elif outcome != "unchanged" or not await written.remembered(emp_id):
+    elif outcome != "unchanged" or not await written.anything(emp_id):
         await written.remember(emp_id, _written_values(mapped))
     return SyncResult(
         outcome=outcome,

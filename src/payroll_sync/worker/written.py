@@ -1,8 +1,8 @@
 """What we last wrote to one integration's employees, as the worker's `WrittenPort`.
 
-The digests of an employee's fields are read with the record's other state when it is taken up
-(`RunStore.begin`, one round trip): `known` holds them, and only a record taken up without them
-reads Redis here.
+Whether anything is remembered for an employee is read with the record's other state when it
+is taken up (`RunStore.begin`, one round trip): `known` holds those counts, so an unchanged
+record asks Redis nothing more. The digests themselves are read only by dry runs (drift).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from payroll_sync.runs.written import WrittenValues
 class RememberedWrites:
     """One integration's `WrittenValues`, by 24SevenOffice empId.
 
-    `known`: empId text -> the digests already read (field -> digest; empty: none remembered).
+    `known`: empId text -> how many fields are remembered for it, as read with the record.
     """
 
     def __init__(
@@ -23,18 +23,20 @@ class RememberedWrites:
         written: WrittenValues,
         integration: str,
         *,
-        known: Mapping[str, Mapping[str, str]] | None = None,
+        known: Mapping[str, int] | None = None,
     ) -> None:
         self._written = written
         self._integration = integration
-        self._known = {emp_id: dict(digests) for emp_id, digests in (known or {}).items()}
+        self._known = dict(known or {})
+
+    async def anything(self, emp_id: int) -> bool:
+        key = str(emp_id)
+        if key in self._known:
+            return self._known[key] > 0
+        return bool(await self.remembered(emp_id))
 
     async def remembered(self, emp_id: int) -> Mapping[str, str]:
-        key = str(emp_id)
-        if key not in self._known:
-            # Taken up without its digests (none asked for): one read of them all.
-            self._known[key] = await self._written.everything(self._integration, key)
-        return self._known[key]
+        return await self._written.everything(self._integration, str(emp_id))
 
     async def digests(self, values: Mapping[str, str]) -> dict[str, str]:
         return await self._written.digests(values)
