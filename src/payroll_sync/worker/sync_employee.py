@@ -218,14 +218,13 @@ async def _sync(
     outcome: Outcome = "created" if created else ("updated" if changed else "unchanged")
     drift: list[str] = []
     unknown: list[str] = []
-    if written is None:
-        pass
-    elif task.dry_run:
+    if written is not None and task.dry_run:
         if current is not None and changed and not created:
             drift, unknown = await _drift(
                 mapped, current, employment, changed, employment_changed, written
             )
-    elif outcome != "unchanged" or not await written.anything(emp_id):
+    elif written is not None and (outcome != "unchanged" or not await written.anything(emp_id)):
+        # Kept cheap when unchanged: whether anything is remembered was read with the record.
         await written.remember(emp_id, _written_values(mapped))
     return SyncResult(
         outcome=outcome,
