@@ -106,6 +106,10 @@ async def test_drift_is_what_someone_changed_in_payroll_not_what_hr_changed(
                 assert (await answer.json())["message"].startswith("the latest employee run")
             async with http.get(api) as answer:
                 assert answer.status == 401
+            for other, status in (("nosuch", 404), ("Bad%20id", 400)):
+                url = str(server.make_url(f"/api/v1/integrations/{other}/drift"))
+                async with http.post(url, headers=bearer(TOKEN)) as answer:
+                    assert answer.status == status
 
             async with http.post(api, headers=bearer(TOKEN)) as answer:
                 assert answer.status == 202
