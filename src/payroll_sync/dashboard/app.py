@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Final
 from aiohttp import web
 
 from payroll_sync.catalog import LiveCatalog
-from payroll_sync.dashboard import api, integration_pages, pages
+from payroll_sync.dashboard import api, drift_page, integration_pages, pages
 from payroll_sync.dashboard.attempts import MAX_FAILURES, WINDOW_SECONDS
 from payroll_sync.dashboard.guard import guard
 from payroll_sync.dashboard.session import secret_for
@@ -63,6 +63,7 @@ def create_app(
     )
     pages.add_routes(app)
     integration_pages.add_routes(app)
+    drift_page.add_routes(app)
     api.add_routes(app)
     # /readyz checks PostgreSQL where the registry is used (`database_url`).
     add_health_routes(app, redis=producer.store.redis, database_url=database_url)

@@ -4,6 +4,8 @@
 - `GET /api/v1/runs/{run_id}`  the run's status and counters (`runs.public.run_view`)
 - `/api/v1/integrations...`  the settings wizard's API (intake/integrations_api.py)
 - `GET /healthz`, `GET /readyz`  alive, ready (health/routes.py; no token)
+=======
+- `/api/v1/integrations/{id}/drift`  the drift report, and a dry run to refresh it (drift_api.py)
 
 Every other route needs `Authorization: Bearer <token>` of a caller named in `[intake.callers]`.
 Submits go through `Lanes`: one at a time per integration and kind, identical waiting requests
@@ -27,6 +29,7 @@ from payroll_sync.errors import Deferred, RequestRefused, Retryable, SyncError
 from payroll_sync.health import add_health_routes
 from payroll_sync.intake.auth import caller_for
 from payroll_sync.intake.body import MAX_BODY_BYTES, BadBody, decode_sync_request
+from payroll_sync.intake.drift_api import add_drift_routes
 from payroll_sync.intake.integrations_api import IntegrationRegistry, add_integration_routes
 from payroll_sync.intake.lanes import Lanes
 from payroll_sync.intake.refusals import CALLER, Refusal, json_response, read_body
@@ -140,6 +143,10 @@ class IntakeApi:
     async def _submit_one(self, sync_request: SyncRequest) -> Expansion:
         return await self.producer.submit(sync_request, self.settings)
 
+    async def submit(self, sync_request: SyncRequest) -> Expansion:
+        """Through the lanes; refused as the caller should hear it (422, 503, 502)."""
+        return await self._submit(sync_request)
+
     async def _submit(self, sync_request: SyncRequest) -> Expansion:
         try:
             return await self.lanes.submit(sync_request)
@@ -244,4 +251,7 @@ def make_app(
     )
     # /healthz and /readyz ask no caller for a token.
     add_health_routes(app, redis=producer.store.redis, database_url=database_url)
+    add_drift_routes(
+        app, caller=api.caller, catalog=catalog, store=producer.store, submit=api.submit
+    )
     return app

@@ -24,6 +24,7 @@ from payroll_sync.runs.encoding import ENCODER, OUTCOME_DECODER, json_text, text
 from payroll_sync.runs.failures import FailureIndex, failure_id
 from payroll_sync.runs.keys import Keys
 from payroll_sync.runs.lua import Script
+from payroll_sync.runs.written import written_key
 from payroll_sync.schemas.brake import BrakeSummary
 from payroll_sync.schemas.messages import (
     Period,
@@ -80,6 +81,10 @@ class Begun(msgspec.Struct, kw_only=True, frozen=True):
     snapshot: bytes | None = None
     # The employment link asked for, by empId text -> the employment id, None when there is none.
     links: dict[str, str | None] = msgspec.field(default_factory=dict)
+    # With a link asked for: how many fields of what we last wrote to that empId are remembered
+    # (runs/written.py; 0: none), None when not read. A count, not the digests: an unchanged
+    # record needs only to know whether there are any, and the digests cost CPU to decode.
+    remembered: int | None = None
 
 
 @functools.cache
@@ -368,7 +373,8 @@ class RunStore:
         """A worker takes up the record's message; None when the record already finished.
 
         In the same round trip (scripts/begin.lua): the record's `snapshot` is read when asked
-        for, and the employment link of `link` (integration, empId text); `release`, when
+        for, and the employment link of `link` (integration, empId text) with how many fields
+        we last wrote to that empId are remembered (`runs.written`); `release`, when
         given, tells the pacer its message was taken up: its count of messages not yet taken up
         goes down by 1 (never below 0, never created) whether or not the record is pending, and
         the integration's turn comes now.
@@ -383,6 +389,11 @@ class RunStore:
                 "links": self.keys.links(integration) if link is not None else "",
                 "release": release.count if release is not None else "",
                 "turns": release.turns if release is not None else "",
+                "written": (
+                    written_key(self.keys.prefix, integration, link_field)
+                    if link is not None
+                    else ""
+                ),
             },
             args={
                 "key": key,
@@ -395,10 +406,11 @@ class RunStore:
         )
         if not answer[0]:
             return None
-        found, linked = answer[1], answer[2]
+        found, linked, remembered = answer[1], answer[2], answer[3]
         return Begun(
             snapshot=found or None,
             links={link_field: text(linked) if linked else None} if link is not None else {},
+            remembered=int(remembered) if link is not None and remembered is not None else None,
         )
 
     async def expect(self, run_id: str, key: str, *, due: float) -> None:

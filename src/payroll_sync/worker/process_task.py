@@ -136,6 +136,8 @@ async def process_task(
         outcome=result.outcome,
         changed=result.changed,
         diff=mask_diff(result.diff),
+        drift=result.drift,
+        unknown=result.unknown,
         reason=result.reason,
         field=result.field,
         attempt=task.attempt,

@@ -1,8 +1,10 @@
 -- A worker takes up a record's message and, in the same round trip, reads what the record needs.
 -- Returns {0} when the record is no longer pending (a copy of a message whose record finished:
--- drop it), else {1, snapshot, link}, noting when the record should next be heard of and that
+-- drop it), else {1, snapshot, link, remembered}, noting when the record should next be heard of and that
 -- the run is alive: `snapshot` is the producer's (when `want_snapshot` is '1'), `link` the
 -- employment link of `link_field` in `links` (when that is not ''); either is nil when absent.
+-- `remembered` is how many fields of the employee we last wrote are remembered in `written` (the
+-- digests of runs/written.py: 0 for none), nil when that key is ''.
 -- When `release` names a key (the pacer's count of messages sent and not yet taken up), it goes
 -- down by 1 whether or not the record is pending (its message was taken up either way); it is
 -- never taken below 0, and a count that does not exist is not created. `turns` (the pacer's
@@ -15,6 +17,7 @@ local snapshots = KEYS[4]
 local links = KEYS[5]
 local release = KEYS[6]  -- '' for none
 local turns = KEYS[7]  -- '' for none
+local written = KEYS[8]  -- '' for none
 
 local key = ARGV[1]
 local now = ARGV[2]
@@ -36,4 +39,6 @@ local snapshot = false
 if want_snapshot == '1' then snapshot = redis.call('HGET', snapshots, key) end
 local link = false
 if link_field ~= '' then link = redis.call('HGET', links, link_field) end
-return {1, snapshot, link}
+local remembered = false
+if written ~= '' then remembered = redis.call('HLEN', written) end
+return {1, snapshot, link, remembered}
