@@ -81,12 +81,14 @@ class BrakeCount:
                 digest=self._digest,
             )
 
-    def summary(self, run_id: str, *, total: int, now: float) -> BrakeSummary:
+    def summary(self, run_id: str, *, now: float) -> BrakeSummary:
+        """The counts against the thresholds; shares are of the employees compared."""
+        tally = self.tally
         return BrakeSummary(
             run_id=run_id,
             integration=self.request.integration,
             counted_at=now,
-            fields=evaluate(self.tally.counts, total, self.integration.brake, self.tally.examples),
+            fields=evaluate(tally.counts, tally.compared, self.integration.brake, tally.examples),
         )
 
 
@@ -110,13 +112,11 @@ def brake_count(
     )
 
 
-async def settle(
-    count: BrakeCount, *, run_id: str, kind: SyncKind, total: int, store: RunStore
-) -> bool:
+async def settle(count: BrakeCount, *, run_id: str, kind: SyncKind, store: RunStore) -> bool:
     """Save the run's summary; True when the run is held (it tripped, or it was held already
     by an earlier request: a later one never releases it), False when its records may go."""
     now = time.time()
-    summary = count.summary(run_id, total=total, now=now)
+    summary = count.summary(run_id, now=now)
     held = False
     if count.holds:
         if summary.tripped:

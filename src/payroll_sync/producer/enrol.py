@@ -132,9 +132,7 @@ async def enrol_stream(
         run_id = await _new_run(spec, store=store, now=now, joinable=False, on_new_run=on_new_run)
         await store.finish_empty(run_id, now=now)
         return Expansion(run_id=run_id, joined=joined, in_scope=0, enqueued=0)
-    if brake is not None and await settle(
-        brake, run_id=run_id, kind=spec.kind, total=in_scope, store=store
-    ):
+    if brake is not None and await settle(brake, run_id=run_id, kind=spec.kind, store=store):
         return Expansion(
             run_id=run_id, joined=joined, in_scope=in_scope, enqueued=enqueued, held=True
         )

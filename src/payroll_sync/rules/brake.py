@@ -6,6 +6,11 @@ run through a `Tally` while it reads the company, then `evaluate` compares the c
 integration's `Brake` thresholds (schemas/brake.py); producer/brake.py does the I/O around it.
 
 What counts, per field:
+The share's denominator is the employees compared: those in scope that map and already exist
+in 24SevenOffice. Records that cannot be written (broken rows) and new hires change nothing
+there, so they do not dilute the share: every account blanked is 100%, however many rows of the
+company are broken or new.
+
 - `salary`, `account`, `personnr`: an employee that exists in 24SevenOffice whose mapped value
   differs there (`rules.compare.employee_changes`, so only formatting is no change). A new hire
   is a creation, not a change. A record that cannot be mapped is not counted: it fails (or is
@@ -75,8 +80,10 @@ class Tally:
         self.examples: dict[BrakeField, list[FieldExample]] = {
             field: [] for field in FIELDS_OF[kind]
         }
-        # Records seen (the share's denominator for employee runs).
+        # Records seen, and those compared with 24SevenOffice: mapped, and there already (the
+        # share's denominator for employee runs).
         self.records = 0
+        self.compared = 0
 
     def add(self, field: BrakeField, key: str, change: FieldChange) -> None:
         self.counts[field] += 1
@@ -105,6 +112,7 @@ class Tally:
             return
         current = snapshot.payroll
         if current is not None:
+            self.compared += 1
             changed = employee_changes(mapped.employee, current)
             braked = [name for name in EMPLOYEE_FIELDS if name in changed]
             if braked:
@@ -142,9 +150,9 @@ def evaluate(
 ) -> list[FieldCount]:
     """Each counted field against its threshold, in BRAKE_FIELDS order.
 
-    Employee fields are shares of `total` (the employees in scope): tripped when MORE than the
-    share change, and never when `total` is 0. `absence.withdrawn` is a plain count: tripped
-    when more than `brake.absences_withdrawn` (its `total` is 0)."""
+    Employee fields are shares of `total` (the employees compared, `Tally.compared`): tripped
+    when MORE than the share change, and never when `total` is 0. `absence.withdrawn` is a
+    plain count: tripped when more than `brake.absences_withdrawn` (its `total` is 0)."""
     out: list[FieldCount] = []
     for field, count in counts.items():
         kept = list((examples or {}).get(field, []))
