@@ -38,7 +38,7 @@ async def approve_run(
     run = await _decide(run_id, store=store, to="resume", now=now, finish=False)
     summary = await _record_decision(run, "approved", by=by, store=store, now=now)
     sent = await send_stored(
-        run_id, await store.pending(run_id), run.kind, store=store, enqueue=enqueue
+        run_id, await store.pending(run_id), run.kind, store=store, enqueue=enqueue, now=now
     )
     log.info(
         "run.approved",

@@ -143,14 +143,24 @@ async def enrol_stream(
 
 
 async def send_stored(
-    run_id: str, keys: Sequence[str], kind: SyncKind, *, store: RunStore, enqueue: Enqueue
+    run_id: str,
+    keys: Sequence[str],
+    kind: SyncKind,
+    *,
+    store: RunStore,
+    enqueue: Enqueue,
+    now: float | None = None,
 ) -> int:
-    """Send the stored tasks of `keys` that are still pending, ENQUEUE_CHUNK at a time; how
-    many were sent."""
+    """Send the stored tasks of `keys` that are still pending, ENQUEUE_CHUNK at a time, noting
+    that their messages are on their way as of `now` (default: the clock); how many were
+    sent."""
     sent = 0
     for start in range(0, len(keys), ENQUEUE_CHUNK):
         tasks = await store.tasks_of(
-            run_id, keys[start : start + ENQUEUE_CHUNK], kind, due=time.time()
+            run_id,
+            keys[start : start + ENQUEUE_CHUNK],
+            kind,
+            due=time.time() if now is None else now,
         )
         if tasks:
             await enqueue(tasks)
