@@ -7,6 +7,8 @@ from typing import Any, Final
 import msgspec
 import pytest
 
+from payroll_sync.config import parse_settings
+from payroll_sync.errors import ConfigError
 from payroll_sync.rules.brake import Tally, evaluate, mapped_enddate
 from payroll_sync.rules.employee import map_employee
 from payroll_sync.schemas import payroll
@@ -206,3 +208,38 @@ def test_withdrawn_absences_are_a_plain_count() -> None:
     [fine] = evaluate({"absence.withdrawn": 50}, 0, brake)
     assert (held.tripped, held.total, held.threshold) == (True, 0, 50.0)
     assert not fine.tripped
+
+
+# ------------------------------------------------------------------ the settings file's table
+
+SETTINGS: Final = """
+[integrations.acme]
+simployer_url = "https://api.example.com/v1"
+simployer_token_env = "A"
+payroll_url = "https://p.example.com/api"
+payroll_token_env = "B"
+"""
+
+
+def test_the_brake_table_of_the_settings_file() -> None:
+    text = SETTINGS + "[integrations.acme.brake]\naccount_percent = 5\nabsences_withdrawn = 3\n"
+    brake = parse_settings(text).integrations["acme"].brake
+    assert brake == Brake(account_percent=5.0, absences_withdrawn=3)
+    assert parse_settings(SETTINGS).integrations["acme"].brake == Brake()
+
+
+@pytest.mark.parametrize(
+    ("table", "message"),
+    [
+        (
+            "salary_percent = 101",
+            "integrations.acme.brake.salary_percent: expected a number <= 100",
+        ),
+        ("enabled = 1", "integrations.acme.brake.enabled: expected true or false"),
+        ("accounts_percent = 5", "integrations.acme.brake.accounts_percent: unknown key"),
+    ],
+)
+def test_a_bad_brake_setting_names_its_key(table: str, message: str) -> None:
+    with pytest.raises(ConfigError) as caught:
+        parse_settings(SETTINGS + "[integrations.acme.brake]\n" + table + "\n")
+    assert message in str(caught.value)
