@@ -308,3 +308,31 @@ def test_the_entries_map() -> None:
     for _, snapshot in _entries(blanked=EMPLOYEES):
         assert isinstance(snapshot, EmployeeSnapshot)
         assert map_employee(snapshot.bundle).employee.account == ""
+
+
+async def test_a_message_of_a_held_or_cancelled_run_is_dropped_unrun(store: RunStore) -> None:
+    """A message already on its way when the run was held (the pacer's, a retry's) writes
+    nothing: the record stays pending, and approval sends it again."""
+    run_id = await new_run(store)
+    assert await enrol(store, run_id, "1", "2") == ["1", "2"]
+    assert await store.hold(run_id, now=NOW) == ("queued", True)
+    begun = await store.begin(run_id, "1", now=NOW, due=NOW + 60, snapshot=True)
+    assert begun is not None
+    assert begun.held
+    assert begun.snapshot is None
+    assert await store.pending(run_id) == ["1", "2"]
+    queue = Recorder(EmployeeTask)
+    await approve_run(run_id, by="api:x", store=store, enqueue=queue, now=NOW)
+    assert queue.keys == ["1", "2"]
+    taken = await store.begin(run_id, "1", now=NOW, due=NOW + 60, snapshot=True)
+    assert taken is not None
+    assert not taken.held
+    assert taken.snapshot is not None
+    # Cancelled: dropped too.
+    other = await new_run(store)
+    await enrol(store, other, "3")
+    await store.hold(other, now=NOW)
+    await cancel_run(other, by="api:x", store=store, now=NOW)
+    dropped = await store.begin(other, "3", now=NOW, due=NOW + 60)
+    assert dropped is not None
+    assert dropped.held

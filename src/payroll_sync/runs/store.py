@@ -87,6 +87,9 @@ class Begun(msgspec.Struct, kw_only=True, frozen=True):
     snapshot: bytes | None = None
     # The employment link asked for, by empId text -> the employment id, None when there is none.
     links: dict[str, str | None] = msgspec.field(default_factory=dict)
+    # The run is held by the mass-change brake (or was cancelled): nothing was read, and the
+    # message must be dropped unrun (the record stays pending; an approval sends it again).
+    held: bool = False
 
 
 @functools.cache
@@ -377,7 +380,8 @@ class RunStore:
         link: tuple[str, str] | None = None,
         release: Release | None = None,
     ) -> Begun | None:
-        """A worker takes up the record's message; None when the record already finished.
+        """A worker takes up the record's message; None when the record already finished,
+        `Begun(held=True)` when its run is held by the brake or was cancelled (drop it unrun).
 
         In the same round trip (scripts/begin.lua): the record's `snapshot` is read when asked
         for, and the employment link of `link` (integration, empId text); `release`, when
@@ -407,6 +411,8 @@ class RunStore:
         )
         if not answer[0]:
             return None
+        if int(answer[0]) == 2:
+            return Begun(held=True)
         found, linked = answer[1], answer[2]
         return Begun(
             snapshot=found or None,
