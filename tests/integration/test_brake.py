@@ -212,6 +212,11 @@ async def test_blanked_accounts_hold_the_run_and_approval_writes_them(
     assert approved.counts["updated"] == len(with_account)
     assert set((await _accounts(sims)).values()) == {""}
 
+    # No such run, or no run id at all: 404, the same words as GET.
+    for run_id in ("20990101T000000-00000000", "a:b"):
+        status, refused = await _call(http, "POST", f"{running.base}/api/v1/runs/{run_id}/approve")
+        assert status == 404
+        assert refused == {"error": "unknown run (or expired)"}
     # A second answer is refused, naming the status.
     status, refused = await _call(http, "POST", f"{running.base}/api/v1/runs/{run.id}/cancel")
     assert status == 409
