@@ -15,9 +15,9 @@ company are broken or new.
   differs there (`rules.compare.employee_changes`, so only formatting is no change). A new hire
   is a creation, not a change. A record that cannot be mapped is not counted: it fails (or is
   skipped) on its own and writes nothing.
-- `employment.enddate`: the mapped employment's end date is set and differs from the one we
-  last wrote (a keyed digest, runs/written.py). An employee we never wrote is not counted, so
-  the first sync of an integration counts no endings.
+- `employment.enddate`: of an employee in 24SevenOffice, the mapped employment's end date is
+  set and differs from the one we last wrote (a keyed digest, runs/written.py). An employee we
+  never wrote is not counted, so the first sync of an integration counts no endings.
 - `absence.withdrawn`: a cancelled or denied leave whose exported absence is not rejected yet
   (worker/sync_absence.py withdraws exactly those).
 Examples are masked as the dashboard masks diffs (`schemas.masking.mask_change`: identifiers
@@ -106,18 +106,19 @@ class Tally:
         self.records += 1
         if snapshot is None:
             return  # unreadable: the worker reads it, and the record fails there
+        current = snapshot.payroll
+        if current is None:
+            return  # a new hire (or not known in bulk): a creation, not a change
         try:
             mapped = map_employee(snapshot.bundle, limits)
         except (Permanent, RecordSkipped):
             return
-        current = snapshot.payroll
-        if current is not None:
-            self.compared += 1
-            changed = employee_changes(mapped.employee, current)
-            braked = [name for name in EMPLOYEE_FIELDS if name in changed]
-            if braked:
-                for change in field_changes(mapped.employee, current, braked):
-                    self.add(change.field, key, change)  # type: ignore[arg-type]
+        self.compared += 1
+        changed = employee_changes(mapped.employee, current)
+        braked = [name for name in EMPLOYEE_FIELDS if name in changed]
+        if braked:
+            for change in field_changes(mapped.employee, current, braked):
+                self.add(change.field, key, change)  # type: ignore[arg-type]
         enddate = mapped_enddate(mapped.employment)
         if enddate and written_enddate is not None and digest(enddate) != written_enddate:
             self.add(ENDDATE, key, FieldChange(field=ENDDATE, old="", new=enddate))
