@@ -18,6 +18,7 @@ from payroll_sync.errors import RequestRefused
 from payroll_sync.producer.approval import approve_run, cancel_run
 from payroll_sync.producer.brake import BrakeCount, braked
 from payroll_sync.producer.enrol import Entry, Expansion, RunSpec, enrol_stream
+from payroll_sync.rules.compare import comparable_values
 from payroll_sync.rules.employee import map_employee
 from payroll_sync.runs.recovery import LOST_AFTER_SECONDS, requeue_lost
 from payroll_sync.runs.store import RunStore
@@ -29,7 +30,7 @@ from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from tests.support.recorders import Recorder
 from tests.support.runs import INTEGRATION, NOW, enrol, new_run, outcome_of, record
 from tests.unit.test_brake_rules import as_written
-from tests.unit.test_mapping_employee import ACCOUNT, SSN, bundle
+from tests.unit.test_mapping_employee import ACCOUNT, SSN, bundle, ended
 
 EMPLOYEES: Final = 10
 SPEC: Final = RunSpec(integration=INTEGRATION, kind="employees", trigger="scheduled")
@@ -336,3 +337,39 @@ async def test_a_message_of_a_held_or_cancelled_run_is_dropped_unrun(store: RunS
     dropped = await store.begin(other, "3", now=NOW, due=NOW + 60)
     assert dropped is not None
     assert dropped.held
+
+
+async def test_endings_are_counted_against_what_the_worker_remembered_writing(
+    store: RunStore,
+) -> None:
+    """As the worker remembers a write (runs/written.py, `comparable_values` of what it wrote),
+    an employment end date new to it counts; one never written, or written already, does not."""
+    written = WrittenValues(store.redis, store.prefix)
+    numbers = _numbers()
+    open_employment = map_employee(bundle(employee_number=numbers[0])).employment
+    leaving = ended("0111101:2")
+    end_written = comparable_values(map_employee(leaving).employment, prefix="employment.")
+    # Written open: 0-4; written with the end date already: 5; never written: 6-9.
+    for number in numbers[:5]:
+        await written.remember(
+            INTEGRATION, number, comparable_values(open_employment, prefix="employment.")
+        )
+    await written.remember(INTEGRATION, numbers[5], end_written)
+    entries: list[Entry] = []
+    for task, snapshot in _entries(blanked=0):
+        assert isinstance(snapshot, EmployeeSnapshot)
+        hr = msgspec.structs.replace(
+            leaving, employee=msgspec.structs.replace(leaving.employee, employee_number=task.key)
+        )
+        entries.append((task, EmployeeSnapshot(bundle=hr, payroll=snapshot.payroll)))
+    queue = Recorder(EmployeeTask)
+    expansion = await enrol_stream(
+        SPEC, _chunks(entries), store=store, enqueue=queue, now=NOW, brake=_count(store)
+    )
+    summary = await store.brake_summary(expansion.run_id)
+    assert summary is not None
+    endings = {field.field: field for field in summary.fields}["employment.enddate"]
+    assert (endings.count, endings.total) == (5, EMPLOYEES)
+    assert sorted(example.key for example in endings.examples) == numbers[:5]
+    assert endings.tripped  # 50 % > 10 %
+    assert expansion.held
