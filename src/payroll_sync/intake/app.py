@@ -1,10 +1,11 @@
 """The intake's HTTP API: upstream systems ask for a sync and follow the run it joined.
 
 - `POST /api/v1/sync-requests`  a JSON sync request -> 202 {run_id, status, joined, enqueued}
-- `GET /api/v1/runs/{run_id}`  the run's status and counters (`runs.public.run_view`)
+- `GET /api/v1/runs/{run_id}`  the run's status and counters (`runs.public.run_view`), and
+  the mass-change brake's summary when it counted the run (`brake`)
+- `POST /api/v1/runs/{run_id}/approve|cancel`  decide a run the brake holds (intake/runs_api.py)
 - `/api/v1/integrations...`  the settings wizard's API (intake/integrations_api.py)
 - `GET /healthz`, `GET /readyz`  alive, ready (health/routes.py; no token)
-=======
 - `/api/v1/integrations/{id}/drift`  the drift report, and a dry run to refresh it (drift_api.py)
 
 Every other route needs `Authorization: Bearer <token>` of a caller named in `[intake.callers]`.
@@ -33,9 +34,10 @@ from payroll_sync.intake.drift_api import add_drift_routes
 from payroll_sync.intake.integrations_api import IntegrationRegistry, add_integration_routes
 from payroll_sync.intake.lanes import Lanes
 from payroll_sync.intake.refusals import CALLER, Refusal, json_response, read_body
+from payroll_sync.intake.runs_api import add_runs_routes
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.producer import Producer
-from payroll_sync.runs.public import run_view
+from payroll_sync.runs.public import brake_view, run_view
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
 
@@ -81,7 +83,7 @@ class IntakeApi:
         caller = self.caller(request)
         request[CALLER] = caller
         sync_request = await self._read_request(request)
-        if not self._may_ask(caller, sync_request.integration):
+        if not self.may_ask(caller, sync_request.integration):
             allowed = ", ".join(sorted(self.settings.intake.allowed(caller) or ())) or "none"
             raise Refusal(
                 403,
@@ -120,7 +122,7 @@ class IntakeApi:
             headers={"Location": f"{RUNS_PATH}/{expansion.run_id}"},
         )
 
-    def _may_ask(self, caller: str, integration: str) -> bool:
+    def may_ask(self, caller: str, integration: str) -> bool:
         allowed = self.settings.intake.allowed(caller)
         return allowed is None or integration in allowed
 
@@ -129,9 +131,13 @@ class IntakeApi:
         run_id = request.match_info["run_id"]
         run = await self.store.get_run(run_id) if _RUN_ID.fullmatch(run_id) else None
         # Another integration's run is not this caller's to see, nor to know of.
-        if run is None or not self._may_ask(caller, run.integration):
+        if run is None or not self.may_ask(caller, run.integration):
             raise Refusal(404, "unknown run (or expired)")
-        return json_response(run_view(run))
+        body = run_view(run)
+        summary = await self.store.brake_summary(run.id)
+        if summary is not None:
+            body["brake"] = brake_view(summary)
+        return json_response(body)
 
     async def _read_request(self, request: web.Request) -> SyncRequest:
         raw = await read_body(request)
@@ -246,6 +252,9 @@ def make_app(
     app[CATALOG] = catalog
     app.router.add_post(SYNC_REQUESTS_PATH, api.post_sync_request)
     app.router.add_get(RUNS_PATH + "/{run_id}", api.get_run)
+    add_runs_routes(
+        app, runs_path=RUNS_PATH, producer=producer, caller=api.caller, may_ask=api.may_ask
+    )
     add_integration_routes(
         app, caller=api.caller, catalog=catalog, registry=registry, store=producer.store
     )

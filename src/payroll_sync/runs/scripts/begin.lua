@@ -1,6 +1,8 @@
 -- A worker takes up a record's message and, in the same round trip, reads what the record needs.
 -- Returns {0} when the record is no longer pending (a copy of a message whose record finished:
--- drop it), else {1, snapshot, link, remembered}, noting when the record should next be heard of and that
+-- drop it); {2} when its run is held by the mass-change brake or was cancelled (drop it too:
+-- the record stays pending, and an approval sends it again); else {1, snapshot, link,
+-- remembered}, noting when the record should next be heard of and that
 -- the run is alive: `snapshot` is the producer's (when `want_snapshot` is '1'), `link` the
 -- employment link of `link_field` in `links` (when that is not ''); either is nil when absent.
 -- `remembered` is how many fields of the employee we last wrote are remembered in `written` (the
@@ -33,6 +35,8 @@ if turns ~= '' then
   redis.call('ZADD', turns, 'XX', 'LT', 0, turn)
 end
 if redis.call('SISMEMBER', pending, key) == 0 then return {0} end
+local status = redis.call('HGET', run, 'status')
+if status == 'awaiting_approval' or status == 'cancelled' then return {2} end
 redis.call('HSET', due, key, due_at)
 redis.call('HSET', run, 'active_at', now)
 local snapshot = false
