@@ -16,7 +16,9 @@ from payroll_sync.dashboard.guard import guard
 from payroll_sync.dashboard.session import secret_for
 from payroll_sync.dashboard.state import DASHBOARD, Dashboard, template_environment
 from payroll_sync.dashboard.trouble import answer_trouble
+from payroll_sync.metrics.exposition import add_metrics_route
 from payroll_sync.producer.producer import Producer
+from payroll_sync.queue.pacing import waiting_refresh
 
 if TYPE_CHECKING:
     from payroll_sync.registry.store import Registry
@@ -63,6 +65,13 @@ def create_app(
     integration_pages.add_routes(app)
     api.add_routes(app)
     app.router.add_static("/static", STATIC_DIR)
+    # For Prometheus, without a login (guard.py): counts by integration id, no personal data.
+    refresh = waiting_refresh(
+        producer.store.redis,
+        producer.store.prefix,
+        lambda: catalog.settings.integrations if catalog is not None else (),
+    )
+    add_metrics_route(app, refresh=[refresh])
     app.on_response_prepare.append(_headers)
     return app
 

@@ -28,8 +28,10 @@ from payroll_sync.intake.body import MAX_BODY_BYTES, BadBody, decode_sync_reques
 from payroll_sync.intake.integrations_api import IntegrationRegistry, add_integration_routes
 from payroll_sync.intake.lanes import Lanes
 from payroll_sync.intake.refusals import CALLER, Refusal, json_response, read_body
+from payroll_sync.metrics.exposition import add_metrics_route
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.producer import Producer
+from payroll_sync.queue.pacing import waiting_refresh
 from payroll_sync.runs.public import run_view
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
@@ -237,5 +239,14 @@ def make_app(
     app.router.add_get(RUNS_PATH + "/{run_id}", api.get_run)
     add_integration_routes(
         app, caller=api.caller, catalog=catalog, registry=registry, store=producer.store
+    )
+    # For Prometheus, no token: counts by integration id, never personal data.
+    add_metrics_route(
+        app,
+        refresh=[
+            waiting_refresh(
+                producer.store.redis, producer.store.prefix, lambda: catalog.settings.integrations
+            )
+        ],
     )
     return app
