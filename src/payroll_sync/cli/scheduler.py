@@ -8,7 +8,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import structlog
 from aiohttp import web
 
 from payroll_sync import config
@@ -19,8 +18,6 @@ from payroll_sync.cli.serving import serving, stop_on_signals
 from payroll_sync.logs import configure_logging
 from payroll_sync.scheduler.http import DEFAULT_PORT
 from payroll_sync.scheduler.process import DEFAULT_INTERVAL, run_scheduler
-
-log = structlog.get_logger("payroll_sync.scheduler")
 
 
 def add_command(commands: Commands) -> None:
@@ -50,7 +47,6 @@ def run_scheduler_command(args: argparse.Namespace) -> int:
         @asynccontextmanager
         async def serve(app: web.Application) -> AsyncIterator[None]:
             async with serving(app, args.host, args.port, access_log=False) as address:
-                log.info("scheduler.serving", address=address)
                 print(f"scheduler listening on {address}", flush=True)
                 yield
 
