@@ -21,8 +21,8 @@ Api = Literal["payroll", "simployer"]
 RECORDS: Final = Counter(
     "payroll_sync_records",
     "Records finished by a worker (their final outcome recorded once), by integration, kind "
-    "(employees/absences), outcome (created/updated/unchanged/skipped/failed) and whether the "
-    "run was a dry run.",
+    "(employees/absences), outcome (created/updated/unchanged/withdrawn/skipped/failed) and "
+    "whether the run was a dry run.",
     ["integration", "kind", "outcome", "dry_run"],
 )
 
