@@ -271,6 +271,9 @@ async def test_metrics_during_and_after_a_scheduled_run(
 
         # Dramatiq starts the exposition process once its worker processes are up.
         await wait_for(worker_serves, "the workers' metrics server to answer", within=WITHIN)
+        running = await store.get_run(run.id)
+        assert running is not None
+        assert running.status != "done", "the workers' scrape must come during the run"
         working = await scrape(worker_url)
         finished_now = await store.get_run(run.id)
         assert finished_now is not None
