@@ -1,7 +1,7 @@
-"""`/healthz`, `/readyz` and `payroll-sync status` against real parts: the intake and the
-dashboard as processes, a redis-server of the test's own that is stopped and started again, a
-PostgreSQL database of the test's own that stops taking connections, and the status command as
-a subprocess. Nothing any of them says holds the database URL's password."""
+"""`/healthz`, `/readyz` and `payroll-sync status` against real parts: the intake, the
+dashboard and the scheduler as processes, a redis-server of the test's own that is stopped and
+started again, a PostgreSQL database of the test's own that stops taking connections, and the
+status command as a subprocess. Nothing any of them says holds the database URL's password."""
 
 from __future__ import annotations
 
@@ -77,6 +77,13 @@ async def _dashboard(deployment: Deployment) -> str:
     return line.split()[2].rstrip("/")
 
 
+async def _scheduler(deployment: Deployment) -> str:
+    process = deployment.start("scheduler", "--port", "0", stdout=subprocess.PIPE)
+    line = await processes.first_line(process)
+    assert line.startswith("scheduler listening on http://"), line
+    return line.split()[3]
+
+
 async def _get(http: aiohttp.ClientSession, url: str) -> tuple[int, dict[str, Any], str]:
     """Status, JSON body and Cache-Control of a GET sent with no token and no cookie."""
     async with http.get(url, allow_redirects=False) as answer:
@@ -99,7 +106,11 @@ async def test_the_intake_and_dashboard_are_ready_until_their_redis_goes_away(
     deployment = _deployment(tmp_path)
     deployment.env["REDIS_URL"] = own_redis.url
     try:
-        bases = {"intake": await _intake(deployment), "dashboard": await _dashboard(deployment)}
+        bases = {
+            "intake": await _intake(deployment),
+            "dashboard": await _dashboard(deployment),
+            "scheduler": await _scheduler(deployment),
+        }
         for base in bases.values():
             assert await _get(http, f"{base}/healthz") == (200, {"status": "alive"}, "no-store")
             status, body, cache = await _get(http, f"{base}/readyz")
@@ -114,6 +125,7 @@ async def test_the_intake_and_dashboard_are_ready_until_their_redis_goes_away(
             ["redis", "OK"],
             [bases["intake"], "OK"],
             [bases["dashboard"], "OK"],
+            [bases["scheduler"], "OK"],
         ]
 
         own_redis.stop()

@@ -452,7 +452,7 @@ def test_the_scheduler_command_fires_a_missed_slot_and_stops_on_sigterm(
         "worker", "--processes", "1", "--threads", "4", log=tmp_path / "worker.log"
     )
     log = tmp_path / "scheduler.log"
-    scheduler = deployment.start_logged("scheduler", "--interval", "0.2", log=log)
+    scheduler = deployment.start_logged("scheduler", "--interval", "0.2", "--port", "0", log=log)
 
     async def run_done() -> list[Any]:
         redis = aioredis.Redis.from_url(REDIS_URL)

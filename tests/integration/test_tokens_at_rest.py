@@ -139,7 +139,7 @@ async def test_no_token_rests_in_the_database_redis_or_any_log(
                 args = (
                     ("worker", "--processes", "1", "--threads", "4")
                     if name == "worker"
-                    else ("scheduler",)
+                    else ("scheduler", "--port", "0")
                 )
                 deployment.start_logged(*args, log=logs[-1])
             logs += [tmp_path / "intake.log", tmp_path / "dashboard.log"]

@@ -4,6 +4,10 @@
 Stopping: SIGTERM or SIGINT, to this process or its whole group, stops every worker process
 gracefully (worker/stopping.py); this process exits 0 when they have. Dramatiq waits for them
 up to `--worker-shutdown-timeout`, which we set from `[worker] stop_timeout_seconds`.
+
+Metrics: every worker process writes to one directory (`--metrics-dir`, emptied at start; by
+default a new temporary one) and one more process serves their sum at
+`http://<--metrics-host>:<--metrics-port>/metrics` (metrics/worker.py; port 0: not served).
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ import redis
 
 from payroll_sync import config
 from payroll_sync.catalog import LiveCatalog
-from payroll_sync.cli.arguments import Commands, positive
+from payroll_sync.cli.arguments import Commands, port, positive
 from payroll_sync.cli.exit_codes import EXIT_OK, EXIT_TRY_LATER
+from payroll_sync.metrics import worker as worker_metrics
 from payroll_sync.schemas.settings import Settings
 from payroll_sync.worker.stopping import HAND_BACK_SECONDS
 
@@ -33,6 +38,25 @@ def add_command(commands: Commands) -> None:
         "--processes", type=positive, default=os.cpu_count() or 1, help="default: the CPUs"
     )
     worker.add_argument("--threads", type=positive, default=8, help="per process (default 8)")
+    worker.add_argument(
+        "--metrics-host",
+        default=os.environ.get(worker_metrics.HOST_VARIABLE, worker_metrics.DEFAULT_HOST),
+        help="address the workers' /metrics listens on (default 127.0.0.1, or "
+        f"${worker_metrics.HOST_VARIABLE})",
+    )
+    worker.add_argument(
+        "--metrics-port",
+        type=port,
+        default=os.environ.get(worker_metrics.PORT_VARIABLE, str(worker_metrics.DEFAULT_PORT)),
+        help=f"port of the workers' /metrics (default {worker_metrics.DEFAULT_PORT}, or "
+        f"${worker_metrics.PORT_VARIABLE}; 0 = not served)",
+    )
+    worker.add_argument(
+        "--metrics-dir",
+        default=None,
+        help="directory for the worker processes' metric files, emptied at start "
+        "(default: a new temporary directory)",
+    )
     worker.set_defaults(func=run_worker)
 
 
@@ -85,6 +109,9 @@ def run_worker(args: argparse.Namespace) -> int:
         processes=args.processes,
         threads=args.threads,
         stop_timeout_seconds=settings.worker.stop_timeout_seconds,
+    )
+    worker_metrics.worker_environment(
+        os.environ, host=args.metrics_host, port=args.metrics_port, directory=args.metrics_dir
     )
     sys.stdout.flush()
     os.execv(sys.executable, command)

@@ -13,6 +13,7 @@ from payroll_sync.connectors.ratelimit import RateLimit, SharedRateLimiter
 from payroll_sync.connectors.retrying import OnRetry, ReadRetry
 from payroll_sync.connectors.simployer import SimployerClient
 from payroll_sync.errors import RateLimited, Retryable
+from payroll_sync.metrics.definitions import RATE_LIMIT_WAIT
 from payroll_sync.schemas.settings import Integration
 
 
@@ -53,12 +54,15 @@ def integration_clients(
             burst=integration.simployer_burst,
         )
         read_key = simployer_limit_key(limiter_key)
+        # The seconds each request waited for its slot (a deferral is counted by the worker).
+        payroll_waits = RATE_LIMIT_WAIT.labels(limiter_key, "payroll")
+        read_waits = RATE_LIMIT_WAIT.labels(limiter_key, "simployer")
 
         async def wait_for_slot() -> None:
-            await limiter.acquire(limiter_key, limit)
+            payroll_waits.observe(await limiter.acquire(limiter_key, limit))
 
         async def wait_for_read() -> None:
-            await limiter.acquire(read_key, read_limit)
+            read_waits.observe(await limiter.acquire(read_key, read_limit))
 
         async def heard(error: Retryable, attempt: int, wait: float) -> None:
             if isinstance(error, RateLimited):

@@ -3,6 +3,7 @@
 Both clients send every request through `send`, so the rate-limit hook and the rule "a request
 that got no answer is `Retryable`" live in one place. Interpreting the status is the caller's
 (it knows which statuses mean something for that call) with `errors.classify` for the rest.
+Each request is counted here by its answer's class (`payroll_sync_api_requests_total`).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import aiohttp
 from multidict import CIMultiDictProxy
 
 from payroll_sync.connectors.answers import Api, network_error
+from payroll_sync.metrics.classes import answer_class, no_answer_class
+from payroll_sync.metrics.definitions import API_REQUESTS
 
 #: Awaited before every request; the worker passes the shared rate limiter's `acquire` here.
 BeforeRequest = Callable[[], Awaitable[None]]
@@ -53,7 +56,10 @@ async def send(
         async with session.request(
             method, url, params=params, headers=send_headers, data=body, timeout=client_timeout
         ) as response:
-            return Answer(response.status, response.headers, await response.read())
+            answer = Answer(response.status, response.headers, await response.read())
     except (aiohttp.ClientError, TimeoutError) as exc:
+        API_REQUESTS.labels(api, no_answer_class(exc)).inc()
         # `from None`: the original's text can contain the URL (and /auth's carries the token).
         raise network_error(exc, api=api, what=what) from None
+    API_REQUESTS.labels(api, answer_class(answer.status)).inc()
+    return answer

@@ -17,7 +17,9 @@ from payroll_sync.dashboard.session import secret_for
 from payroll_sync.dashboard.state import DASHBOARD, Dashboard, template_environment
 from payroll_sync.dashboard.trouble import answer_trouble
 from payroll_sync.health import add_health_routes
+from payroll_sync.metrics.exposition import add_metrics_route
 from payroll_sync.producer.producer import Producer
+from payroll_sync.queue.pacing import waiting_refresh
 
 if TYPE_CHECKING:
     from payroll_sync.registry.store import Registry
@@ -68,6 +70,13 @@ def create_app(
     # /readyz checks PostgreSQL where the registry is used (`database_url`).
     add_health_routes(app, redis=producer.store.redis, database_url=database_url)
     app.router.add_static("/static", STATIC_DIR)
+    # For Prometheus, without a login (guard.py): counts by integration id, no personal data.
+    refresh = waiting_refresh(
+        producer.store.redis,
+        producer.store.prefix,
+        lambda: catalog.settings.integrations if catalog is not None else (),
+    )
+    add_metrics_route(app, refresh=[refresh])
     app.on_response_prepare.append(_headers)
     return app
 

@@ -1,6 +1,8 @@
 """Who may do what: the operator's session for pages, the bearer token for the API, CSRF.
 
-- `/static/…` is public (a stylesheet and a script), and so are `/healthz` and `/readyz`.
+- `/static/…` is public (a stylesheet and a script), and so are `/healthz`, `/readyz` and
+  `/metrics` (for Prometheus: counts by integration id, never personal data;
+  metrics/definitions.py).
 - `/api/…` needs `Authorization: Bearer <operator token>`, else 401 (JSON). No cookies there,
   so the API cannot be driven by another site through a logged-in browser. A wrong token is
   answered after `login_delay` and counted against the client (attempts.py): locked out, it
@@ -27,6 +29,7 @@ from payroll_sync.dashboard.session import COOKIE_NAME, Session, csrf_ok, decode
 from payroll_sync.dashboard.session import tokens_equal as _tokens_equal
 from payroll_sync.dashboard.state import SESSION, dashboard_of, render
 from payroll_sync.health import PATHS as HEALTH_PATHS
+from payroll_sync.metrics.exposition import METRICS_PATH
 
 log = structlog.get_logger("payroll_sync.dashboard")
 
@@ -111,7 +114,7 @@ def api_unauthorized() -> web.Response:
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     path = request.path
-    if path.startswith("/static/") or path in HEALTH_PATHS:
+    if path.startswith("/static/") or path in HEALTH_PATHS or path == METRICS_PATH:
         return await handler(request)
     if path.startswith("/api/"):
         refused = await _api_access(request)

@@ -35,8 +35,10 @@ from payroll_sync.intake.integrations_api import IntegrationRegistry, add_integr
 from payroll_sync.intake.lanes import Lanes
 from payroll_sync.intake.refusals import CALLER, Refusal, json_response, read_body
 from payroll_sync.intake.runs_api import add_runs_routes
+from payroll_sync.metrics.exposition import add_metrics_route
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.producer import Producer
+from payroll_sync.queue.pacing import waiting_refresh
 from payroll_sync.runs.public import brake_view, run_view
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
@@ -262,5 +264,14 @@ def make_app(
     add_health_routes(app, redis=producer.store.redis, database_url=database_url)
     add_drift_routes(
         app, caller=api.caller, catalog=catalog, store=producer.store, submit=api.submit
+    )
+    # For Prometheus, no token: counts by integration id, never personal data.
+    add_metrics_route(
+        app,
+        refresh=[
+            waiting_refresh(
+                producer.store.redis, producer.store.prefix, lambda: catalog.settings.integrations
+            )
+        ],
     )
     return app

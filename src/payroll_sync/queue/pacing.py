@@ -23,14 +23,17 @@ Without a Redis broker (the demo's StubBroker) tasks are queued at once, unpaced
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 from typing import Final
 
 import msgspec
+import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
+from payroll_sync.metrics.waiting import Waiting, show_waiting
+from payroll_sync.queue.broker import broker_namespace
 from payroll_sync.schemas.messages import Task
 
 #: Records moved per release call, over all integrations: keeps one call well under 50 ms.
@@ -197,3 +200,64 @@ class Pacer:
     def waiting(self, integration: str) -> int:
         """Records of `integration` not yet released."""
         return int(self.broker.client.llen(self.keys.pending(integration)))
+
+
+#: For the metrics: each integration with a turn (or named in ARGV), its records waiting and the
+#: age of its oldest one in ms (Redis clock against the message's `message_timestamp`, which the
+#: sender set when it encoded it; "" when none waits). Read only; one round trip however many
+#: integrations, and only the head of each list is read. ARGV: namespace, integrations.
+_WAITING: Final = """
+local due = KEYS[1]
+local namespace = ARGV[1]
+local clock = redis.call('TIME')
+local now_ms = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+local names = {}
+local seen = {}
+for _, name in ipairs(redis.call('ZRANGE', due, 0, -1)) do
+  if not seen[name] then seen[name] = true; names[#names + 1] = name end
+end
+for i = 2, #ARGV do
+  if not seen[ARGV[i]] then seen[ARGV[i]] = true; names[#names + 1] = ARGV[i] end
+end
+local out = {}
+for _, name in ipairs(names) do
+  local pending = namespace .. ':pace:pending:' .. name
+  local count = redis.call('LLEN', pending)
+  local age = ''
+  if count > 0 then
+    local stamp = string.match(redis.call('LINDEX', pending, 0), '"message_timestamp":(%d+)')
+    if stamp then age = tostring(math.max(0, now_ms - tonumber(stamp))) end
+  end
+  out[#out + 1] = name
+  out[#out + 1] = count
+  out[#out + 1] = age
+end
+return out
+"""
+
+
+async def waiting_records(
+    redis: aioredis.Redis, keys: PaceKeys, known: Iterable[str] = ()
+) -> dict[str, Waiting]:
+    """What the pacer holds per integration: those with a turn, and `known` ones (0 if none)."""
+    rows = await redis.eval(_WAITING, 1, keys.due, keys.namespace, *known)
+    found: dict[str, Waiting] = {}
+    for at in range(0, len(rows), 3):
+        name, count, age = rows[at : at + 3]
+        integration = name.decode() if isinstance(name, bytes) else str(name)
+        age_text = age.decode() if isinstance(age, bytes) else str(age)
+        found[integration] = Waiting(int(count), int(age_text) / 1000.0 if age_text else 0.0)
+    return found
+
+
+def waiting_refresh(
+    redis: aioredis.Redis, prefix: str, known: Callable[[], Iterable[str]]
+) -> Callable[[], Awaitable[None]]:
+    """A `/metrics` refresh (metrics/exposition.py) of the pacer's gauges of the deployment
+    under `prefix`; `known`: the integrations of the catalog in force."""
+    keys = PaceKeys(broker_namespace(prefix))
+
+    async def refresh() -> None:
+        show_waiting(await waiting_records(redis, keys, known()))
+
+    return refresh

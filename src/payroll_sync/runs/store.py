@@ -256,6 +256,13 @@ class RunStore:
         self, run_id: str, integration: str, kind: SyncKind, outcome: RecordOutcome
     ) -> bool:
         """Store a record's final outcome; False when it was already recorded."""
+        return await self.record_last(run_id, integration, kind, outcome) is not None
+
+    async def record_last(
+        self, run_id: str, integration: str, kind: SyncKind, outcome: RecordOutcome
+    ) -> bool | None:
+        """`record`: None when the outcome was already recorded, else whether it was the
+        run's last (the run is done now)."""
         recorded = await self._record(
             keys={
                 "run": self.keys.run(run_id),
@@ -280,7 +287,7 @@ class RunStore:
                 "failure_id": failure_id(integration, kind, outcome.key),
             },
         )
-        return bool(recorded)
+        return None if not int(recorded) else int(recorded) == 2
 
     async def get_run(self, run_id: str) -> Run | None:
         raw = await self.redis.hgetall(self.keys.run(run_id))

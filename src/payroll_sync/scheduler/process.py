@@ -24,19 +24,25 @@ import datetime
 import os
 import socket
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from typing import Final
 
 import redis.asyncio as aioredis
 import structlog
+from aiohttp import web
 
 from payroll_sync.alerts.loop import AlertLoop
 from payroll_sync.catalog import LiveCatalog
 from payroll_sync.config import Environment
 from payroll_sync.errors import RequestRefused, SyncError
+from payroll_sync.health import add_health_routes
+from payroll_sync.metrics.definitions import SCHEDULE_SLOTS
 from payroll_sync.producer.producer import Producer, Submit
+from payroll_sync.queue.pacing import waiting_refresh
 from payroll_sync.runs.recovery import recovery_loop
+from payroll_sync.scheduler.http import AddRoutes, make_app
 from payroll_sync.scheduler.requests import slot_requests
 from payroll_sync.scheduler.slots import MAX_LATE, Due, due_slots, first_run, next_slot_at
 from payroll_sync.scheduler.state import Claim, ScheduleState
@@ -51,6 +57,8 @@ DEFAULT_INTERVAL: Final = 5.0
 DEFAULT_MAX_CONCURRENT: Final = 4
 
 Clock = Callable[[], datetime.datetime]
+#: Serves the scheduler's HTTP app for as long as the block it opens.
+Serve = Callable[[web.Application], AbstractAsyncContextManager[object]]
 
 
 def utc_now() -> datetime.datetime:
@@ -139,6 +147,7 @@ class Scheduler:
             return  # another scheduler process has this slot
         if not due.fire:
             done.skipped.append((name, due.slot.key))
+            SCHEDULE_SLOTS.labels(name, "missed").inc()
             log.warning(
                 "schedule.skipped",
                 integration=name,
@@ -149,6 +158,7 @@ class Scheduler:
             )
             return
         done.fired.append((name, due.slot.key))
+        SCHEDULE_SLOTS.labels(name, "fired").inc()
         requests = slot_requests(name, schedule, due.slot)
         if not requests:
             log.warning(
@@ -234,8 +244,14 @@ async def run_scheduler(
     interval: float,
     stop: asyncio.Event,
     catalog: LiveCatalog | None = None,
+    serve: Serve | None = None,
+    routes: Iterable[AddRoutes] = (),
 ) -> None:
-    """The production wiring: the live catalog, Redis, the `Producer`; runs until `stop`."""
+    """The production wiring: the live catalog, Redis, the `Producer`; runs until `stop`.
+
+    `serve`: serves the scheduler's HTTP app (scheduler/http.py: `/metrics`, `/healthz` and
+    `/readyz`, then `routes`)
+    while the block it opens lasts (the CLI's `serving` at --host/--port); None: no server."""
     catalog = catalog or await LiveCatalog.open(env)
     prefix = env.prefix
     redis = aioredis.Redis.from_url(env.redis_url)
@@ -253,13 +269,23 @@ async def run_scheduler(
             enabled_since=state.enabled_since,
         )
         # The scheduler also watches for records whose message was lost (runs/recovery.py).
-        await asyncio.gather(
+        work = asyncio.gather(
             scheduler.run(stop, interval=interval),
             recovery_loop(
                 producer.store, redis, enqueue=producer.enqueue, stop=stop, clock=time.time
             ),
             alerts.run(stop),
         )
+        if serve is None:
+            await work
+            return
+        refresh = waiting_refresh(redis, prefix, lambda: catalog.settings.integrations)
+
+        def health(app: web.Application) -> None:
+            add_health_routes(app, redis=redis, database_url=env.database_url)
+
+        async with serve(make_app(refresh=[refresh], routes=[health, *routes])):
+            await work
     finally:
         await redis.aclose()
         await catalog.close()

@@ -24,6 +24,7 @@ from dramatiq.asyncio import get_event_loop_thread
 
 from payroll_sync import config
 from payroll_sync.catalog import LiveCatalog
+from payroll_sync.metrics import worker as worker_metrics
 from payroll_sync.queue import broker as broker_setup
 from payroll_sync.queue.maintenance import TimelyMaintenance
 from payroll_sync.queue.redis_clients import FOREVER, UNAVAILABLE, async_client
@@ -104,6 +105,9 @@ broker.add_middleware(TimelyMaintenance())
 broker.add_middleware(GracefulStop(_in_flight, timeout=_stop_timeout, close=_close_context))
 # Releases each integration's paced records at its own rate (worker/dispatch.py).
 broker.add_middleware(PacingDispatcher(_ensure_context))
+if worker_metrics.enabled():
+    # Dramatiq's queue metrics, and the one server of every process's (metrics/worker.py).
+    broker.add_middleware(worker_metrics.queue_metrics())
 
 
 async def _hand_back(body: str, kind: SyncKind, ctx: WorkerContext, *, started: bool) -> None:

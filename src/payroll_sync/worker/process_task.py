@@ -16,6 +16,7 @@ from typing import Final
 import msgspec
 import structlog
 
+from payroll_sync.metrics.definitions import DEFERRALS, RECORDS, RUN_DURATION, flag
 from payroll_sync.runs.store import Begun
 from payroll_sync.schemas.masking import mask_diff
 from payroll_sync.schemas.messages import AbsenceTask, EmployeeTask, SyncKind, Task, decode_task
@@ -46,6 +47,14 @@ async def _run(task: Task, ctx: WorkerContext, begun: Begun) -> SyncResult:
             return await run_employee_task(task, ctx, begun)
         case AbsenceTask():
             return await run_absence_task(task, ctx, begun)
+
+
+async def _observe_run_duration(ctx: WorkerContext, run_id: str) -> None:
+    """This record was its run's last: how long the run took, from its creation."""
+    run = await ctx.store.get_run(run_id)
+    if run is not None and run.finished_at:
+        seconds = max(0.0, run.finished_at - run.created_at)
+        RUN_DURATION.labels(run.kind, flag(run.dry_run)).observe(seconds)
 
 
 async def process_task(
@@ -123,6 +132,8 @@ async def process_task(
                 if penalise:
                     await ctx.limiter.penalise(task.integration, delay)
                 await again(copy, delay)
+                # A 429 says why in `reason`; our own limiter's deferral says nothing.
+                DEFERRALS.labels(task.integration, "429" if reason else "wait").inc()
                 because = {"reason": reason} if reason else {}
                 bound.info("record.deferred", delay_s=round(delay, 2), **because)
                 return None
@@ -149,7 +160,12 @@ async def process_task(
         duration_ms=round((finished - started) * 1000.0, 1),
         finished_at=finished,
     )
-    recorded = await ctx.store.record(task.run_id, task.integration, task.kind, outcome)
+    last = await ctx.store.record_last(task.run_id, task.integration, task.kind, outcome)
+    recorded = last is not None
+    if recorded:
+        RECORDS.labels(task.integration, task.kind, outcome.outcome, flag(task.dry_run)).inc()
+    if last:
+        await _observe_run_duration(ctx, task.run_id)
     bound.info(
         "record.synced",
         outcome=outcome.outcome,

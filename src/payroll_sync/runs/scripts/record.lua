@@ -3,7 +3,7 @@
 -- is a dry run, the record's latest outcome moves to this run, and it joins or leaves the
 -- failures. When the last one is in, the run is done: its snapshot (personal data, needed only
 -- by first attempts) goes at once, the rest expires after the retention time. Returns 1 when
--- recorded, 0 when ignored.
+-- recorded, 2 when recorded as the run's last (the run is done now), 0 when ignored.
 
 local run = KEYS[1]
 local pending = KEYS[2]
@@ -50,5 +50,6 @@ if redis.call('SCARD', pending) == 0 then
   for _, kept in ipairs({run, names, outcomes, tasks}) do
     redis.call('EXPIRE', kept, retention_seconds)
   end
+  return 2
 end
 return 1
