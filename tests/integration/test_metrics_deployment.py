@@ -65,7 +65,9 @@ KNOWN_LABELS: Final[dict[str, set[str]]] = {
     "api": {"payroll", "simployer"},
     "answer": set(ANSWER_CLASSES),
     "cause": {"wait", "429"},
-    "result": {"fired", "missed"},
+    # Scheduler slots; the alerts' webhook deliveries (alerts/metrics.py).
+    "result": {"fired", "missed", "sent", "failed", "no_webhook"},
+    "condition": {"failing", "stale"},
     "queue_name": {"employees", "absences", "requests", "employees.DQ", "absences.DQ"},
     "actor_name": {"sync_employee_task", "sync_absence_task", "submit_sync_request"},
     "le": set(),
