@@ -66,7 +66,7 @@ async def test_a_held_run_shows_its_summary_by_field_masked_with_approve_and_can
         assert f'aria-label="{name}"' in html, name
     assert f"{EMPLOYEES} of {EMPLOYEES} employees (100.0 %)" in html
     assert "more than 20 %" in html
-    assert "and 10 more not listed here." in html
+    assert "and 10 more not listed here (the summary keeps 30 examples)." in html
     # Identifiers the summary holds in clear are masked; none shows whole.
     assert not ELEVEN_DIGITS.search(_without_times(html))
     assert "•••••••0850" in html
@@ -143,7 +143,7 @@ async def test_the_integration_page_shows_its_held_run(store: RunStore) -> None:
         await _log_in(client)
         status, html = await _page(client, f"/integrations/{INTEGRATION}")
         assert status == 200
-        assert '<mark class="status held">waiting for approval</mark>' in html
+        assert '<mark class="status waiting">waiting for approval</mark>' in html
 
 
 async def test_the_forms_refuse_before_anything_is_decided(client: Client, store: RunStore) -> None:
@@ -168,7 +168,7 @@ async def test_the_forms_refuse_before_anything_is_decided(client: Client, store
     assert status == 200
     assert "none of its 40 records is written" in confirm
     assert 'name="confirmed" value="yes"' in confirm
-    assert "bank account 40 of 40 employees (100.0 %)" in confirm
+    assert "Bank account: 40 of 40 employees (100.0 %)" in confirm
     async with client.post(cancel, data={"csrf": csrf, "by": "<b>", "confirmed": "yes"}) as answer:
         assert answer.status == 400
         assert "Your name: letters, digits" in await answer.text()
