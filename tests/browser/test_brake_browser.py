@@ -108,7 +108,7 @@ async def test_a_held_run_shows_its_fields_masked_with_approve_and_cancel(
     assert names == ["Bank account", "Salary", "Fødselsnummer", "Employments ending"]
     account = brake.get_by_role("article", name="Bank account")
     text = await account.inner_text()
-    assert f"{EMPLOYEES} of {EMPLOYEES} employees (100.0 %) would change" in text
+    assert f"{EMPLOYEES} of {EMPLOYEES} employees in 24SevenOffice (100.0 %) would change" in text
     assert "the brake holds at more than 20 %" in text
     assert "over the threshold" in text
     assert "and 10 more not listed here (the summary keeps 30 examples)." in text

@@ -64,7 +64,7 @@ async def test_a_held_run_shows_its_summary_by_field_masked_with_approve_and_can
     assert 'aria-label="Mass-change brake"' in html
     for name in ("Bank account", "Salary", "Fødselsnummer", "Employments ending"):
         assert f'aria-label="{name}"' in html, name
-    assert f"{EMPLOYEES} of {EMPLOYEES} employees (100.0 %)" in html
+    assert f"{EMPLOYEES} of {EMPLOYEES} employees in 24SevenOffice (100.0 %)" in html
     assert "more than 20 %" in html
     assert "and 10 more not listed here (the summary keeps 30 examples)." in html
     # Identifiers the summary holds in clear are masked; none shows whole.
@@ -168,7 +168,7 @@ async def test_the_forms_refuse_before_anything_is_decided(client: Client, store
     assert status == 200
     assert "none of its 40 records is written" in confirm
     assert 'name="confirmed" value="yes"' in confirm
-    assert "Bank account: 40 of 40 employees (100.0 %)" in confirm
+    assert "Bank account: 40 of 40 employees in 24SevenOffice (100.0 %)" in confirm
     async with client.post(cancel, data={"csrf": csrf, "by": "<b>", "confirmed": "yes"}) as answer:
         assert answer.status == 400
         assert "Your name: letters, digits" in await answer.text()

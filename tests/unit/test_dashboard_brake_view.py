@@ -75,8 +75,8 @@ def test_a_salary_is_hidden_behind_a_click_and_left_out_of_the_api() -> None:
     body = brake_json(view)
     (salary_json,) = [field for field in body["fields"] if field["field"] == "salary"]
     assert salary_json["examples"] == [
-        {"employee_number": "10001", "hidden": True},
-        {"employee_number": "10002", "hidden": True},
+        {"key": "10001", "hidden": True},
+        {"key": "10002", "hidden": True},
     ]
     assert "41000" not in msgspec.json.encode(body).decode()
 
@@ -86,11 +86,11 @@ def test_tripped_fields_come_first_with_their_counts_and_thresholds() -> None:
     assert next(group.field for group in view.groups) == "account"
     assert [group.name for group in view.tripped] == ["Bank account"]
     account = view.groups[0]
-    assert account.measured == f"{EMPLOYEES} of {EMPLOYEES} employees (100.0 %)"
+    assert account.measured == f"{EMPLOYEES} of {EMPLOYEES} employees in 24SevenOffice (100.0 %)"
     assert account.limit == "more than 20 %"
     assert account.unlisted == EMPLOYEES - 30
     personnr = next(group for group in view.groups if group.field == "personnr")
-    assert personnr.measured == f"3 of {EMPLOYEES} employees (7.5 %)"
+    assert personnr.measured == f"3 of {EMPLOYEES} employees in 24SevenOffice (7.5 %)"
     assert not personnr.tripped
 
 
@@ -114,7 +114,7 @@ def test_absences_withdrawn_are_a_plain_count_and_their_values_are_not_identifie
     )
     assert body["fields"][0]["percent"] is None
     assert body["fields"][0]["examples"] == [
-        {"leave_id": "leave-1", "old": "approved", "new": "withdrawn"}
+        {"key": "leave-1", "old": "approved", "new": "withdrawn"}
     ]
 
 

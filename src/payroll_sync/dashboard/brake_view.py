@@ -62,10 +62,10 @@ class FieldGroup(msgspec.Struct, kw_only=True, frozen=True):
 
     @property
     def measured(self) -> str:
-        """'60 of 60 employees (100.0 %)', or '63 leaves'."""
+        """'60 of 60 employees in 24SevenOffice (100.0 %)', or '63 leaves'."""
         if not self.share:
             return f"{self.count} leave{'s' if self.count != 1 else ''}"
-        return f"{self.count} of {self.total} employees ({self.percent:.1f} %)"
+        return f"{self.count} of {self.total} employees in 24SevenOffice ({self.percent:.1f} %)"
 
     @property
     def limit(self) -> str:
@@ -80,6 +80,7 @@ class FieldGroup(msgspec.Struct, kw_only=True, frozen=True):
 
 class BrakeView(msgspec.Struct, kw_only=True, frozen=True):
     run_id: str
+    integration: str
     decision: Decision
     decided_by: str
     decided_at: float
@@ -136,6 +137,7 @@ def brake_view(summary: BrakeSummary, run: Run) -> BrakeView:
     groups = [field_group(count) for count in summary.fields]
     return BrakeView(
         run_id=summary.run_id,
+        integration=summary.integration,
         decision=summary.decision,
         decided_by=mask_plain(summary.decided_by),
         decided_at=summary.decided_at,
@@ -146,20 +148,22 @@ def brake_view(summary: BrakeSummary, run: Run) -> BrakeView:
 
 
 def brake_json(view: BrakeView) -> dict[str, Any]:
-    """The summary in the JSON API: masked like the page, hidden values (salary) left out."""
+    """The summary in the JSON API, in the intake's shape (`runs.public`): masked like the
+    page, a hidden value (salary) left out, and each field's name for people."""
 
-    def example(field: FieldGroup, shown: ShownExample) -> dict[str, Any]:
-        key = "leave_id" if field.field in COUNTED else "employee_number"
+    def example(shown: ShownExample) -> dict[str, Any]:
         if shown.kind == "hidden":
-            return {key: shown.key, "hidden": True}
-        return {key: shown.key, "old": shown.old, "new": shown.new}
+            return {"key": shown.key, "hidden": True}
+        return {"key": shown.key, "old": shown.old, "new": shown.new}
 
     return {
+        "run_id": view.run_id,
+        "integration": view.integration,
+        "counted_at": iso_time(view.counted_at),
         "decision": view.decision,
         "awaiting_approval": view.awaiting,
         "decided_by": view.decided_by or None,
         "decided_at": iso_time(view.decided_at),
-        "counted_at": iso_time(view.counted_at),
         "tripped": [group.field for group in view.tripped],
         "fields": [
             {
@@ -167,10 +171,10 @@ def brake_json(view: BrakeView) -> dict[str, Any]:
                 "name": group.name,
                 "count": group.count,
                 "total": group.total,
-                "percent": round(group.percent, 1) if group.share else None,
+                "percent": round(group.percent, 2) if group.total else None,
                 "threshold": group.threshold,
                 "tripped": group.tripped,
-                "examples": [example(group, shown) for shown in group.examples],
+                "examples": [example(shown) for shown in group.examples],
             }
             for group in view.groups
         ],
