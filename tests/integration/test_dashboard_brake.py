@@ -19,10 +19,12 @@ from payroll_sync.catalog import LiveCatalog
 from payroll_sync.dashboard.app import create_app
 from payroll_sync.producer.producer import Producer
 from payroll_sync.runs.store import RunStore
+from payroll_sync.schemas.messages import Task
 from payroll_sync.schemas.settings import Integration, Settings
 from tests.support.auth import bearer
 from tests.support.dashboard import OPERATOR_TOKEN, csrf_of
 from tests.support.held_runs import EMPLOYEES, INTEGRATION, held_run
+from tests.support.recorders import Recorder
 from tests.support.runs import Seed, seed_run
 
 pytestmark = pytest.mark.integration
@@ -241,3 +243,74 @@ async def test_the_api_shows_the_summary_masked_and_checks_approve_and_cancel(
     summary = await store.brake_summary(run_id)
     assert summary is not None
     assert summary.decision == "held"
+
+
+# ------------------------------------------------------------------ decided by the producer
+
+
+def _needs_the_brake() -> None:
+    # Producer.approve and Producer.cancel come with the `brake` branch.
+    pytest.importorskip("payroll_sync.producer.approval", reason="the brake branch is not merged")
+
+
+async def test_approve_from_the_page_sends_the_records_and_a_second_answer_is_refused(
+    client: Client, store: RunStore, recorder: Recorder[Task]
+) -> None:
+    _needs_the_brake()
+    run_id = await held_run(store)
+    csrf = await _log_in(client)
+    async with client.post(
+        f"/runs/{run_id}/approve", data={"csrf": csrf, "by": "  Kari  Nordmann "}
+    ) as answer:
+        assert answer.status == 200  # followed the 303
+        assert answer.url.path == f"/runs/{run_id}"
+        assert answer.url.query["decided"] == "approved"
+        html = await answer.text()
+    assert "Approved by dashboard:Kari Nordmann: the run&#39;s records go to the workers" in html
+    assert sorted(task.key for task in recorder.tasks) == sorted(
+        str(10_000 + index) for index in range(EMPLOYEES)
+    )
+    summary = await store.brake_summary(run_id)
+    assert summary is not None
+    assert (summary.decision, summary.decided_by) == ("approved", "dashboard:Kari Nordmann")
+    run = await store.get_run(run_id)
+    assert run is not None
+    assert run.status == "queued"
+
+    # Someone else's page still showed the buttons: refused with the producer's words.
+    async with client.post(
+        f"/runs/{run_id}/cancel", data={"csrf": csrf, "by": "Ola", "confirmed": "yes"}
+    ) as answer:
+        assert answer.status == 409
+        page = await answer.text()
+    assert f"run {run_id} is queued, not awaiting approval" in page
+    assert 'role="alert"' in page
+    async with client.post(f"/api/v1/runs/{run_id}/approve", headers=AUTH) as answer:
+        assert answer.status == 409
+        assert (await answer.json())["message"] == f"run {run_id} is queued, not awaiting approval"
+    assert len(recorder.tasks) == EMPLOYEES  # nothing sent twice
+
+
+async def test_the_api_cancels_a_held_run_and_says_who(
+    client: Client, store: RunStore, recorder: Recorder[Task]
+) -> None:
+    _needs_the_brake()
+    run_id = await held_run(store)
+    async with client.post(
+        f"/api/v1/runs/{run_id}/cancel", headers=AUTH, json={"by": "ops-bot"}
+    ) as answer:
+        assert answer.status == 200
+        body = await answer.json()
+    assert body["run_id"] == run_id
+    assert body["status"] == "cancelled"
+    assert body["brake"]["decision"] == "cancelled"
+    assert body["brake"]["decided_by"] == "api:ops-bot"
+    assert body["brake"]["awaiting_approval"] is False
+    assert recorder.tasks == []
+    other = await held_run(store, integration="globex")
+    async with client.post(f"/api/v1/runs/{other}/approve", headers=AUTH) as answer:
+        assert answer.status == 200
+        body = await answer.json()
+    assert body["brake"]["decided_by"] == "api:operator token"
+    assert body["status"] == "queued"
+    assert len(recorder.tasks) == EMPLOYEES
