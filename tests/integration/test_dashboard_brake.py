@@ -189,6 +189,10 @@ async def test_the_forms_refuse_before_anything_is_decided(client: Client, store
     async with client.get(f"/runs/{done}/cancel", allow_redirects=False) as answer:
         assert answer.status == 302
         assert answer.headers["Location"] == f"/runs/{done}"
+    plain = await seed_run(store, [Seed("1", "created")])
+    async with client.get(f"/runs/{plain}/cancel", allow_redirects=False) as answer:
+        assert answer.status == 302
+        assert answer.headers["Location"] == f"/runs/{plain}"
     for path in ("/runs/no-such-run/cancel", "/runs/no-such-run"):
         status, _ = await _page(client, path)
         assert status == 404, path

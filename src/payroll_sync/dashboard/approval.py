@@ -102,10 +102,10 @@ async def _confirm_page(
     store = dashboard_of(request).store
     run = await store.get_run(run_id)
     summary = await store.brake_summary(run_id) if run is not None else None
-    if run is None or summary is None:
-        return await show_run(request, run_id)  # 404, or the run without a brake
-    view = brake_view(summary, run)
-    if not view.awaiting:
+    if run is None:
+        return await show_run(request, run_id)  # 404
+    view = brake_view(summary, run) if summary is not None else None
+    if view is None or not view.awaiting:
         raise web.HTTPFound(_run_path(run_id))  # its page says what became of it
     return render(
         request,
