@@ -32,12 +32,16 @@ LAYERS: Final = (
     # pages; it shows the scheduler's coming slots.
     ("wizard",),
     ("scheduler",),
+    # Alerts per integration: the scheduler process runs their loop, the dashboard shows them.
+    ("alerts",),
     # The worker runs sync requests that arrive on the `requests` queue through the producer;
     # the producer sends tasks by actor name and never imports the worker.
     ("worker",),
     ("producer",),
     # The live catalog: the settings file's integrations or the registry's, kept current.
     ("catalog",),
+    # Health checks (Redis, PostgreSQL) and /healthz, /readyz for every HTTP service.
+    ("health",),
     ("runs", "connectors", "queue", "simulators", "registry"),
     ("config",),
     ("rules",),

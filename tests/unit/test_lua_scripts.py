@@ -28,7 +28,7 @@ def script_names() -> list[str]:
 
 
 def test_the_scripts_ship_with_the_package() -> None:
-    assert script_names() == ["begin", "enrol", "record", "release"]
+    assert script_names() == ["begin", "enrol", "record", "release", "transition"]
     package_data = tomllib.loads(PYPROJECT.read_text())["tool"]["setuptools"]["package-data"]
     assert "scripts/*.lua" in package_data["payroll_sync.runs"]
 

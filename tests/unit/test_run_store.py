@@ -18,6 +18,7 @@ from payroll_sync.runs.store import (
     RunStore,
     decode_snapshot,
 )
+from payroll_sync.runs.written import WrittenValues
 from payroll_sync.schemas.outcomes import RecordOutcome, Run
 from payroll_sync.schemas.snapshots import EmployeeSnapshot
 from tests.support.runs import (
@@ -400,12 +401,28 @@ async def test_begin_reads_the_snapshot_and_the_link_in_the_same_call(
     assert begun is not None
     assert decode_snapshot(begun.snapshot, EmployeeSnapshot) == employee_snapshot("1001")
     assert begun.links == {"1001": "1001-1"}
+    assert begun.remembered == 0
     assert await redis.hget(store.keys.due(run_id), "1001") == str(NOW + 900).encode()
 
-    # Not asked for: not read. No link yet: known to be none.
+    # Not asked for: not read. No link yet: known to be none; nothing written: no digests.
     begun = await store.begin(run_id, "1002", now=NOW, due=NOW + 900, link=(INTEGRATION, "1002"))
-    assert begun == Begun(snapshot=None, links={"1002": None})
+    assert begun == Begun(snapshot=None, links={"1002": None}, remembered=0)
     assert await store.begin(run_id, "1002", now=NOW, due=NOW + 900) == Begun()
+
+
+async def test_begin_counts_the_digests_of_what_we_wrote_with_the_link(
+    redis: aioredis.Redis, store: RunStore
+) -> None:
+    run_id = await new_run(store)
+    await enrol(store, run_id, "1001")
+    written = WrittenValues(redis, store.prefix)
+    await written.remember(INTEGRATION, "1001", {"firstname": "Kari", "employment.enddate": ""})
+    # Another integration's digests of the same empId are not this one's.
+    await written.remember("other", "1001", {"lastname": "Nordmann"})
+
+    begun = await store.begin(run_id, "1001", now=NOW, due=NOW + 900, link=(INTEGRATION, "1001"))
+    assert begun is not None
+    assert begun.remembered == 2
 
 
 async def test_begin_of_a_finished_record_answers_none(store: RunStore) -> None:

@@ -154,10 +154,38 @@ def test_tokens_may_be_left_out_and_are_trimmed() -> None:
             f"simployer_token: longer than {MAX_TOKEN_CHARS} characters",
         ),
         pytest.param([URLS], "body: expected an object", id="not-an-object"),
+        pytest.param(
+            _body(brake={"salary_percent": 120}),
+            "brake.salary_percent: expected a number <= 100",
+            id="brake-share",
+        ),
+        pytest.param(
+            _body(brake={"absences_withdrawn": -1}),
+            "brake.absences_withdrawn: expected a whole number >= 0",
+            id="brake-count",
+        ),
+        pytest.param(
+            _body(brake={"enabled": "yes"}),
+            "brake.enabled: expected true or false, got a string",
+            id="brake-switch",
+        ),
+        pytest.param(
+            _body(brake={"salary": 10}),
+            "brake.salary: unknown field (allowed: enabled, salary_percent, account_percent, "
+            "personnr_percent, employments_ending_percent, absences_withdrawn)",
+            id="brake-unknown",
+        ),
     ],
 )
 def test_bad_bodies_name_the_field(body: object, message: str) -> None:
     assert _refusal(_raw(body)) == message
+
+
+def test_the_brake_settings_are_taken_and_default_when_left_out() -> None:
+    settings, _ = decode_integration(_raw(_body(brake={"enabled": False, "account_percent": 5})))
+    assert settings.brake == Brake(enabled=False, account_percent=5.0)
+    settings, _ = decode_integration(_raw(_body()))
+    assert settings.brake == Brake()
 
 
 def test_malformed_json() -> None:

@@ -54,7 +54,11 @@ async def run_dashboard(args: argparse.Namespace) -> int:
         await redis.ping()
         producer = Producer(redis, env.prefix, tokens=catalog)
         app = create_app(
-            producer=producer, operator_token=token, catalog=catalog, registry=registry
+            producer=producer,
+            operator_token=token,
+            catalog=catalog,
+            registry=registry,
+            database_url=env.database_url,
         )
         stop = stop_on_signals()
         # Added, changed and removed integrations count within seconds, without a restart.

@@ -108,7 +108,13 @@ async def _serve(args: argparse.Namespace, env: config.Environment, catalog: Liv
             from payroll_sync.registry.store import Registry as Connect
 
             registry = await Connect.connect(env.database_url, secret_keys=config.secret_keys())
-        app = make_app(catalog=catalog, producer=producer, tokens=tokens, registry=registry)
+        app = make_app(
+            catalog=catalog,
+            producer=producer,
+            tokens=tokens,
+            registry=registry,
+            database_url=env.database_url,
+        )
         stop = stop_on_signals()
         # Added, changed and removed integrations count within seconds, without a restart.
         following = asyncio.create_task(catalog.run(stop))

@@ -27,6 +27,7 @@ from payroll_sync.cli import (
     schedule,
     scheduler,
     simulate,
+    status,
     sync,
     worker,
 )
@@ -45,6 +46,7 @@ COMMANDS: Final[tuple[Callable[[Commands], None], ...]] = (
     intake.add_command,
     dashboard.add_command,
     registry.add_command,
+    status.add_command,
 )
 
 

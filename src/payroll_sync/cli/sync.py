@@ -109,6 +109,13 @@ _OPTIONS: Final = dataclasses.replace(
 )
 
 
+#: Said of a run the mass-change brake holds (docs/brake.md).
+HELD_NOTE: Final = (
+    "held by the mass-change brake (awaiting_approval): nothing was written; approve or "
+    "cancel it in the dashboard or with POST /api/v1/runs/<run_id>/approve|cancel"
+)
+
+
 async def run_sync(args: argparse.Namespace) -> int:
     env = config.environment()
     catalog = await LiveCatalog.open(env)
@@ -124,7 +131,10 @@ async def run_sync(args: argparse.Namespace) -> int:
                 print(msgspec.json.encode({"run_id": expansion.run_id}).decode())
             else:
                 noun = "leaves" if request.kind == "absences" else "employees"
-                print(f"run {expansion.run_id}: {expansion.enqueued} {noun} queued{note}")
+                if expansion.held:
+                    print(f"run {expansion.run_id}: {HELD_NOTE}")
+                else:
+                    print(f"run {expansion.run_id}: {expansion.enqueued} {noun} queued{note}")
             return EXIT_OK
         run = await wait_for_run(
             store, expansion.run_id, progress=None if args.json else sys.stderr
@@ -137,6 +147,10 @@ async def run_sync(args: argparse.Namespace) -> int:
         print(run_json(run, outcomes))
     else:
         print(run_summary(run, outcomes))
+    if run.status == "awaiting_approval":
+        # Nothing was written, and nothing will be until a person decides.
+        print(f"run {run.id}: {HELD_NOTE}", file=sys.stderr)
+        return EXIT_FAILED
     return EXIT_FAILED if run.counts.get("failed", 0) else EXIT_OK
 
 

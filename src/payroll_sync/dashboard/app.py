@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Final
 from aiohttp import web
 
 from payroll_sync.catalog import LiveCatalog
-from payroll_sync.dashboard import api, approval, integration_pages, pages
+from payroll_sync.dashboard import api, approval, drift_page, integration_pages, pages
 from payroll_sync.dashboard.attempts import MAX_FAILURES, WINDOW_SECONDS
 from payroll_sync.dashboard.guard import guard
 from payroll_sync.dashboard.session import secret_for
 from payroll_sync.dashboard.state import DASHBOARD, Dashboard, template_environment
 from payroll_sync.dashboard.trouble import answer_trouble
+from payroll_sync.health import add_health_routes
 from payroll_sync.producer.producer import Producer
 
 if TYPE_CHECKING:
@@ -41,6 +42,7 @@ def create_app(
     lockout_seconds: float = WINDOW_SECONDS,
     catalog: LiveCatalog | None = None,
     registry: Registry | None = None,
+    database_url: str | None = None,
 ) -> web.Application:
     if not operator_token:
         raise ValueError("operator_token: the dashboard needs one")
@@ -62,7 +64,10 @@ def create_app(
     pages.add_routes(app)
     approval.add_routes(app)
     integration_pages.add_routes(app)
+    drift_page.add_routes(app)
     api.add_routes(app)
+    # /readyz checks PostgreSQL where the registry is used (`database_url`).
+    add_health_routes(app, redis=producer.store.redis, database_url=database_url)
     app.router.add_static("/static", STATIC_DIR)
     app.on_response_prepare.append(_headers)
     return app

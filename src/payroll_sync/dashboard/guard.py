@@ -1,6 +1,6 @@
 """Who may do what: the operator's session for pages, the bearer token for the API, CSRF.
 
-- `/static/…` is public (a stylesheet and a script).
+- `/static/…` is public (a stylesheet and a script), and so are `/healthz` and `/readyz`.
 - `/api/…` needs `Authorization: Bearer <operator token>`, else 401 (JSON). No cookies there,
   so the API cannot be driven by another site through a logged-in browser. A wrong token is
   answered after `login_delay` and counted against the client (attempts.py): locked out, it
@@ -26,6 +26,7 @@ from payroll_sync.dashboard.attempts import Lockout, client_of
 from payroll_sync.dashboard.session import COOKIE_NAME, Session, csrf_ok, decode_session
 from payroll_sync.dashboard.session import tokens_equal as _tokens_equal
 from payroll_sync.dashboard.state import SESSION, dashboard_of, render
+from payroll_sync.health import PATHS as HEALTH_PATHS
 
 log = structlog.get_logger("payroll_sync.dashboard")
 
@@ -110,7 +111,7 @@ def api_unauthorized() -> web.Response:
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     path = request.path
-    if path.startswith("/static/"):
+    if path.startswith("/static/") or path in HEALTH_PATHS:
         return await handler(request)
     if path.startswith("/api/"):
         refused = await _api_access(request)

@@ -24,6 +24,7 @@ import structlog
 from aiohttp import web
 
 from payroll_sync.dashboard import integration_removal, integration_settings
+from payroll_sync.dashboard.incidents import incidents_of
 from payroll_sync.dashboard.integration_form import (
     ExportValues,
     FormError,
@@ -138,6 +139,9 @@ async def _show(
         settings=settings,
         stored=stored,
         state=state,
+        incidents=await incidents_of(
+            dashboard.store, now=dashboard.clock(), integration=integration_id
+        ),
         check=check,
         error=error,
         notice="Saved." if "saved" in request.query else "",

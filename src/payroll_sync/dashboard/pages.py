@@ -26,6 +26,7 @@ from payroll_sync.dashboard.filters import (
     select,
 )
 from payroll_sync.dashboard.guard import LOGIN_PATH, locked_out, retry_after
+from payroll_sync.dashboard.incidents import incidents_of
 from payroll_sync.dashboard.loading import failure_rows
 from payroll_sync.dashboard.session import (
     COOKIE_NAME,
@@ -172,7 +173,8 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 
 async def runs_page(request: web.Request) -> web.StreamResponse:
-    store = dashboard_of(request).store
+    dashboard = dashboard_of(request)
+    store = dashboard.store
     runs = await store.list_runs(RUNS_SHOWN)
     # Every held run, not only those among the newest: none may wait unseen.
     held = [run for run in await store.unfinished_runs() if run.status == "awaiting_approval"]
@@ -182,6 +184,7 @@ async def runs_page(request: web.Request) -> web.StreamResponse:
         title="Runs",
         runs=runs,
         held=sorted(held, key=lambda run: run.created_at, reverse=True),
+        incidents=await incidents_of(store, now=dashboard.clock()),
         outcomes=OUTCOMES,
         refresh=REFRESH_SECONDS if any(in_progress(run) for run in runs) else 0,
     )

@@ -1,10 +1,14 @@
 """The intake's HTTP API: upstream systems ask for a sync and follow the run it joined.
 
 - `POST /api/v1/sync-requests`  a JSON sync request -> 202 {run_id, status, joined, enqueued}
-- `GET /api/v1/runs/{run_id}`  the run's status and counters (`runs.public.run_view`)
+- `GET /api/v1/runs/{run_id}`  the run's status and counters (`runs.public.run_view`), and
+  the mass-change brake's summary when it counted the run (`brake`)
+- `POST /api/v1/runs/{run_id}/approve|cancel`  decide a run the brake holds (intake/runs_api.py)
 - `/api/v1/integrations...`  the settings wizard's API (intake/integrations_api.py)
+- `GET /healthz`, `GET /readyz`  alive, ready (health/routes.py; no token)
+- `/api/v1/integrations/{id}/drift`  the drift report, and a dry run to refresh it (drift_api.py)
 
-Every route needs `Authorization: Bearer <token>` of a caller named in `[intake.callers]`.
+Every other route needs `Authorization: Bearer <token>` of a caller named in `[intake.callers]`.
 Submits go through `Lanes`: one at a time per integration and kind, identical waiting requests
 sharing one. Everything the app talks to is handed in (`make_app`), so tests drive it with real
 parts.
@@ -23,14 +27,17 @@ from aiohttp import web
 
 from payroll_sync.catalog import REMOVED, LiveCatalog
 from payroll_sync.errors import Deferred, RequestRefused, Retryable, SyncError
+from payroll_sync.health import add_health_routes
 from payroll_sync.intake.auth import caller_for
 from payroll_sync.intake.body import MAX_BODY_BYTES, BadBody, decode_sync_request
+from payroll_sync.intake.drift_api import add_drift_routes
 from payroll_sync.intake.integrations_api import IntegrationRegistry, add_integration_routes
 from payroll_sync.intake.lanes import Lanes
 from payroll_sync.intake.refusals import CALLER, Refusal, json_response, read_body
+from payroll_sync.intake.runs_api import add_runs_routes
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.producer import Producer
-from payroll_sync.runs.public import run_view
+from payroll_sync.runs.public import brake_view, run_view
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
 
@@ -76,7 +83,7 @@ class IntakeApi:
         caller = self.caller(request)
         request[CALLER] = caller
         sync_request = await self._read_request(request)
-        if not self._may_ask(caller, sync_request.integration):
+        if not self.may_ask(caller, sync_request.integration):
             allowed = ", ".join(sorted(self.settings.intake.allowed(caller) or ())) or "none"
             raise Refusal(
                 403,
@@ -115,7 +122,7 @@ class IntakeApi:
             headers={"Location": f"{RUNS_PATH}/{expansion.run_id}"},
         )
 
-    def _may_ask(self, caller: str, integration: str) -> bool:
+    def may_ask(self, caller: str, integration: str) -> bool:
         allowed = self.settings.intake.allowed(caller)
         return allowed is None or integration in allowed
 
@@ -124,9 +131,13 @@ class IntakeApi:
         run_id = request.match_info["run_id"]
         run = await self.store.get_run(run_id) if _RUN_ID.fullmatch(run_id) else None
         # Another integration's run is not this caller's to see, nor to know of.
-        if run is None or not self._may_ask(caller, run.integration):
+        if run is None or not self.may_ask(caller, run.integration):
             raise Refusal(404, "unknown run (or expired)")
-        return json_response(run_view(run))
+        body = run_view(run)
+        summary = await self.store.brake_summary(run.id)
+        if summary is not None:
+            body["brake"] = brake_view(summary)
+        return json_response(body)
 
     async def _read_request(self, request: web.Request) -> SyncRequest:
         raw = await read_body(request)
@@ -137,6 +148,10 @@ class IntakeApi:
 
     async def _submit_one(self, sync_request: SyncRequest) -> Expansion:
         return await self.producer.submit(sync_request, self.settings)
+
+    async def submit(self, sync_request: SyncRequest) -> Expansion:
+        """Through the lanes; refused as the caller should hear it (422, 503, 502)."""
+        return await self._submit(sync_request)
 
     async def _submit(self, sync_request: SyncRequest) -> Expansion:
         try:
@@ -221,11 +236,13 @@ def make_app(
     catalog: LiveCatalog | None = None,
     settings: Settings | None = None,
     registry: IntegrationRegistry | None = None,
+    database_url: str | None = None,
 ) -> web.Application:
     """The intake app. `tokens`: bearer token -> caller name (`config.intake_tokens`); the
     producer submits the requests and holds the runs they join. `catalog`: the integrations
     (or `settings` that never change, for tests). `registry`: where the integrations API
-    writes (None: the settings file is the source, and writes are refused)."""
+    writes (None: the settings file is the source, and writes are refused). `database_url`:
+    `/readyz` checks PostgreSQL too."""
     if catalog is None:
         if settings is None:
             raise TypeError("make_app needs a catalog or settings")
@@ -235,7 +252,15 @@ def make_app(
     app[CATALOG] = catalog
     app.router.add_post(SYNC_REQUESTS_PATH, api.post_sync_request)
     app.router.add_get(RUNS_PATH + "/{run_id}", api.get_run)
+    add_runs_routes(
+        app, runs_path=RUNS_PATH, producer=producer, caller=api.caller, may_ask=api.may_ask
+    )
     add_integration_routes(
         app, caller=api.caller, catalog=catalog, registry=registry, store=producer.store
+    )
+    # /healthz and /readyz ask no caller for a token.
+    add_health_routes(app, redis=producer.store.redis, database_url=database_url)
+    add_drift_routes(
+        app, caller=api.caller, catalog=catalog, store=producer.store, submit=api.submit
     )
     return app

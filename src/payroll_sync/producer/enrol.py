@@ -6,11 +6,13 @@ failures from the dashboard.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterable, AsyncIterator, Awaitable, Callable, Sequence
 from typing import Final
 
 import msgspec
 
+from payroll_sync.producer.brake import BrakeCount, settle
 from payroll_sync.runs.store import Enrolled, RunStore
 from payroll_sync.schemas.messages import Period, SyncKind, Task, Trigger
 
@@ -24,6 +26,8 @@ class Expansion(msgspec.Struct, kw_only=True):
     joined: bool
     in_scope: int
     enqueued: int
+    # True when the mass-change brake holds the run: nothing of this request was sent.
+    held: bool = False
 
 
 class RunSpec(msgspec.Struct, kw_only=True, frozen=True):
@@ -49,6 +53,7 @@ async def enrol_and_enqueue(
     enqueue: Enqueue,
     now: float,
     on_new_run: Callable[[str], Awaitable[None]] | None = None,
+    brake: BrakeCount | None = None,
 ) -> Expansion:
     """Join the integration's run of this kind in progress, or start a new one (`enrol_stream`
     with the entries at hand)."""
@@ -58,7 +63,7 @@ async def enrol_and_enqueue(
             yield entries[start : start + ENQUEUE_CHUNK]
 
     return await enrol_stream(
-        spec, chunks(), store=store, enqueue=enqueue, now=now, on_new_run=on_new_run
+        spec, chunks(), store=store, enqueue=enqueue, now=now, on_new_run=on_new_run, brake=brake
     )
 
 
@@ -70,6 +75,7 @@ async def enrol_stream(
     enqueue: Enqueue,
     now: float,
     on_new_run: Callable[[str], Awaitable[None]] | None = None,
+    brake: BrakeCount | None = None,
 ) -> Expansion:
     """Join the integration's run of this kind in progress, or start a new one, with the
     entries of `chunks` as they come (the pages of a bulk read); `now` is when they were read.
@@ -82,25 +88,42 @@ async def enrol_stream(
     newest chunk wait until the next one is enrolled: records enrolled but not yet queued stay
     pending, so the run cannot finish (its workers done with the earlier chunks) while the rest
     of the company is still being read.
+
+    With `brake` (producer/brake.py) every chunk is counted too; a braked request that writes
+    sends nothing until the last chunk is counted, keeping only the keys it enrolled (their
+    tasks are in the run store), then holds the run or sends them.
     """
     run_id = ""
     joined = False
     in_scope = enqueued = 0
     held: list[Task] = []
+    holding = brake is not None and brake.holds
+    # Braked: the keys this request enrolled in `run_id` and has not sent yet.
+    unsent: list[str] = []
     async for chunk in chunks:
         if not chunk:
             continue
+        if brake is not None:
+            await brake.count(chunk)
         tasks: list[Task] | None = None
         if run_id:
             tasks = await _enrol(run_id, chunk, store=store, now=now)
         if tasks is None:
             # The first chunk, or the run finished meanwhile (only records it held from
-            # another request were pending): join or start under the lock.
+            # another request were pending; or it was held and cancelled): join or start
+            # under the lock. What this request enrolled in a cancelled run is never sent.
             run_id, joined, tasks = await _join_or_start(
                 spec, chunk, store=store, now=now, on_new_run=on_new_run
             )
+            unsent = []
         in_scope += len(chunk)
         enqueued += len(tasks)
+        if holding:
+            # A stale task must be sent as such: kept so, as the rest are by enrol.
+            await store.keep_tasks(run_id, [task for task in tasks if task.refetch])
+            await store.touch(run_id, now=time.time())
+            unsent += [task.key for task in tasks]
+            continue
         if held:
             await enqueue(held)
         held = tasks
@@ -108,9 +131,41 @@ async def enrol_stream(
         # Nothing in scope: an empty run ends at once and never becomes the one others join.
         run_id = await _new_run(spec, store=store, now=now, joinable=False, on_new_run=on_new_run)
         await store.finish_empty(run_id, now=now)
+        return Expansion(run_id=run_id, joined=joined, in_scope=0, enqueued=0)
+    if brake is not None and await settle(brake, run_id=run_id, kind=spec.kind, store=store):
+        return Expansion(
+            run_id=run_id, joined=joined, in_scope=in_scope, enqueued=enqueued, held=True
+        )
     if held:
         await enqueue(held)
+    await send_stored(run_id, unsent, spec.kind, store=store, enqueue=enqueue)
     return Expansion(run_id=run_id, joined=joined, in_scope=in_scope, enqueued=enqueued)
+
+
+async def send_stored(
+    run_id: str,
+    keys: Sequence[str],
+    kind: SyncKind,
+    *,
+    store: RunStore,
+    enqueue: Enqueue,
+    now: float | None = None,
+) -> int:
+    """Send the stored tasks of `keys` that are still pending, ENQUEUE_CHUNK at a time, noting
+    that their messages are on their way as of `now` (default: the clock); how many were
+    sent."""
+    sent = 0
+    for start in range(0, len(keys), ENQUEUE_CHUNK):
+        tasks = await store.tasks_of(
+            run_id,
+            keys[start : start + ENQUEUE_CHUNK],
+            kind,
+            due=time.time() if now is None else now,
+        )
+        if tasks:
+            await enqueue(tasks)
+            sent += len(tasks)
+    return sent
 
 
 async def _join_or_start(

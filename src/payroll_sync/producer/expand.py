@@ -14,6 +14,7 @@ from typing import Protocol
 
 from payroll_sync.connectors.simployer_rows import Bundles, Unreadable
 from payroll_sync.errors import RequestRefused
+from payroll_sync.producer.brake import BrakeCount
 from payroll_sync.producer.enrol import (
     ENQUEUE_CHUNK,
     Enqueue,
@@ -51,6 +52,7 @@ async def expand_employee_sync(
     enqueue: Enqueue,
     today: datetime.date,
     now: float,
+    brake: BrakeCount | None = None,
 ) -> Expansion:
     """Read the company a page at a time and enrol its in-scope employees as they come, so a
     company of 100,000 is never held whole (nor twice). A request naming employees is the
@@ -97,7 +99,7 @@ async def expand_employee_sync(
             yield named
 
         return await enrol_stream(spec, one_chunk(), store=store, enqueue=enqueue, now=now)
-    return await enrol_stream(spec, chunks(), store=store, enqueue=enqueue, now=now)
+    return await enrol_stream(spec, chunks(), store=store, enqueue=enqueue, now=now, brake=brake)
 
 
 async def _named_entries(

@@ -14,6 +14,7 @@ from typing import Protocol
 
 from payroll_sync.connectors.simployer_rows import Unreadable
 from payroll_sync.errors import RequestRefused
+from payroll_sync.producer.brake import BrakeCount
 from payroll_sync.producer.enrol import Enqueue, Entry, Expansion, RunSpec, enrol_and_enqueue
 from payroll_sync.producer.expand import requested_employees, stand_in
 from payroll_sync.rules.absence_scope import belongs_in_run, leave_day, selected_codes
@@ -77,6 +78,7 @@ async def expand_absence_sync(
     enqueue: Enqueue,
     today: datetime.date,
     now: float,
+    brake: BrakeCount | None = None,
 ) -> Expansion:
     if request.kind != "absences" or request.period is None:
         raise RequestRefused("an absence sync needs kind 'absences' and a period")
@@ -160,5 +162,11 @@ async def expand_absence_sync(
         codes=codes,
     )
     return await enrol_and_enqueue(
-        spec, entries, store=store, enqueue=enqueue, now=now, on_new_run=keep_absence_types
+        spec,
+        entries,
+        store=store,
+        enqueue=enqueue,
+        now=now,
+        on_new_run=keep_absence_types,
+        brake=brake,
     )

@@ -24,6 +24,8 @@ from payroll_sync.connectors.clients import integration_clients
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.connectors.retrying import ReadRetry
 from payroll_sync.errors import Retryable
+from payroll_sync.producer.approval import approve_run, cancel_run
+from payroll_sync.producer.brake import brake_count
 from payroll_sync.producer.enrol import Enqueue, Expansion
 from payroll_sync.producer.expand import expand_employee_sync
 from payroll_sync.producer.expand_absences import expand_absence_sync
@@ -150,6 +152,7 @@ class Producer:
                 today=oslo_today(started),
                 # When the reads begin: snapshots are judged by it.
                 now=started,
+                brake=brake_count(request, chosen, settings.limits, self.store),
             )
         log.info(
             "sync.requested",
@@ -161,6 +164,7 @@ class Producer:
             in_scope=expansion.in_scope,
             enqueued=expansion.enqueued,
             joined=expansion.joined,
+            held=expansion.held,
         )
         return expansion
 
@@ -168,13 +172,21 @@ class Producer:
         """Release a run held by the mass-change brake: its records go to the workers.
 
         `by` says who ("dashboard:<operator>", "api:<caller>"). `RequestRefused` (saying the
-        run's status) when the run is not awaiting approval. Built by the brake's branch."""
-        raise NotImplementedError("producer/approval.py (issue 16, branch brake)")
+        run's status) when the run is not awaiting approval (producer/approval.py)."""
+        return await approve_run(
+            run_id,
+            by=by,
+            store=self.store,
+            enqueue=self.enqueue,
+            now=time.time() if now is None else now,
+        )
 
     async def cancel(self, run_id: str, *, by: str, now: float | None = None) -> BrakeSummary:
         """End a run held by the mass-change brake without writing anything (status
         `cancelled`). `RequestRefused` when the run is not awaiting approval."""
-        raise NotImplementedError("producer/approval.py (issue 16, branch brake)")
+        return await cancel_run(
+            run_id, by=by, store=self.store, now=time.time() if now is None else now
+        )
 
     async def retry(self, ids: Iterable[str], *, now: float | None = None) -> list[RetryResult]:
         """Retry the failures `ids` (see producer/retry.py); one result per distinct id."""

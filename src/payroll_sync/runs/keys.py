@@ -38,8 +38,10 @@ Keys (P = prefix, R = run id, I = integration, K = kind: employees or absences):
                              (dashboard/revoked.py)
 
 Kept elsewhere under the same prefix, by packages below or beside this one: the shared rate
-limiter's P:ratelimit:* (connectors/ratelimit.py) and the scheduler's P:schedule:*
-(scheduler/state.py). The broker's queues live under P-dramatiq:* (queue/broker.py).
+limiter's P:ratelimit:* (connectors/ratelimit.py), the scheduler's P:schedule:*
+(scheduler/state.py), the alerts' incidents P:alerts:* (alerts/store.py) and the digests of
+what we last wrote, P:written:* (runs/written.py). The broker's queues live under
+P-dramatiq:* (queue/broker.py).
 """
 
 from __future__ import annotations

@@ -49,6 +49,8 @@ async def requeue_lost(
     """Queue again the overdue records of quiet runs; what was queued, per run."""
     done: list[Requeued] = []
     for run in await store.unfinished_runs():
+        if run.status == "awaiting_approval":
+            continue  # held by the brake: nothing was lost, a person decides
         if max(run.active_at, run.created_at) > now - quiet_for:
             continue  # something happened lately: its messages are moving
         tasks: list[Task] = []

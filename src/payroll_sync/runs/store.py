@@ -24,6 +24,7 @@ from payroll_sync.runs.encoding import ENCODER, OUTCOME_DECODER, json_text, text
 from payroll_sync.runs.failures import FailureIndex, failure_id
 from payroll_sync.runs.keys import Keys
 from payroll_sync.runs.lua import Script
+from payroll_sync.runs.written import written_key
 from payroll_sync.schemas.brake import BrakeSummary
 from payroll_sync.schemas.messages import (
     Period,
@@ -32,7 +33,7 @@ from payroll_sync.schemas.messages import (
     Trigger,
     decode_task,
 )
-from payroll_sync.schemas.outcomes import OUTCOMES, RecordOutcome, Run
+from payroll_sync.schemas.outcomes import OUTCOMES, RecordOutcome, Run, RunStatus
 from payroll_sync.schemas.payroll import AbsenceType
 
 #: Bulk snapshots are only a shortcut for the first attempt; a retry reads afresh.
@@ -44,6 +45,13 @@ ENROL_CHUNK: Final = 100
 ENROL_LOCK_SECONDS: Final = 30.0
 #: A finished run (counters, outcomes, tasks for retrying) is kept this long.
 RUN_RETENTION_SECONDS: Final = 30 * 24 * 3600
+#: The statuses a run ends in: `done`, or `cancelled` (held by the mass-change brake, and an
+#: operator said no: its pending records are never sent).
+ENDED: Final[frozenset[RunStatus]] = frozenset({"done", "cancelled"})
+#: What `wait_done` waits for: an end, or a hold that only a person can lift.
+SETTLED: Final[frozenset[RunStatus]] = ENDED | {"awaiting_approval"}
+#: A run the brake may hold: one not ended, and not held already.
+HOLDABLE: Final = ("queued", "running", "awaiting_approval")
 
 S = TypeVar("S", bound=msgspec.Struct)
 
@@ -80,6 +88,13 @@ class Begun(msgspec.Struct, kw_only=True, frozen=True):
     snapshot: bytes | None = None
     # The employment link asked for, by empId text -> the employment id, None when there is none.
     links: dict[str, str | None] = msgspec.field(default_factory=dict)
+    # With a link asked for: how many fields of what we last wrote to that empId are remembered
+    # (runs/written.py; 0: none), None when not read. A count, not the digests: an unchanged
+    # record needs only to know whether there are any, and the digests cost CPU to decode.
+    remembered: int | None = None
+    # The run is held by the mass-change brake (or was cancelled): nothing was read, and the
+    # message must be dropped unrun (the record stays pending; an approval sends it again).
+    held: bool = False
 
 
 @functools.cache
@@ -103,6 +118,7 @@ class RunStore:
         self._record = Script(redis, "record")
         self._release = Script(redis, "release")
         self._begin = Script(redis, "begin")
+        self._transition = Script(redis, "transition")
 
     @property
     def prefix(self) -> str:
@@ -177,7 +193,8 @@ class RunStore:
         """
         if not entries:
             run = await self.get_run(run_id)
-            return None if run is None or run.status == "done" else Enrolled(enqueue=[], stale=[])
+            ended = run is None or run.status in ENDED
+            return None if ended else Enrolled(enqueue=[], stale=[])
         kind = entries[0][0].kind
         keys = {
             "run": self.keys.run(run_id),
@@ -304,7 +321,8 @@ class RunStore:
         max_seconds: float | None = None,
         on_poll: Callable[[Run], None] | None = None,
     ) -> Run:
-        """Poll until the run is done; `on_poll` sees every state read (a progress bar).
+        """Poll until the run is settled (`SETTLED`: done, cancelled, or held by the brake
+        awaiting a person's approval); `on_poll` sees every state read (a progress bar).
 
         Raises LookupError when the run is not in Redis, TimeoutError after `max_seconds`.
         """
@@ -315,7 +333,7 @@ class RunStore:
                 raise LookupError(f"run {run_id} is not in Redis")
             if on_poll is not None:
                 on_poll(run)
-            if run.status == "done":
+            if run.status in SETTLED:
                 return run
             if deadline is not None and time.monotonic() > deadline:
                 raise TimeoutError(f"run {run_id} not done after {max_seconds:.0f} s: {run}")
@@ -327,14 +345,16 @@ class RunStore:
         return [run for run in runs if run is not None]
 
     async def unfinished_runs(self) -> list[Run]:
-        """Runs not done (the index covers the retention time)."""
+        """Runs not ended (neither done nor cancelled; the index covers the retention time)."""
         ids = [text(v) for v in await self.redis.zrange(self.keys.runs(), 0, -1)]
         async with self.redis.pipeline(transaction=False) as pipe:
             for run_id in ids:
                 pipe.hget(self.keys.run(run_id), "status")
             statuses = await pipe.execute()
         open_ids = [
-            i for i, status in zip(ids, statuses, strict=True) if status and text(status) != "done"
+            i
+            for i, status in zip(ids, statuses, strict=True)
+            if status and text(status) not in ENDED
         ]
         runs = [await self.get_run(run_id) for run_id in open_ids]
         return [run for run in runs if run is not None]
@@ -365,10 +385,12 @@ class RunStore:
         link: tuple[str, str] | None = None,
         release: Release | None = None,
     ) -> Begun | None:
-        """A worker takes up the record's message; None when the record already finished.
+        """A worker takes up the record's message; None when the record already finished,
+        `Begun(held=True)` when its run is held by the brake or was cancelled (drop it unrun).
 
         In the same round trip (scripts/begin.lua): the record's `snapshot` is read when asked
-        for, and the employment link of `link` (integration, empId text); `release`, when
+        for, and the employment link of `link` (integration, empId text) with how many fields
+        we last wrote to that empId are remembered (`runs.written`); `release`, when
         given, tells the pacer its message was taken up: its count of messages not yet taken up
         goes down by 1 (never below 0, never created) whether or not the record is pending, and
         the integration's turn comes now.
@@ -383,6 +405,11 @@ class RunStore:
                 "links": self.keys.links(integration) if link is not None else "",
                 "release": release.count if release is not None else "",
                 "turns": release.turns if release is not None else "",
+                "written": (
+                    written_key(self.keys.prefix, integration, link_field)
+                    if link is not None
+                    else ""
+                ),
             },
             args={
                 "key": key,
@@ -395,10 +422,13 @@ class RunStore:
         )
         if not answer[0]:
             return None
-        found, linked = answer[1], answer[2]
+        if int(answer[0]) == 2:
+            return Begun(held=True)
+        found, linked, remembered = answer[1], answer[2], answer[3]
         return Begun(
             snapshot=found or None,
             links={link_field: text(linked) if linked else None} if link is not None else {},
+            remembered=int(remembered) if link is not None and remembered is not None else None,
         )
 
     async def expect(self, run_id: str, key: str, *, due: float) -> None:
@@ -440,6 +470,94 @@ class RunStore:
         await self.redis.set(
             self.keys.brake(summary.run_id), ENCODER.encode(summary), ex=RUN_RETENTION_SECONDS
         )
+
+    # ------------------------------------------------------------------ the brake
+
+    async def transition(
+        self,
+        run_id: str,
+        *,
+        allowed: Sequence[str],
+        to: str,
+        now: float,
+        finish: bool = False,
+    ) -> tuple[str, bool]:
+        """Move the run to `to` ("resume": back to queued or running) only from a status in
+        `allowed`, atomically (scripts/transition.lua); (status before, moved). The status
+        before is "" when there is no such run. `finish` also ends it (finished_at, and it is
+        no longer the run its integration's requests join)."""
+        run = await self.get_run(run_id)
+        if run is None:
+            return "", False
+        answer = await self._transition(
+            keys={
+                "run": self.keys.run(run_id),
+                "active": self.keys.active(run.integration, run.kind),
+            },
+            args={
+                "from": ",".join(allowed),
+                "to": to,
+                "now": now,
+                "run_id": run_id,
+                "finish": int(finish),
+            },
+        )
+        return text(answer[0]), bool(answer[1])
+
+    async def hold(self, run_id: str, *, now: float) -> tuple[str, bool]:
+        """The brake holds the run: `awaiting_approval`, from queued or running (or already
+        held); (status before, now held)."""
+        before, moved = await self.transition(
+            run_id, allowed=HOLDABLE, to="awaiting_approval", now=now
+        )
+        return before, moved
+
+    async def close_cancelled(self, run_id: str) -> None:
+        """After a cancel: the snapshots (personal data) go now, the rest expires with the
+        retention time like a finished run's (its pending records stay, never synced)."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self.keys.snapshots(run_id))
+            for key in (
+                self.keys.run(run_id),
+                self.keys.pending(run_id),
+                self.keys.names(run_id),
+                self.keys.outcomes(run_id),
+                self.keys.tasks(run_id),
+                self.keys.due(run_id),
+            ):
+                pipe.expire(key, RUN_RETENTION_SECONDS)
+            await pipe.execute()
+
+    async def touch(self, run_id: str, *, now: float) -> None:
+        """The run is alive (a braked request still reading): recovery leaves it alone."""
+        await self.redis.hset(self.keys.run(run_id), "active_at", now)
+
+    async def keep_tasks(self, run_id: str, tasks: Sequence[Task]) -> None:
+        """Store these tasks of pending records as they must be sent (a stale one refetches)."""
+        if tasks:
+            mapping: dict[FieldT, EncodableT] = {task.key: json_text(task) for task in tasks}
+            await self.redis.hset(self.keys.tasks(run_id), mapping=mapping)
+
+    async def tasks_of(
+        self, run_id: str, keys: Sequence[str], kind: SyncKind, *, due: float
+    ) -> list[Task]:
+        """The stored tasks of `keys` (those still pending), noting that their messages are
+        on their way now (`due`)."""
+        if not keys:
+            return []
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hmget(self.keys.tasks(run_id), list(keys))
+            pipe.smismember(self.keys.pending(run_id), list(keys))
+            raw, pending = await pipe.execute()
+        tasks = [
+            decode_task(value, kind)
+            for value, waiting in zip(raw, pending, strict=True)
+            if value and waiting
+        ]
+        if tasks:
+            mapping: dict[FieldT, EncodableT] = {task.key: due for task in tasks}
+            await self.redis.hset(self.keys.due(run_id), mapping=mapping)
+        return tasks
 
     # ------------------------------------------------------------------ housekeeping
 

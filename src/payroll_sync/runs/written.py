@@ -30,6 +30,12 @@ SALT_BYTES: Final = 16
 DIGEST_BYTES: Final = 8
 
 
+def written_key(prefix: str, integration: str, emp_id: str) -> str:
+    """The hash of one employee's digests (also read by `RunStore.begin`, with the record's
+    other state, in the worker's one round trip per record)."""
+    return f"{prefix}:written:{integration}:{emp_id}"
+
+
 def digest(salt: bytes, value: str) -> str:
     """The keyed digest of one comparable value (hex)."""
     return hashlib.blake2b(value.encode(), key=salt, digest_size=DIGEST_BYTES).hexdigest()
@@ -44,7 +50,7 @@ class WrittenValues:
         self._salt: bytes | None = None
 
     def key(self, integration: str, emp_id: str) -> str:
-        return f"{self._prefix}:written:{integration}:{emp_id}"
+        return written_key(self._prefix, integration, emp_id)
 
     async def salt(self) -> bytes:
         """The deployment's salt, made by whoever asks first."""
@@ -67,6 +73,11 @@ class WrittenValues:
             mapping: dict[FieldT, EncodableT] = {}
             mapping.update(await self.digests(values))
             await self._redis.hset(self.key(integration, emp_id), mapping=mapping)
+
+    async def everything(self, integration: str, emp_id: str) -> dict[str, str]:
+        """field -> digest of every field remembered for `emp_id` (empty: none)."""
+        raw = await self._redis.hgetall(self.key(integration, emp_id))
+        return {text(field): text(value) for field, value in raw.items()}
 
     async def recall(
         self, integration: str, emp_ids: Sequence[str], fields: Sequence[str]

@@ -31,13 +31,14 @@ from typing import Final
 import redis.asyncio as aioredis
 import structlog
 
+from payroll_sync.alerts.loop import AlertLoop
 from payroll_sync.catalog import LiveCatalog
 from payroll_sync.config import Environment
 from payroll_sync.errors import RequestRefused, SyncError
 from payroll_sync.producer.producer import Producer, Submit
 from payroll_sync.runs.recovery import recovery_loop
 from payroll_sync.scheduler.requests import slot_requests
-from payroll_sync.scheduler.slots import MAX_LATE, Due, due_slots, first_run
+from payroll_sync.scheduler.slots import MAX_LATE, Due, due_slots, first_run, next_slot_at
 from payroll_sync.scheduler.state import Claim, ScheduleState
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Schedule, Settings
@@ -241,8 +242,15 @@ async def run_scheduler(
     try:
         await redis.ping()
         producer = Producer(redis, prefix, tokens=catalog)
-        scheduler = Scheduler(
-            catalog=catalog, state=ScheduleState(redis, prefix=prefix), submit=producer.submit
+        state = ScheduleState(redis, prefix=prefix)
+        scheduler = Scheduler(catalog=catalog, state=state, submit=producer.submit)
+        # Alerts per integration (alerts/loop.py), on the same catalog and slots.
+        alerts = AlertLoop(
+            catalog=catalog,
+            redis=redis,
+            prefix=prefix,
+            next_slot=next_slot_at,
+            enabled_since=state.enabled_since,
         )
         # The scheduler also watches for records whose message was lost (runs/recovery.py).
         await asyncio.gather(
@@ -250,6 +258,7 @@ async def run_scheduler(
             recovery_loop(
                 producer.store, redis, enqueue=producer.enqueue, stop=stop, clock=time.time
             ),
+            alerts.run(stop),
         )
     finally:
         await redis.aclose()

@@ -176,6 +176,15 @@ def upcoming(
             yield slot
 
 
+def next_slot_at(
+    schedule: Schedule, after: datetime.datetime, switched_on_at: datetime.datetime | None
+) -> datetime.datetime | None:
+    """When the first slot after `after` fires (the alerts' stale rule), None: it has none."""
+    return next(
+        (slot.at for slot in upcoming(schedule, after, switched_on_at=switched_on_at)), None
+    )
+
+
 def due_slots(
     schedule: Schedule,
     *,

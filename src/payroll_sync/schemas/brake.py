@@ -31,7 +31,8 @@ EXAMPLES_PER_FIELD: Final = 50
 class Brake(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     """`[integrations.ID.brake]`: when a run holds for approval instead of writing.
 
-    A share is of the employees the run covers; a run holds when MORE than the share change.
+    A share is of the employees the run compares with 24SevenOffice (in scope, mappable, there
+    already); a run holds when MORE than the share change.
     """
 
     enabled: bool = True
@@ -56,7 +57,8 @@ class FieldCount(msgspec.Struct, kw_only=True, frozen=True):
 
     field: BrakeField
     count: int
-    # What `count` is measured against: employees in the run (shares), or 0 for a plain count.
+    # What `count` is measured against: the run's employees compared with 24SevenOffice (in
+    # scope, mappable, there already: rules/brake.py), or 0 for a plain count.
     total: int
     # The threshold as configured: a percent for shares, a count for absences withdrawn.
     threshold: float

@@ -58,6 +58,11 @@ class RecordOutcome(msgspec.Struct, kw_only=True):
     leave_id: str = ""
     # What we wrote or tried to write (empty when nothing was compared or nothing differed).
     diff: list[FieldChange] = msgspec.field(default_factory=list)
+    # Dry runs of employees (docs/drift.md): the API names of the fields in `diff` that someone
+    # changed in 24SevenOffice since our last write (drift), and of those we never wrote (no
+    # digest remembered: not called drift).
+    drift: list[str] = msgspec.field(default_factory=list)
+    unknown: list[str] = msgspec.field(default_factory=list)
 
     @property
     def key(self) -> str:

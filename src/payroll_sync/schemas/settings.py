@@ -172,8 +172,30 @@ class Limits(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=Tr
     max_hourly_salary: Annotated[float, Meta(gt=0, le=1e7)] = 20_000.0
 
 
+class Alerts(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
+    """When an integration pages someone, and where (the `[alerts]` table; docs/alerts.md)."""
+
+    # The environment variable holding the webhook URL (a Slack URL embeds its secret): the
+    # URL itself is never in the file, nor in a log. Unset or empty: incidents are kept and
+    # shown, nothing is sent.
+    webhook_url_env: EnvName = "PAYROLL_SYNC_ALERT_WEBHOOK_URL"
+    # `failing`: more than this share of the records of the last `last_runs` finished runs
+    # failed, counting only when they hold at least `min_records` records.
+    failed_percent: Annotated[float, Meta(ge=0, le=100)] = 20.0
+    last_runs: Annotated[int, Meta(ge=1, le=50)] = 3
+    min_records: Annotated[int, Meta(ge=1, le=1_000_000)] = 1
+    # `stale`: a scheduled slot came due this long ago and no scheduled run finished since
+    # (or a run has waited this long for approval).
+    stale_hours: Annotated[float, Meta(ge=1, le=24 * 14)] = 24.0
+    # Seconds between evaluations (in the scheduler process).
+    interval_seconds: Annotated[float, Meta(ge=1, le=3600)] = 60.0
+    # The dashboard's base URL, for a link to the integration's page in each message.
+    dashboard_url: HttpUrl | None = None
+
+
 class Settings(msgspec.Struct, kw_only=True, frozen=True, forbid_unknown_fields=True):
     integrations: dict[IntegrationId, Integration] = msgspec.field(default_factory=dict)
     worker: Worker = msgspec.field(default_factory=Worker)
     intake: Intake = msgspec.field(default_factory=Intake)
     limits: Limits = msgspec.field(default_factory=Limits)
+    alerts: Alerts = msgspec.field(default_factory=Alerts)

@@ -20,6 +20,7 @@ import msgspec
 
 from payroll_sync.errors import json_path, lower_first, reword
 from payroll_sync.registry.records import StoredIntegration, TokensUpdate
+from payroll_sync.schemas.brake import Brake
 from payroll_sync.schemas.messages import AbsenceCodeText
 from payroll_sync.schemas.settings import Absences, Integration, Schedule, Scope
 from payroll_sync.schemas.words import SCHEMA_WORDING
@@ -100,6 +101,7 @@ _ALLOWED: Final[dict[tuple[str, ...], str]] = {
     ("scope",): ", ".join(_names(Scope)),
     ("absences",): ", ".join(_names(Absences)),
     ("schedule",): ", ".join(_names(Schedule)),
+    ("brake",): ", ".join(_names(Brake)),
 }
 _JSON: Final = dataclasses.replace(
     SCHEMA_WORDING,

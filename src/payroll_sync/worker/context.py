@@ -21,6 +21,7 @@ from payroll_sync.config import Credentials
 from payroll_sync.connectors.clients import IntegrationClients, integration_clients
 from payroll_sync.connectors.ratelimit import SharedRateLimiter
 from payroll_sync.runs.store import RunStore
+from payroll_sync.runs.written import WrittenValues
 from payroll_sync.schemas.settings import Integration, Settings
 
 
@@ -45,6 +46,8 @@ class WorkerContext:
         self.store = RunStore(redis, prefix=prefix)
         # The key layout, for what the worker keeps beside the runs (employment links, locks).
         self.keys = self.store.keys
+        # Digests of what we last wrote to 24SevenOffice (the drift report's, the brake's).
+        self.written = WrittenValues(redis, prefix)
         worker = catalog.settings.worker
         self.limiter = SharedRateLimiter.for_deployment(
             redis, prefix, max_wait=worker.max_rate_wait_seconds

@@ -87,6 +87,11 @@ async def process_task(
             "record.already_finished", integration=task.integration, run_id=task.run_id, key=key
         )
         return None
+    if begun.held:
+        # Its run is held by the mass-change brake (or cancelled): nothing is written until an
+        # operator approves, and approval sends every pending record again.
+        log.info("record.held", integration=task.integration, run_id=task.run_id, key=key)
+        return None
 
     async def again(copy: Task, delay: float) -> None:
         # Say when this record should next be heard of, so a lost message can be told apart.
@@ -136,6 +141,8 @@ async def process_task(
         outcome=result.outcome,
         changed=result.changed,
         diff=mask_diff(result.diff),
+        drift=result.drift,
+        unknown=result.unknown,
         reason=result.reason,
         field=result.field,
         attempt=task.attempt,

@@ -15,3 +15,7 @@ class SyncResult(msgspec.Struct, kw_only=True):
     field: str = ""
     # The values behind `changed` (personal data: the run store keeps it, logs never see it).
     diff: list[FieldChange] = msgspec.field(default_factory=list)
+    # Dry runs: fields of `diff` changed in 24SevenOffice since our last write, and those we
+    # never wrote (rules/drift.py).
+    drift: list[str] = msgspec.field(default_factory=list)
+    unknown: list[str] = msgspec.field(default_factory=list)

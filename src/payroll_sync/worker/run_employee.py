@@ -11,10 +11,12 @@ from payroll_sync.worker.links import EmploymentLinks
 from payroll_sync.worker.persons import PersonIndex
 from payroll_sync.worker.result import SyncResult
 from payroll_sync.worker.sync_employee import sync_employee
+from payroll_sync.worker.written import RememberedWrites
 
 
 async def run_employee_task(task: EmployeeTask, ctx: WorkerContext, begun: Begun) -> SyncResult:
-    """`begun`: what taking the task up read (its snapshot unless it refetches, its link)."""
+    """`begun`: what taking the task up read (its snapshot unless it refetches, its link and
+    whether anything we wrote to that empId is remembered)."""
     try:
         clients = ctx.clients(task.integration)
     except ConfigError as error:
@@ -27,5 +29,13 @@ async def run_employee_task(task: EmployeeTask, ctx: WorkerContext, begun: Begun
         payroll_api=clients.payroll,
         links=EmploymentLinks(ctx.redis, ctx.keys, task.integration, known=begun.links),
         persons=PersonIndex(ctx.redis, ctx.keys, task.integration, clients.payroll),
+        written=RememberedWrites(
+            ctx.written,
+            task.integration,
+            # Read with the record (its link's empId), when it was.
+            known={field: begun.remembered for field in begun.links}
+            if begun.remembered is not None
+            else None,
+        ),
         limits=ctx.settings.limits,
     )

@@ -16,13 +16,14 @@ on the whole record as it is in 24SevenOffice (see `connectors.payroll.PayrollCl
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Protocol
 
 import msgspec
 
 from payroll_sync.errors import Conflict, Permanent, RecordSkipped, Retryable
 from payroll_sync.rules.compare import (
+    comparable_values,
     employee_changes,
     employment_changes,
     field_changes,
@@ -30,7 +31,8 @@ from payroll_sync.rules.compare import (
     match_employment,
     only_fields,
 )
-from payroll_sync.rules.employee import map_employee
+from payroll_sync.rules.drift import drifted, payroll_values
+from payroll_sync.rules.employee import MappedEmployee, map_employee
 from payroll_sync.rules.identifiers import person_key
 from payroll_sync.rules.identity import identity_conflict_reason, open_employment
 from payroll_sync.schemas import payroll, simployer
@@ -72,6 +74,16 @@ class LinkPort(Protocol):
     async def set(self, emp_id: int, employment_id: str) -> None: ...
 
 
+class WrittenPort(Protocol):
+    """Digests of what we last wrote to each empId (`runs.written`): the drift report's and
+    the brake's memory of payroll right after our writes."""
+
+    async def anything(self, emp_id: int) -> bool: ...
+    async def remembered(self, emp_id: int) -> Mapping[str, str]: ...
+    async def digests(self, values: Mapping[str, str]) -> dict[str, str]: ...
+    async def remember(self, emp_id: int, values: Mapping[str, str]) -> None: ...
+
+
 async def sync_employee(
     task: EmployeeTask,
     *,
@@ -80,11 +92,16 @@ async def sync_employee(
     payroll_api: PayrollPort,
     links: LinkPort,
     persons: PersonPort,
+    written: WrittenPort | None = None,
     limits: Limits | None = None,
 ) -> SyncResult:
     """The record's final outcome. Raises `Retryable` or `Deferred` when it should run again.
 
-    `limits` bound the salary (the settings' `[limits]`; None: the defaults)."""
+    `limits` bound the salary (the settings' `[limits]`; None: the defaults). After a sync that
+    wrote (or found payroll as we would write it, with nothing remembered yet), what payroll
+    now holds for our fields is remembered in `written`; a dry run compares payroll's values of
+    the fields it would overwrite with what was remembered (drift, docs/drift.md). Without
+    `written` (a one-off script) nothing is remembered and no drift is told."""
     # What we decided to write, kept for the outcome even when the write is refused.
     attempted: list[FieldChange] = []
     try:
@@ -95,6 +112,7 @@ async def sync_employee(
             payroll_api=payroll_api,
             links=links,
             persons=persons,
+            written=written,
             limits=limits or Limits(),
             attempted=attempted,
         )
@@ -114,6 +132,7 @@ async def _sync(
     payroll_api: PayrollPort,
     links: LinkPort,
     persons: PersonPort,
+    written: WrittenPort | None,
     limits: Limits,
     attempted: list[FieldChange],
 ) -> SyncResult:
@@ -176,7 +195,7 @@ async def _sync(
 
     # A brand-new employee has no employments yet: skip the read.
     employments = [] if created else await payroll_api.list_employments(emp_id)
-    employment_changed = await _sync_employment(
+    employment_changed, employment = await _sync_employment(
         emp_id,
         mapped.employment,
         employments,
@@ -197,12 +216,54 @@ async def _sync(
             mapped.employment, None, prefix=EMPLOYMENT_PREFIX
         )
     outcome: Outcome = "created" if created else ("updated" if changed else "unchanged")
+    drift: list[str] = []
+    unknown: list[str] = []
+    if written is not None and task.dry_run:
+        if current is not None and changed and not created:
+            drift, unknown = await _drift(
+                mapped, current, employment, changed, employment_changed, written
+            )
+    elif written is not None and (outcome != "unchanged" or not await written.anything(emp_id)):
+        # Kept cheap when unchanged: whether anything is remembered was read with the record.
+        await written.remember(emp_id, _written_values(mapped))
     return SyncResult(
         outcome=outcome,
         changed=changed,
         reason="dry run" if task.dry_run and changed else "",
         diff=attempted,
+        drift=drift,
+        unknown=unknown,
     )
+
+
+def _written_values(mapped: MappedEmployee) -> dict[str, str]:
+    """What payroll holds for our fields right after a sync (the contract `runs.written`'s
+    readers rely on)."""
+    return comparable_values(mapped.employee) | comparable_values(
+        mapped.employment, prefix=EMPLOYMENT_PREFIX
+    )
+
+
+async def _drift(
+    mapped: MappedEmployee,
+    current: payroll.Employee,
+    employment: payroll.Employment | None,
+    changed: Sequence[str],
+    employment_changed: Sequence[str],
+    written: WrittenPort,
+) -> tuple[list[str], list[str]]:
+    """(drift, unknown) of the fields a dry run would overwrite (`rules.drift`). A new
+    employment overwrites nothing: its fields are neither."""
+    employee_fields = [name for name in changed if not name.startswith(EMPLOYMENT_PREFIX)]
+    now = payroll_values(mapped.employee, current, employee_fields)
+    if employment is not None:
+        now |= payroll_values(
+            mapped.employment, employment, employment_changed, prefix=EMPLOYMENT_PREFIX
+        )
+    if not now:
+        return [], []
+    remembered = await written.remembered(mapped.emp_id)
+    return drifted(await written.digests(now), remembered)
 
 
 async def _held_by_nobody_else(
@@ -233,7 +294,9 @@ async def _sync_employment(
     links: LinkPort,
     dry_run: bool,
     attempted: list[FieldChange],
-) -> list[str]:
+) -> tuple[list[str], payroll.Employment | None]:
+    """The employment fields written (or to write), and the employment they go to (None: a new
+    one)."""
     linked = await links.get(emp_id)
     match = match_employment(employments, linked_id=linked, startdate=target.startdate or "")
     if match is None:
@@ -253,7 +316,7 @@ async def _sync_employment(
             )
             if new is not None:
                 await links.set(emp_id, new.employment_id)
-        return _set_fields(target)
+        return _set_fields(target), None
     changed = employment_changes(target, match)
     attempted += field_changes(target, match, changed, prefix=EMPLOYMENT_PREFIX)
     if changed and not dry_run:
@@ -263,7 +326,7 @@ async def _sync_employment(
         await payroll_api.update_employment(emp_id, body)
     if linked != match.employment_id and not dry_run:
         await links.set(emp_id, match.employment_id)
-    return changed
+    return changed, match
 
 
 def _set_fields(body: msgspec.Struct) -> list[str]:

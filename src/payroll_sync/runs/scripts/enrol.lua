@@ -3,8 +3,8 @@
 -- and must be enqueued again; a new one is added to the total. A snapshot read before the
 -- record's latest outcome was recorded may miss what that run wrote: it is not kept (any older
 -- one goes too), and the record is listed as stale so its task reads both systems afresh.
--- Returns {status, {keys to enqueue}, {stale keys}}, or {'done'} when the run finished meanwhile
--- and nothing was changed.
+-- Returns {status, {keys to enqueue}, {stale keys}}, or {'done'} when the run finished (or was
+-- cancelled) meanwhile and nothing was changed.
 
 local run = KEYS[1]
 local pending = KEYS[2]
@@ -22,7 +22,7 @@ local records = ARGV
 
 local first_record = 4
 local status = redis.call('HGET', run, 'status')
-if (not status) or status == 'done' then return {'done'} end
+if (not status) or status == 'done' or status == 'cancelled' then return {'done'} end
 local enqueue, stale = {}, {}
 for i = first_record, #records, 3 do
   local key, task, snapshot = records[i], records[i + 1], records[i + 2]
