@@ -40,10 +40,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.integration
 
-# The producer's side (counting, holding, approve and cancel) comes with the `brake` branch;
-# before it is merged this test has nothing to drive.
-pytest.importorskip("payroll_sync.producer.approval", reason="the brake branch is not merged")
-
 EMPLOYEES: Final = 20
 SETTLE_SECONDS: Final = 120.0
 WRITES: Final = ("POST", "PUT", "PATCH", "DELETE")

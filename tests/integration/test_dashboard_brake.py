@@ -2,8 +2,9 @@
 test): held runs set up in the run store as the producer leaves them (tests/support/held_runs),
 their pages, the forms' checks before anything is decided, and the JSON API.
 
-The approval and cancellation themselves (the producer's) are driven end to end in Chromium by
-tests/browser/test_brake_browser.py.
+The last two tests let the producer decide (Producer.approve / cancel, their tasks sent to a
+recorder); end to end, with simulators and a worker, in Chromium:
+tests/browser/test_brake_e2e_browser.py.
 """
 
 from __future__ import annotations
@@ -252,15 +253,9 @@ async def test_the_api_shows_the_summary_masked_and_checks_approve_and_cancel(
 # ------------------------------------------------------------------ decided by the producer
 
 
-def _needs_the_brake() -> None:
-    # Producer.approve and Producer.cancel come with the `brake` branch.
-    pytest.importorskip("payroll_sync.producer.approval", reason="the brake branch is not merged")
-
-
 async def test_approve_from_the_page_sends_the_records_and_a_second_answer_is_refused(
     client: Client, store: RunStore, recorder: Recorder[Task]
 ) -> None:
-    _needs_the_brake()
     run_id = await held_run(store)
     csrf = await _log_in(client)
     async with client.post(
@@ -298,7 +293,6 @@ async def test_approve_from_the_page_sends_the_records_and_a_second_answer_is_re
 async def test_the_api_cancels_a_held_run_and_says_who(
     client: Client, store: RunStore, recorder: Recorder[Task]
 ) -> None:
-    _needs_the_brake()
     run_id = await held_run(store)
     async with client.post(
         f"/api/v1/runs/{run_id}/cancel", headers=AUTH, json={"by": "ops-bot"}
