@@ -17,6 +17,7 @@ from payroll_sync.dashboard.brake_view import (
     field_group,
 )
 from payroll_sync.dashboard.views import in_progress
+from payroll_sync.runs.public import brake_view as intake_brake_view
 from payroll_sync.schemas.brake import (
     BRAKE_FIELDS,
     BrakeSummary,
@@ -24,6 +25,7 @@ from payroll_sync.schemas.brake import (
     FieldCount,
     FieldExample,
 )
+from payroll_sync.schemas.masking import mask_value
 from payroll_sync.schemas.outcomes import Run, RunStatus
 from tests.support.held_runs import EMPLOYEES, summary_of
 
@@ -83,9 +85,14 @@ def test_a_salary_is_hidden_behind_a_click_and_left_out_of_the_api() -> None:
 
 def test_tripped_fields_come_first_with_their_counts_and_thresholds() -> None:
     view = brake_view(summary_of("r"), run_of("awaiting_approval"))
-    assert next(group.field for group in view.groups) == "account"
+    assert [group.field for group in view.shown] == [
+        "account",
+        "salary",
+        "personnr",
+        "employment.enddate",
+    ]
     assert [group.name for group in view.tripped] == ["Bank account"]
-    account = view.groups[0]
+    account = view.shown[0]
     assert account.measured == f"{EMPLOYEES} of {EMPLOYEES} employees in 24SevenOffice (100.0 %)"
     assert account.limit == "more than 20 %"
     assert account.unlisted == EMPLOYEES - 30
@@ -206,3 +213,29 @@ def test_a_missing_or_odd_name_is_refused_naming_the_field(typed: object, why: s
 )
 def test_only_queued_and_running_runs_move_by_themselves(status: RunStatus, moving: bool) -> None:
     assert in_progress(run_of(status)) is moving
+
+
+def test_the_api_answers_the_intakes_shape_with_names_and_whether_it_waits() -> None:
+    """For a summary as the producer keeps it (identifiers masked, no salary example), the
+    dashboard's JSON is the intake's (runs.public) plus `name` and `awaiting_approval`."""
+    summary = summary_of("r", decision="approved", by="api:Kari")
+    summary.fields = [
+        msgspec.structs.replace(
+            count,
+            examples=[
+                msgspec.structs.replace(
+                    example,
+                    old=mask_value(count.field, example.old),
+                    new=mask_value(count.field, example.new),
+                )
+                for example in count.examples
+            ],
+        )
+        for count in summary.fields
+        if count.field != "salary"
+    ]
+    ours = brake_json(brake_view(summary, run_of("queued")))
+    assert ours.pop("awaiting_approval") is False
+    for field in ours["fields"]:
+        assert field.pop("name") == FIELD_NAMES[field["field"]]
+    assert ours == intake_brake_view(summary)

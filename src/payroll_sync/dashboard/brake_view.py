@@ -98,6 +98,11 @@ class BrakeView(msgspec.Struct, kw_only=True, frozen=True):
     def tripped(self) -> list[FieldGroup]:
         return [group for group in self.groups if group.tripped]
 
+    @property
+    def shown(self) -> list[FieldGroup]:
+        """As the page lists them: the tripped fields first, each part in the summary's order."""
+        return sorted(self.groups, key=lambda group: not group.tripped)
+
 
 def _kind(field: BrakeField) -> FieldKind:
     # The employee fields are masked as in a diff; a withdrawn leave's values (statuses,
@@ -133,7 +138,7 @@ def field_group(count: FieldCount) -> FieldGroup:
 
 
 def brake_view(summary: BrakeSummary, run: Run) -> BrakeView:
-    """The summary as a page shows it; tripped fields first, then in the summary's order."""
+    """The summary as a page shows it (fields in the summary's order; `shown` for the page's)."""
     groups = [field_group(count) for count in summary.fields]
     return BrakeView(
         run_id=summary.run_id,
@@ -142,7 +147,7 @@ def brake_view(summary: BrakeSummary, run: Run) -> BrakeView:
         decided_by=mask_plain(summary.decided_by),
         decided_at=summary.decided_at,
         counted_at=summary.counted_at,
-        groups=sorted(groups, key=lambda group: not group.tripped),
+        groups=groups,
         awaiting=summary.decision == "held" and run.status == "awaiting_approval",
     )
 
