@@ -239,3 +239,13 @@ def test_the_api_answers_the_intakes_shape_with_names_and_whether_it_waits() -> 
     for field in ours["fields"]:
         assert field.pop("name") == FIELD_NAMES[field["field"]]
     assert ours == intake_brake_view(summary)
+
+
+def test_a_released_summary_says_whether_it_would_have_held() -> None:
+    below = summary_of("r", decision="released")
+    below.fields = [count for count in below.fields if not count.tripped]
+    assert brake_view(below, run_of("done")).words == "below every threshold, not held"
+    tripped = summary_of("r", decision="released")
+    dry = msgspec.structs.replace(run_of("done"), dry_run=True)
+    assert brake_view(tripped, dry).words == "dry run, not held: a real run would hold"
+    assert brake_view(summary_of("r", decision="approved"), run_of("done")).words == "approved"

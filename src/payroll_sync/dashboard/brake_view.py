@@ -86,12 +86,16 @@ class BrakeView(msgspec.Struct, kw_only=True, frozen=True):
     decided_at: float
     counted_at: float
     groups: list[FieldGroup]
+    dry_run: bool
     # Held now, so the page offers Approve and Cancel: the summary says held and the run
     # still waits (a run approved a moment ago elsewhere no longer shows the buttons).
     awaiting: bool
 
     @property
     def words(self) -> str:
+        if self.decision == "released" and self.tripped:
+            # A dry run is counted but never held (docs/brake.md).
+            return "dry run, not held: a real run would hold" if self.dry_run else "not held"
         return DECISION_WORDS[self.decision]
 
     @property
@@ -148,6 +152,7 @@ def brake_view(summary: BrakeSummary, run: Run) -> BrakeView:
         decided_at=summary.decided_at,
         counted_at=summary.counted_at,
         groups=groups,
+        dry_run=run.dry_run,
         awaiting=summary.decision == "held" and run.status == "awaiting_approval",
     )
 
