@@ -300,15 +300,20 @@ async def test_the_api_cancels_a_held_run_and_says_who(
         assert answer.status == 200
         body = await answer.json()
     assert body["run_id"] == run_id
-    assert body["status"] == "cancelled"
-    assert body["brake"]["decision"] == "cancelled"
-    assert body["brake"]["decided_by"] == "api:ops-bot"
-    assert body["brake"]["awaiting_approval"] is False
+    assert body["decision"] == "cancelled"
+    assert body["decided_by"] == "api:ops-bot"
+    assert body["awaiting_approval"] is False
+    cancelled = await store.get_run(run_id)
+    assert cancelled is not None
+    assert cancelled.status == "cancelled"
     assert recorder.tasks == []
     other = await held_run(store, integration="globex")
     async with client.post(f"/api/v1/runs/{other}/approve", headers=AUTH) as answer:
         assert answer.status == 200
         body = await answer.json()
-    assert body["brake"]["decided_by"] == "api:operator token"
-    assert body["status"] == "queued"
+    assert (body["decision"], body["decided_by"]) == ("approved", "api:operator token")
+    async with client.get(f"/api/v1/runs/{other}", headers=AUTH) as answer:
+        run = await answer.json()
+    assert run["status"] == "queued"
+    assert run["brake"]["decision"] == "approved"
     assert len(recorder.tasks) == EMPLOYEES

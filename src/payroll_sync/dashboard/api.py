@@ -4,7 +4,7 @@ Authenticated by `Authorization: Bearer <operator token>` (see guard.py). Runs a
 the shapes of `runs.public`; failures those of `views.failure_json` (diff values masked, hidden
 ones left out). A run's JSON holds its mass-change brake summary (`brake_view.brake_json`,
 masked alike, or null); a held run is approved or cancelled with a POST, `{"by": "<name>"}`
-optional (kept as `api:<name>`).
+optional (kept as `api:<name>`), answered with the decided summary as the intake answers.
 """
 
 from __future__ import annotations
@@ -121,17 +121,15 @@ async def _decide(request: web.Request, action: Action) -> web.Response:
     except NameRefused as error:
         return _problem(400, "Bad Request", str(error))
     store = dashboard_of(request).store
-    if await store.get_run(run_id) is None:
-        return _problem(404, "Not Found", "no run with this id (runs are kept 30 days)")
-    try:
-        await decide(request, run_id, action, by)
-    except RequestRefused as refused:
-        return _problem(409, "Conflict", str(refused))
-    # The run as it is now (approved: queued for the workers; cancelled: an end).
     run = await store.get_run(run_id)
     if run is None:
         return _problem(404, "Not Found", "no run with this id (runs are kept 30 days)")
-    return _json(await _run_body(store, run))
+    try:
+        summary = await decide(request, run_id, action, by)
+    except RequestRefused as refused:
+        return _problem(409, "Conflict", str(refused))
+    # As the intake answers: the decided summary (the run's status: GET the run).
+    return _json(brake_json(brake_view(summary, await store.get_run(run_id) or run)))
 
 
 async def approve_run(request: web.Request) -> web.Response:
