@@ -2,7 +2,9 @@
 
 Authenticated by `Authorization: Bearer <operator token>` (see guard.py). Runs and records use
 the shapes of `runs.public`; failures those of `views.failure_json` (diff values masked, hidden
-ones left out).
+ones left out). A run's JSON holds its mass-change brake summary (`brake_view.brake_json`,
+masked alike, or null); a held run is approved or cancelled with a POST, `{"by": "<name>"}`
+optional (kept as `api:<name>`), answered with the decided summary as the intake answers.
 """
 
 from __future__ import annotations
@@ -14,6 +16,8 @@ import msgspec
 import structlog
 from aiohttp import web
 
+from payroll_sync.dashboard.approval import Action, NameRefused, decide, operator_name
+from payroll_sync.dashboard.brake_view import brake_json, brake_view
 from payroll_sync.dashboard.filters import (
     FILTER_FIELDS,
     FailureFilter,
@@ -25,8 +29,11 @@ from payroll_sync.dashboard.filters import (
 from payroll_sync.dashboard.loading import failure_rows
 from payroll_sync.dashboard.state import dashboard_of
 from payroll_sync.dashboard.views import failure_json
+from payroll_sync.errors import RequestRefused
 from payroll_sync.producer.retry import RetryResult
 from payroll_sync.runs.public import run_view, run_with_records
+from payroll_sync.runs.store import RunStore
+from payroll_sync.schemas.outcomes import Run
 
 log = structlog.get_logger("payroll_sync.dashboard")
 
@@ -39,6 +46,8 @@ MAX_BODY_BYTES: Final = 16 * 1024
 def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{PREFIX}/runs", list_runs)
     app.router.add_get(f"{PREFIX}/runs/{{run_id}}", get_run)
+    app.router.add_post(f"{PREFIX}/runs/{{run_id}}/approve", approve_run)
+    app.router.add_post(f"{PREFIX}/runs/{{run_id}}/cancel", cancel_run)
     app.router.add_get(f"{PREFIX}/failures", list_failures)
     app.router.add_post(f"{PREFIX}/failures/retry", retry_matching)
     app.router.add_post(f"{PREFIX}/failures/{{id:.+}}/retry", retry_one)
@@ -68,7 +77,69 @@ async def get_run(request: web.Request) -> web.Response:
     run = await store.get_run(request.match_info["run_id"])
     if run is None:
         return _problem(404, "Not Found", "no run with this id (runs are kept 30 days)")
-    return _json(run_with_records(run, await store.outcomes(run.id)))
+    return _json(await _run_body(store, run))
+
+
+async def _run_body(store: RunStore, run: Run) -> dict[str, Any]:
+    """A run with its records and its brake summary (null: the brake did not count it)."""
+    body = run_with_records(run, await store.outcomes(run.id))
+    summary = await store.brake_summary(run.id)
+    body["brake"] = brake_json(brake_view(summary, run)) if summary is not None else None
+    return body
+
+
+#: Who decided, when an API caller gives no name.
+UNNAMED: Final = "operator token"
+
+
+async def _caller(request: web.Request) -> str:
+    """`api:<name>` from an optional body `{"by": "<name>"}`; `NameRefused` naming the field."""
+    raw = await request.content.read(MAX_BODY_BYTES + 1)
+    if len(raw) > MAX_BODY_BYTES:
+        raise NameRefused(f"body: at most {MAX_BODY_BYTES} bytes")
+    if not raw.strip():
+        return f"api:{UNNAMED}"
+    try:
+        body = msgspec.json.decode(raw)
+    except msgspec.DecodeError:
+        raise NameRefused('body: expected a JSON object, e.g. {"by": "Kari"}, or none') from None
+    if not isinstance(body, dict) or set(body) - {"by"}:
+        raise NameRefused('body: expected a JSON object with only "by" (who decides), or none')
+    if "by" not in body:
+        return f"api:{UNNAMED}"
+    try:
+        return f"api:{operator_name(body['by'])}"
+    except NameRefused as error:
+        # The form's wording, the API's field name.
+        raise NameRefused(str(error).replace("Your name", "by", 1)) from None
+
+
+async def _decide(request: web.Request, action: Action) -> web.Response:
+    run_id = request.match_info["run_id"]
+    try:
+        by = await _caller(request)
+    except NameRefused as error:
+        return _problem(400, "Bad Request", str(error))
+    store = dashboard_of(request).store
+    run = await store.get_run(run_id)
+    if run is None:
+        return _problem(404, "Not Found", "no run with this id (runs are kept 30 days)")
+    try:
+        summary = await decide(request, run_id, action, by)
+    except RequestRefused as refused:
+        return _problem(409, "Conflict", str(refused))
+    # As the intake answers: the decided summary (the run's status: GET the run).
+    return _json(brake_json(brake_view(summary, await store.get_run(run_id) or run)))
+
+
+async def approve_run(request: web.Request) -> web.Response:
+    """Release a held run: its records go to the workers. 409 when it is not held."""
+    return await _decide(request, "approve")
+
+
+async def cancel_run(request: web.Request) -> web.Response:
+    """End a held run, writing nothing. 409 when it is not held."""
+    return await _decide(request, "cancel")
 
 
 async def list_failures(request: web.Request) -> web.Response:

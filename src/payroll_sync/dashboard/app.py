@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Final
 from aiohttp import web
 
 from payroll_sync.catalog import LiveCatalog
-from payroll_sync.dashboard import api, drift_page, integration_pages, pages
+from payroll_sync.dashboard import api, approval, drift_page, integration_pages, pages
 from payroll_sync.dashboard.attempts import MAX_FAILURES, WINDOW_SECONDS
 from payroll_sync.dashboard.guard import guard
 from payroll_sync.dashboard.session import secret_for
@@ -64,6 +64,7 @@ def create_app(
         registry=registry,
     )
     pages.add_routes(app)
+    approval.add_routes(app)
     integration_pages.add_routes(app)
     drift_page.add_routes(app)
     api.add_routes(app)

@@ -43,7 +43,7 @@ from payroll_sync.dashboard.integration_source import (
     today,
 )
 from payroll_sync.dashboard.state import Dashboard, dashboard_of, render
-from payroll_sync.dashboard.views import record_row
+from payroll_sync.dashboard.views import in_progress, record_row
 from payroll_sync.errors import ConfigError, RequestRefused, SyncError
 from payroll_sync.registry.records import ConnectionCheck
 from payroll_sync.schemas.messages import SyncRequest
@@ -248,7 +248,7 @@ async def _export_page(
             (record_row(item) for item in outcomes),
             key=lambda row: (row.employee_number, row.leave_id),
         )
-    running = dry_run is not None and dry_run.status != "done"
+    running = dry_run is not None and in_progress(dry_run)
     return render(
         request,
         "export.html",

@@ -16,6 +16,7 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from payroll_sync.dashboard.attempts import client_of
+from payroll_sync.dashboard.brake_view import brake_view, decision_notice
 from payroll_sync.dashboard.filters import (
     FailureFilter,
     FilterError,
@@ -36,7 +37,7 @@ from payroll_sync.dashboard.session import (
     tokens_equal,
 )
 from payroll_sync.dashboard.state import dashboard_of, render, request_session
-from payroll_sync.dashboard.views import record_row
+from payroll_sync.dashboard.views import in_progress, record_row
 from payroll_sync.producer.retry import RetryResult
 from payroll_sync.schemas.outcomes import OUTCOMES
 
@@ -173,22 +174,33 @@ async def logout(request: web.Request) -> web.StreamResponse:
 
 async def runs_page(request: web.Request) -> web.StreamResponse:
     dashboard = dashboard_of(request)
-    runs = await dashboard.store.list_runs(RUNS_SHOWN)
-    running = any(run.status != "done" for run in runs)
+    store = dashboard.store
+    runs = await store.list_runs(RUNS_SHOWN)
+    # Every held run, not only those among the newest: none may wait unseen.
+    held = [run for run in await store.unfinished_runs() if run.status == "awaiting_approval"]
     return render(
         request,
         "runs.html",
         title="Runs",
         runs=runs,
-        incidents=await incidents_of(dashboard.store, now=dashboard.clock()),
+        held=sorted(held, key=lambda run: run.created_at, reverse=True),
+        incidents=await incidents_of(store, now=dashboard.clock()),
         outcomes=OUTCOMES,
-        refresh=REFRESH_SECONDS if running else 0,
+        refresh=REFRESH_SECONDS if any(in_progress(run) for run in runs) else 0,
     )
 
 
 async def run_page(request: web.Request) -> web.StreamResponse:
+    return await show_run(request, request.match_info["run_id"])
+
+
+async def show_run(
+    request: web.Request, run_id: str, *, error: str = "", status: int = 200
+) -> web.Response:
+    """A run's page: its brake summary when it has one, its records (filtered, paged); `error`
+    says why an action on it was refused."""
     store = dashboard_of(request).store
-    run = await store.get_run(request.match_info["run_id"])
+    run = await store.get_run(run_id)
     if run is None:
         return _error(
             request, 404, "No such run", "There is no run with this id (runs are kept 30 days)."
@@ -205,18 +217,25 @@ async def run_page(request: web.Request) -> web.StreamResponse:
     pages = max(1, -(-len(records) // RECORDS_PER_PAGE))
     page = min(page, pages)
     shown = records[(page - 1) * RECORDS_PER_PAGE : page * RECORDS_PER_PAGE]
+    summary = await store.brake_summary(run.id)
+    brake = brake_view(summary, run) if summary is not None else None
     return render(
         request,
         "run.html",
+        status=status,
         title=f"Run {run.id}",
         run=run,
+        brake=brake,
+        notice=decision_notice(brake, request.query.get("decided", "")),
+        error=error,
         outcomes=OUTCOMES,
         outcome=outcome,
         records=shown,
         matching=len(records),
         page=page,
         pages=pages,
-        refresh=REFRESH_SECONDS if run.status != "done" else 0,
+        # Not while held: the operator reads the summary and types a name meanwhile.
+        refresh=REFRESH_SECONDS if in_progress(run) else 0,
     )
 
 

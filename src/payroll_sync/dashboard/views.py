@@ -15,13 +15,16 @@ import msgspec
 from payroll_sync.dashboard.masking import ShownChange, api_change, shown_change
 from payroll_sync.runs.public import iso_time
 from payroll_sync.schemas.messages import SyncKind
-from payroll_sync.schemas.outcomes import RecordOutcome
+from payroll_sync.schemas.outcomes import RecordOutcome, Run, RunStatus
 
 if TYPE_CHECKING:
     from payroll_sync.runs.failures import Failure
 
 #: Operators and HR administrators read Norwegian wall-clock time.
 OSLO: Final = ZoneInfo("Europe/Oslo")
+#: A run in these moves by itself (its page reloads); `done` and `cancelled` are ends, and
+#: `awaiting_approval` waits for a person (mass-change brake).
+MOVING: Final[frozenset[RunStatus]] = frozenset({"queued", "running"})
 
 
 class FailureRow(msgspec.Struct, kw_only=True, frozen=True):
@@ -111,3 +114,8 @@ def local_time(unix: float) -> str:
         return ""
     moment = datetime.datetime.fromtimestamp(unix, OSLO)
     return moment.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def in_progress(run: Run) -> bool:
+    """Whether the run moves by itself: its page reloads, its records are still to come."""
+    return run.status in MOVING
