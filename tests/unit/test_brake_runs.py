@@ -373,3 +373,17 @@ async def test_endings_are_counted_against_what_the_worker_remembered_writing(
     assert sorted(example.key for example in endings.examples) == numbers[:5]
     assert endings.tripped  # 50 % > 10 %
     assert expansion.held
+
+
+async def test_an_approval_after_a_long_hold_gives_each_record_a_new_retry_window(
+    store: RunStore,
+) -> None:
+    held = await _expand(store, Recorder(EmployeeTask), blanked=EMPLOYEES)
+    two_days_later = NOW + 2 * 24 * 3600.0
+    queue = Recorder(EmployeeTask)
+    await approve_run(held.run_id, by="api:x", store=store, enqueue=queue, now=two_days_later)
+    assert len(queue.tasks) == EMPLOYEES
+    # Counted from the producer's read, the 3-hour window would be used up before the first
+    # attempt: a 503 would fail every record at once instead of retrying it.
+    assert {task.first_attempt_at for task in queue.tasks} == {two_days_later}
+    assert {task.deferrals for task in queue.tasks} == {0}

@@ -8,8 +8,9 @@ decide once, and the loser is told the run's status.
 - approve: back to `queued` (or `running`, when some records had finished before the hold),
   then every pending record of the run is sent with its stored task. Its snapshot is used when
   it is still kept (what the summary counted is what is written); once expired the worker
-  reads both systems afresh. A copy of a record already on its way is harmless: the first to
-  finish records the outcome, the other is dropped unrun.
+  reads both systems afresh. Each record's retry window starts at the approval: a hold longer
+  than `retry_for_hours` must not leave its records without retries. A copy of a record already
+  on its way is harmless: the first to finish records the outcome, the other is dropped unrun.
 - cancel: `cancelled` (an end, like `done`), the integration's active-run pointer released so
   the next request starts a new run (which is counted again); nothing is sent, and the pending
   records stay unrecorded: the run shows how many were never synced. The snapshots (personal
@@ -38,7 +39,13 @@ async def approve_run(
     run = await _decide(run_id, store=store, to="resume", now=now, finish=False)
     summary = await _record_decision(run, "approved", by=by, store=store, now=now)
     sent = await send_stored(
-        run_id, await store.pending(run_id), run.kind, store=store, enqueue=enqueue, now=now
+        run_id,
+        await store.pending(run_id),
+        run.kind,
+        store=store,
+        enqueue=enqueue,
+        now=now,
+        approved=True,
     )
     log.info(
         "run.approved",

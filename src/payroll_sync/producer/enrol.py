@@ -150,18 +150,18 @@ async def send_stored(
     store: RunStore,
     enqueue: Enqueue,
     now: float | None = None,
+    approved: bool = False,
 ) -> int:
     """Send the stored tasks of `keys` that are still pending, ENQUEUE_CHUNK at a time, noting
     that their messages are on their way as of `now` (default: the clock); how many were
-    sent."""
+    sent. `approved`: a person released a held run, so each retry window starts at `now`
+    (`TaskBase.approved`)."""
     sent = 0
+    when = time.time() if now is None else now
     for start in range(0, len(keys), ENQUEUE_CHUNK):
-        tasks = await store.tasks_of(
-            run_id,
-            keys[start : start + ENQUEUE_CHUNK],
-            kind,
-            due=time.time() if now is None else now,
-        )
+        tasks = await store.tasks_of(run_id, keys[start : start + ENQUEUE_CHUNK], kind, due=when)
+        if approved:
+            tasks = [task.approved(now=when) for task in tasks]
         if tasks:
             await enqueue(tasks)
             sent += len(tasks)

@@ -129,6 +129,12 @@ class TaskBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_fie
         """The copy sent for a lost message: a new retry window from `now`."""
         return msgspec.structs.replace(self, refetch=True, deferrals=0, first_attempt_at=now)
 
+    def approved(self, *, now: float) -> Self:
+        """The copy sent when a person approves a run the mass-change brake held: its retry
+        window starts now (the hold may have lasted longer than the window), its snapshot is
+        still used while the run store keeps it."""
+        return msgspec.structs.replace(self, deferrals=0, first_attempt_at=now)
+
     def first_attempt(self, *, now: float) -> Self:
         """The copy a person's retry sends: a first attempt that writes."""
         return msgspec.structs.replace(self.fresh_copy(now=now), attempt=1, dry_run=False)
