@@ -247,7 +247,10 @@ async def test_deferred_goes_back_with_the_same_attempt_and_no_outcome(
 
     ((again, delay),) = send_again.sent
     assert delay == 3.5
-    assert again == msgspec.structs.replace(task, deferrals=2, refetch=True)
+    # A task queued before `window_from` existed: its window began at its first attempt.
+    assert again == msgspec.structs.replace(
+        task, deferrals=2, refetch=True, window_from=task.first_attempt_at
+    )
     assert penalties.calls == []
     assert await ctx.store.outcomes(task.run_id) == []
     assert await ctx.store.pending(task.run_id) == [NUMBER]
@@ -319,7 +322,12 @@ async def test_retryable_goes_back_as_the_next_attempt(
         policy=SETTINGS.worker,
         jitter=jitter,
     )
-    assert again == msgspec.structs.replace(task, attempt=attempt + 1, refetch=True)
+    # The retry window of a first attempt starts when the worker took it up (T0 + 10), not at
+    # the producer's read (T0): `TaskBase.window_start`.
+    window = T0 + 10.0 if attempt == 1 else task.first_attempt_at
+    assert again == msgspec.structs.replace(
+        task, attempt=attempt + 1, refetch=True, window_from=window
+    )
     assert penalties.calls == []
     assert await ctx.store.outcomes(task.run_id) == []
     assert _events(logs) == ["record.retrying"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Final
 
+import msgspec
 import pytest
 
 from payroll_sync.errors import ConfigError, Deferred, Permanent, RateLimited, Retryable
@@ -129,3 +130,43 @@ def test_no_verdict_repeats_the_error_text_of_a_bug() -> None:
     decided = _verdict(ValueError("ssn 01010112345 is wrong"))
     assert isinstance(decided, Record)
     assert "01010112345" not in decided.result.reason
+
+
+def test_a_record_taken_up_hours_after_the_producer_read_it_still_gets_its_retries() -> None:
+    # A late record of a long run (or of a run approved after a hold): the window starts when a
+    # worker first took it up, not at the producer's read.
+    enrolled_long_ago = EmployeeTask(
+        run_id="r1",
+        integration="acme",
+        employee_number="1001",
+        employee_id="e-1",
+        first_attempt_at=T0 - 10 * 3600.0,
+    )
+    decided = _verdict(Retryable("24SevenOffice answered HTTP 503"), enrolled_long_ago)
+    assert isinstance(decided, Retry)
+    assert decided.task.window_from == T0
+    assert decided.task.first_attempt_at == T0 - 10 * 3600.0  # the persons index's bound
+    assert decided.task.attempt == 2
+
+
+def test_waits_for_the_rate_limit_end_once_the_retry_window_is_used_up() -> None:
+    waited_long = EmployeeTask(
+        run_id="r1",
+        integration="acme",
+        employee_number="1001",
+        employee_id="e-1",
+        deferrals=126,
+        first_attempt_at=T0 - 3599.5,
+        window_from=T0 - 3599.5,
+    )
+    for error in (RateLimited("24SevenOffice answered 429", api="payroll"), Deferred(2.0)):
+        decided = _verdict(error, waited_long)
+        assert isinstance(decided, Record), error
+        assert decided.result.outcome == "failed"
+        assert decided.result.reason.startswith("still rate limited after 126 waits in 1 h: ")
+    too_many = _verdict(RateLimited("24SevenOffice answered 429", api="payroll"), waited_long)
+    assert isinstance(too_many, Record)
+    assert "rate_limit_per_second" in too_many.result.reason
+    # Inside the window a wait is still a wait, however many came before.
+    early = msgspec.structs.replace(waited_long, window_from=T0 - 60.0)
+    assert isinstance(_verdict(Deferred(2.0), early), Defer)

@@ -86,7 +86,8 @@ class TaskBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_fie
     dry_run: bool = False
     # 1 for the first delivery; each retry enqueues a copy with attempt + 1.
     attempt: int = 1
-    # Unix time of the first attempt: retries stop once `retry_for_seconds` have passed.
+    # When the data was read for the record's first attempt (the producer's bulk read; a fresh
+    # copy's sending). The persons index must be at least as new (worker/persons.py).
     first_attempt_at: float = 0.0
     # Read both systems afresh instead of using the run's bulk snapshot (set on every retry and
     # deferral, and by the dashboard's retry): a retry never replays stale data.
@@ -96,6 +97,9 @@ class TaskBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_fie
     # 24SevenOffice had no such record when the run began: whichever attempt finishes the
     # record, its outcome is `created` (an earlier attempt may have created it, then failed).
     new_in_payroll: bool = False
+    # When the retry window began: a worker's first take-up of the record (`window_start`); 0
+    # until its first failed attempt or deferral. Retries stop once `retry_for_hours` passed.
+    window_from: float = 0.0
     # Released by the pacer (queue/pacing.py): beginning it tells the pacer one fewer is on its
     # way. Retries and deferrals go straight to the queue, unpaced.
     paced: bool = False
@@ -105,35 +109,53 @@ class TaskBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_fie
         """What identifies the record within its run."""
         return self.employee_number
 
+    def window_start(self, *, started: float) -> float:
+        """When the record's retry window began: when a worker first took it up (`started`, if
+        this attempt is that first one). Not when the producer read it: a record of a long run
+        (100,000 employees at a company's rate) or of a run held for approval is taken up hours
+        later, and must still get its retries."""
+        if self.window_from:
+            return self.window_from
+        if self.attempt == 1 and self.deferrals == 0:
+            return started
+        # Queued by a version without `window_from`: its window began at the first attempt.
+        return self.first_attempt_at or started
+
     # Every copy below reads both systems afresh: something may have been written meanwhile.
 
     def next_attempt(self, *, started: float) -> Self:
         """The retry after a failed attempt; the retry window still counts from the first."""
-        first = self.first_attempt_at or started
         return msgspec.structs.replace(
-            self, attempt=self.attempt + 1, refetch=True, first_attempt_at=first, paced=False
+            self,
+            attempt=self.attempt + 1,
+            refetch=True,
+            first_attempt_at=self.first_attempt_at or started,
+            window_from=self.window_start(started=started),
+            paced=False,
         )
 
     def deferral(self, *, started: float) -> Self:
         """The copy put back for a rate limit: not a failed attempt."""
-        first = self.first_attempt_at or started
         return msgspec.structs.replace(
             self,
             deferrals=self.deferrals + 1,
             refetch=True,
-            first_attempt_at=first,
+            first_attempt_at=self.first_attempt_at or started,
+            window_from=self.window_start(started=started),
             paced=False,
         )
 
     def fresh_copy(self, *, now: float) -> Self:
         """The copy sent for a lost message: a new retry window from `now`."""
-        return msgspec.structs.replace(self, refetch=True, deferrals=0, first_attempt_at=now)
+        return msgspec.structs.replace(
+            self, refetch=True, deferrals=0, first_attempt_at=now, window_from=0.0
+        )
 
     def approved(self, *, now: float) -> Self:
         """The copy sent when a person approves a run the mass-change brake held: its retry
         window starts now (the hold may have lasted longer than the window), its snapshot is
         still used while the run store keeps it."""
-        return msgspec.structs.replace(self, deferrals=0, first_attempt_at=now)
+        return msgspec.structs.replace(self, deferrals=0, first_attempt_at=now, window_from=0.0)
 
     def first_attempt(self, *, now: float) -> Self:
         """The copy a person's retry sends: a first attempt that writes."""

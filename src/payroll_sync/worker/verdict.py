@@ -76,7 +76,17 @@ def verdict(
     error: Exception, task: Task, *, started: float, now: float, policy: Worker, jitter: float
 ) -> Verdict:
     """The verdict on `task`, whose attempt began at `started` and raised `error`."""
+    window = task.window_start(started=started)
+    hours = f"{policy.retry_for_hours:g}"
     match error:
+        case Deferred(delay=delay) | RateLimited(delay=delay) if _window_used_up(
+            window, now + (delay or RATE_LIMITED_DEFAULT_WAIT), policy
+        ):
+            # A wait is not a failed attempt, but it does not go on for ever: an API that keeps
+            # answering 429 (a rate limit set above the company's real one) would otherwise
+            # keep the record, and its run, unfinished.
+            waited = f"still rate limited after {task.deferrals} waits in {hours} h"
+            return Record(SyncResult(outcome="failed", reason=f"{waited}: {_why(error)}"))
         case Deferred(delay=delay):
             return Defer(task.deferral(started=started), delay)
         case RateLimited(delay=delay, api=api, reason=reason):
@@ -86,7 +96,7 @@ def verdict(
         case Retryable(delay=server_delay, reason=reason):
             backoff = retry_delay(
                 attempt=task.attempt,
-                first_attempt_at=task.first_attempt_at or started,
+                first_attempt_at=window,
                 now=now,
                 server_delay=server_delay,
                 policy=policy,
@@ -94,7 +104,6 @@ def verdict(
             )
             if backoff is not None:
                 return Retry(task.next_attempt(started=started), backoff, reason)
-            hours = f"{policy.retry_for_hours:g}"
             gave_up = f"gave up after {task.attempt} attempts in {hours} h: {reason}"
             return Record(SyncResult(outcome="failed", reason=gave_up))
         case _:
@@ -103,3 +112,14 @@ def verdict(
             crash = type(error).__name__
             internal = f"internal error ({crash}); retry it later"
             return Record(SyncResult(outcome="failed", reason=internal), crash=crash)
+
+
+def _window_used_up(window: float, until: float, policy: Worker) -> bool:
+    return until - window > policy.retry_for_hours * 3600.0
+
+
+def _why(error: Exception) -> str:
+    """What kept the record waiting, in words that name no value."""
+    if isinstance(error, RateLimited):
+        return f"{error.reason}; lower the integration's rate limit (rate_limit_per_second)"
+    return "the integration's shared rate limit had no free slot"
