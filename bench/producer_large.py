@@ -3,6 +3,13 @@ command and the requests it made, at two sizes (to show the work grows linearly)
 with faults on Simployer One that must still succeed.
 
     .venv/bin/python bench/producer_large.py [--employees 20000 100000] [--fault-employees 20000]
+        [--filled-employees 100000]
+
+The run over a filled 24SevenOffice (every employee there, every account, fødselsnummer and
+salary different) is measured twice side by side: with the mass-change brake off (records sent
+page by page, as before the brake) and with it counting every employee but never holding
+(thresholds at 100%): the difference is what the brake's count costs. With the default
+thresholds that run would hold (nothing sent), which is the brake's job, not a figure.
 
 The simulators run in one subprocess and each producer in another (`--child`), so the figures
 are the producer's alone: CPU from `resource.getrusage(RUSAGE_SELF)`, peak RSS from VmHWM.
@@ -52,8 +59,21 @@ async def child(args: argparse.Namespace) -> dict[str, Any]:
     from payroll_sync.queue import broker as broker_setup
     from payroll_sync.queue.send import enqueue_tasks
     from payroll_sync.runs.store import delete_keys
+    from payroll_sync.schemas.brake import Brake
     from payroll_sync.schemas.messages import SyncRequest, Task
     from payroll_sync.schemas.settings import Integration, Settings, Worker
+
+    brakes = {
+        "default": Brake(),
+        "off": Brake(enabled=False),
+        # Counts every employee, never holds: what the count costs.
+        "counting": Brake(
+            salary_percent=100.0,
+            account_percent=100.0,
+            personnr_percent=100.0,
+            employments_ending_percent=100.0,
+        ),
+    }
 
     prefix = f"bench-producer-{secrets.token_hex(4)}"
     broker_setup.install(broker_setup.redis_broker(REDIS_URL, prefix=prefix, policy=Worker()))
@@ -63,6 +83,7 @@ async def child(args: argparse.Namespace) -> dict[str, Any]:
         payroll_url=args.payroll_url,
         payroll_token_env="BENCH_PAYROLL_TOKEN",
         simployer_rate_limit_per_second=args.simployer_rate,
+        brake=brakes[args.brake],
     )
     # Quick retries and a short timeout: the fault run's hung requests are given up on soon.
     worker = Worker(first_retry_seconds=0.1, max_retry_delay_seconds=2.0, request_timeout_seconds=2)
@@ -94,12 +115,16 @@ async def child(args: argparse.Namespace) -> dict[str, Any]:
     start = time.perf_counter()
     expansion = await producer.submit(SyncRequest(integration=INTEGRATION), settings)
     wall = time.perf_counter() - start
+    run = await producer.store.get_run(expansion.run_id)
+    status = run.status if run is not None else "gone"
     usage = resource.getrusage(resource.RUSAGE_SELF)
     slow = await _slowlog_since(redis, slowlog_from, prefix)
     await delete_keys(redis, f"{prefix}:*")
     await delete_keys(redis, f"{prefix}-dramatiq*")
     await redis.aclose()
     return {
+        "brake": args.brake,
+        "status": status,
         "in_scope": expansion.in_scope,
         "enqueued": expansion.enqueued,
         "wall_s": round(wall, 1),
@@ -229,8 +254,9 @@ def admin_url(api_url: str) -> str:
     return api_url.rsplit("/", 1)[0] + "/_admin"
 
 
-def run_child(simployer_url: str, payroll_url: str, rate: float) -> dict[str, Any]:
+def run_child(simployer_url: str, payroll_url: str, rate: float, brake: str) -> dict[str, Any]:
     command = [sys.executable, __file__, "--child", "--simployer-rate", str(rate)]
+    command += ["--brake", brake]
     command += ["--simployer-url", simployer_url, "--payroll-url", payroll_url]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
@@ -239,7 +265,9 @@ def run_child(simployer_url: str, payroll_url: str, rate: float) -> dict[str, An
     return figures
 
 
-async def one_size(employees: int, rate: float, faults: bool, filled: bool) -> dict[str, Any]:
+async def one_size(
+    employees: int, rate: float, faults: bool, filled: bool, brake: str
+) -> dict[str, Any]:
     with contextlib.ExitStack() as stack:
         payroll_data = None
         if filled:
@@ -247,7 +275,11 @@ async def one_size(employees: int, rate: float, faults: bool, filled: bool) -> d
             payroll_data = folder / "payroll.json"
             filled_payroll(employees, payroll_data)
         return await _measure(
-            stack.enter_context(simulators(employees, 0, payroll_data)), rate, faults, filled
+            stack.enter_context(simulators(employees, 0, payroll_data)),
+            rate,
+            faults,
+            filled,
+            brake,
         )
 
 
@@ -258,7 +290,7 @@ def cpu_seconds(pid: int) -> float:
 
 
 async def _measure(
-    sims: tuple[str, str, int], rate: float, faults: bool, filled: bool
+    sims: tuple[str, str, int], rate: float, faults: bool, filled: bool, brake: str
 ) -> dict[str, Any]:
     simployer_url, payroll_url, pid = sims
     s_admin = admin_url(simployer_url)
@@ -266,7 +298,7 @@ async def _measure(
         await admin("PATCH", f"{s_admin}/settings", FAULTS)
     await admin("DELETE", f"{s_admin}/requests")
     before = cpu_seconds(pid)
-    figures = await asyncio.to_thread(run_child, simployer_url, payroll_url, rate)
+    figures = await asyncio.to_thread(run_child, simployer_url, payroll_url, rate, brake)
     # The simulators' share of the wall time: they answer every request in one process.
     figures["simulators_cpu_s"] = round(cpu_seconds(pid) - before, 1)
     report = await admin("GET", f"{s_admin}/requests")
@@ -292,6 +324,7 @@ def main() -> None:
         "--simployer-rate", type=float, default=1000.0, help="our Simployer One limit, per s"
     )
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--brake", default="default", help=argparse.SUPPRESS)
     parser.add_argument("--simployer-url", help=argparse.SUPPRESS)
     parser.add_argument("--payroll-url", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -301,13 +334,14 @@ def main() -> None:
         configure_logging()
         print(json.dumps(asyncio.run(child(args))))
         return
-    runs = [(size, False, False) for size in args.employees]
+    runs = [(size, False, False, "default") for size in args.employees]
     if args.filled_employees:
-        runs.append((args.filled_employees, False, True))
+        runs.append((args.filled_employees, False, True, "off"))
+        runs.append((args.filled_employees, False, True, "counting"))
     if args.fault_employees:
-        runs.append((args.fault_employees, True, False))
-    for size, faults, filled in runs:
-        figures = asyncio.run(one_size(size, args.simployer_rate, faults, filled))
+        runs.append((args.fault_employees, True, False, "default"))
+    for size, faults, filled, brake in runs:
+        figures = asyncio.run(one_size(size, args.simployer_rate, faults, filled, brake))
         print(json.dumps({"employees": size, **figures}), flush=True)
 
 
