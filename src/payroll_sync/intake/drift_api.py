@@ -11,26 +11,23 @@ The same bearer-token callers as the other integration routes, and `[intake.allo
 
 from __future__ import annotations
 
-import re
 from collections.abc import Awaitable, Callable
-from typing import Final, get_args
+from typing import Final
 
 import msgspec
 import structlog
 from aiohttp import web
 
 from payroll_sync.catalog import LiveCatalog
-from payroll_sync.intake.refusals import CALLER, Refusal, json_response
+from payroll_sync.intake.refusals import CALLER, Refusal, integration_asked, json_response
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.runs.drift import read_drift_report
 from payroll_sync.runs.store import RunStore
-from payroll_sync.schemas.messages import IntegrationId, SyncRequest
-from payroll_sync.schemas.words import SCHEMA_WORDING
+from payroll_sync.schemas.messages import SyncRequest
 
 log = structlog.get_logger("payroll_sync.intake")
 
 DRIFT_PATH: Final = "/api/v1/integrations/{integration_id}/drift"
-_ID_PATTERN: Final = re.compile(str(get_args(IntegrationId)[1].pattern))
 
 
 class DriftApi:
@@ -51,17 +48,9 @@ class DriftApi:
     async def _integration(self, request: web.Request) -> tuple[str, str]:
         """(caller, integration id) of a request about an integration in force, or refused."""
         caller = request[CALLER] = self._caller(request)
-        integration_id = request.match_info["integration_id"]
-        if not _ID_PATTERN.fullmatch(integration_id):
-            meaning = SCHEMA_WORDING.patterns[_ID_PATTERN.pattern]
-            raise Refusal(400, f"id: expected {meaning}")
-        allowed = self.catalog.settings.intake.allowed(caller)
-        if allowed is not None and integration_id not in allowed:
-            raise Refusal(
-                403,
-                f"caller {caller!r} may not read integration {integration_id!r} "
-                f"(allowed: {', '.join(sorted(allowed)) or 'none'})",
-            )
+        integration_id = integration_asked(
+            request, caller, self.catalog.settings.intake, doing="read"
+        )
         await self.catalog.ensure(integration_id)
         if integration_id not in self.catalog.settings.integrations:
             raise Refusal(404, f"unknown integration {integration_id!r}")

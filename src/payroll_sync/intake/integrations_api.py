@@ -16,10 +16,9 @@ and previews work. Events name the integration and the caller, never a token.
 from __future__ import annotations
 
 import datetime
-import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
-from typing import Any, Final, Protocol, TypeVar, get_args
+from typing import Any, Final, Protocol, TypeVar
 
 import aiohttp
 import msgspec
@@ -30,7 +29,13 @@ from aiohttp import web
 from payroll_sync.catalog import LiveCatalog
 from payroll_sync.config import Credentials
 from payroll_sync.errors import SyncError, reword
-from payroll_sync.intake.refusals import CALLER, Refusal, json_response, read_body
+from payroll_sync.intake.refusals import (
+    CALLER,
+    Refusal,
+    integration_asked,
+    json_response,
+    read_body,
+)
 from payroll_sync.producer.producer import oslo_today
 from payroll_sync.registry.records import (
     ConnectionCheck,
@@ -39,7 +44,6 @@ from payroll_sync.registry.records import (
 )
 from payroll_sync.runs.store import RunStore
 from payroll_sync.scheduler.state import ScheduleState
-from payroll_sync.schemas.messages import IntegrationId
 from payroll_sync.schemas.settings import Integration, Scope
 from payroll_sync.schemas.words import SCHEMA_WORDING
 from payroll_sync.wizard.check import check_connection
@@ -72,7 +76,6 @@ REGISTRY_DOWN: Final = "the integration registry (DATABASE_URL) is not answering
 REGISTRY_RETRY_SECONDS: Final = 5
 #: Query parameters of the scope preview: each replaces that field of the stored scope.
 SCOPE_PARAMETERS: Final = tuple(f.encode_name for f in msgspec.structs.fields(Scope))
-_ID_PATTERN: Final = re.compile(str(get_args(IntegrationId)[1].pattern))
 
 
 class IntegrationRegistry(Protocol):
@@ -133,17 +136,9 @@ class IntegrationsApi:
     def _allowed_caller(self, request: web.Request) -> tuple[str, str]:
         """(caller, integration id) of a request about one integration, or the refusal."""
         caller = request[CALLER] = self._caller(request)
-        integration_id = request.match_info["integration_id"]
-        if not _ID_PATTERN.fullmatch(integration_id):
-            meaning = SCHEMA_WORDING.patterns[_ID_PATTERN.pattern]
-            raise Refusal(400, f"id: expected {meaning}")
-        allowed = self.catalog.settings.intake.allowed(caller)
-        if allowed is not None and integration_id not in allowed:
-            raise Refusal(
-                403,
-                f"caller {caller!r} may not manage integration {integration_id!r} "
-                f"(allowed: {', '.join(sorted(allowed)) or 'none'})",
-            )
+        integration_id = integration_asked(
+            request, caller, self.catalog.settings.intake, doing="manage"
+        )
         return caller, integration_id
 
     @staticmethod
