@@ -103,3 +103,18 @@ def test_a_retry_window_counts_from_the_first_attempt() -> None:
     once = EMPLOYEE.next_attempt(started=100.0)
     twice = once.next_attempt(started=200.0)
     assert twice.first_attempt_at == 100.0
+
+
+def test_fields_at_their_default_are_left_out_so_the_version_before_reads_them() -> None:
+    # `window_from` is newer than OLD_EMPLOYEE_BODY's version: unset, it is not written, and
+    # the previous version (which refuses unknown fields) reads the body.
+    body = encode_task(EMPLOYEE)
+    assert msgspec.json.decode(body) == {
+        "kind": "employees",
+        "run_id": "r1",
+        "integration": "acme",
+        "employee_number": "1001",
+        "employee_id": "e-1",
+    }
+    retried = EMPLOYEE.next_attempt(started=1_700_000_000.0)
+    assert decode_task(encode_task(retried), "employees") == retried

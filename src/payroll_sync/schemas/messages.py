@@ -70,10 +70,14 @@ class SyncRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
             raise ValueError(describe_unknown("codes", wrong))
 
 
-class TaskBase(msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="kind"):
+class TaskBase(
+    msgspec.Struct, kw_only=True, forbid_unknown_fields=True, tag_field="kind", omit_defaults=True
+):
     """One record of one run: the body of one Dramatiq message. Encoded with its `kind`
     (`employees` or `absences`); a message queued before tasks carried it is read by the kind
-    of the queue it came from (`decode_task`)."""
+    of the queue it came from (`decode_task`). Fields at their default are left out of the
+    body: smaller messages and run store, and a worker of the version before reads a body
+    whose new fields are unset (during a rolling upgrade)."""
 
     #: The run kind this task belongs to (also its tag in the message).
     kind: ClassVar[SyncKind]
