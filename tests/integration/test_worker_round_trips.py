@@ -42,4 +42,6 @@ async def test_an_unchanged_employee_costs_the_worker_three_redis_round_trips(
         monkeypatch.setattr(context.redis, "execute_command", counting)
         _, outcomes = await stack.sync(SyncRequest(integration=INTEGRATION, employees=created))
     assert Counter(item.outcome for item in outcomes) == {"unchanged": len(created)}
-    assert sent == {"EVALSHA": 3 * len(created)}
+    # And once per run, not per record: the run read by the worker that finished it, for the
+    # run duration metric (worker/process_task.py).
+    assert sent == {"EVALSHA": 3 * len(created), "HGETALL": 1}
