@@ -13,6 +13,11 @@ unmeasured (its employment links written, its process warm); then the variants t
 outcome, divided by the records. The producer runs in this process with this checkout's code
 (the messages and run store layout are the same for every variant measured so far); the
 simulators run in a subprocess. Worker logs (INFO, JSON, as in production) go to /dev/null.
+
+`--metrics NAME` runs variant NAME's worker with its Prometheus metrics on, as `payroll-sync
+worker` starts it (multiprocess files in a directory of the variant's own, Dramatiq's queue
+middleware; nothing served, so no scrape is counted): name the same SRC twice to see what the
+metrics cost, e.g. `--variant plain=src --variant metrics=src --metrics metrics`.
 """
 
 from __future__ import annotations
@@ -20,6 +25,7 @@ from __future__ import annotations
 import argparse
 import os
 import secrets
+import shutil
 import statistics
 import subprocess
 import sys
@@ -32,6 +38,7 @@ from dataclasses import dataclass
 import redis.asyncio as aioredis
 
 from bench.employee_sync import INTEGRATION, TOKENS, Sims, arguments, run_bench
+from payroll_sync.metrics import worker as worker_metrics
 from payroll_sync.producer.producer import Producer
 from payroll_sync.queue import broker as broker_setup
 from payroll_sync.runs.store import RunStore, delete_keys
@@ -48,6 +55,7 @@ class Variant:
     name: str
     src: str
     prefix: str
+    metrics: bool = False
     process: subprocess.Popen[bytes] | None = None
 
 
@@ -92,6 +100,9 @@ def worker_process(
         "REDIS_URL": redis_url,
         "PAYROLL_SYNC_PREFIX": variant.prefix,
     }
+    metrics_dir = tempfile.mkdtemp(prefix="payroll-sync-cpubench-metrics-")
+    if variant.metrics:
+        worker_metrics.worker_environment(env, host="127.0.0.1", port=0, directory=metrics_dir)
     command = [sys.executable, "-m", "dramatiq", "payroll_sync.worker.actors"]
     command += ["--processes", "1", "--threads", str(threads)]
     process = subprocess.Popen(
@@ -110,6 +121,7 @@ def worker_process(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
             process.wait()
+        shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 async def sync_once(
@@ -141,7 +153,8 @@ async def bench(args: argparse.Namespace, sims: Sims) -> None:
     tag = secrets.token_hex(3)
     variants = []
     for name, src in args.variants:
-        variants.append(Variant(name, src, f"payroll-sync-cpubench-{tag}-{name}"))
+        prefix = f"payroll-sync-cpubench-{tag}-{name}"
+        variants.append(Variant(name, src, prefix, metrics=name in (args.metrics or [])))
     tokens = {SIMPLOYER_TOKEN_ENV: TOKENS.simployer_token, PAYROLL_TOKEN_ENV: TOKENS.payroll_token}
     integration = Integration(
         simployer_url=sims.simployer_url,
@@ -214,6 +227,9 @@ def main() -> None:
     parser = arguments(__doc__, employees=1000)
     parser.add_argument(
         "--variant", action="append", help="NAME=SRC: a checkout's src directory (repeatable)"
+    )
+    parser.add_argument(
+        "--metrics", action="append", help="NAME: that variant's worker exports metrics"
     )
     args = parser.parse_args()
     specs = args.variant or [f"this={os.path.dirname(__file__)}/../src"]
