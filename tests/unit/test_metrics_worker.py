@@ -4,7 +4,10 @@ the middleware added only then, and the exposition server's answer to a port alr
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -37,10 +40,33 @@ def test_without_a_directory_each_command_gets_a_new_one() -> None:
     try:
         assert one != two
         assert Path(one).is_dir()
-        assert not list(Path(one).iterdir())
+        # Only the command's pid: no metric file of anyone else's is summed.
+        assert [path.name for path in Path(one).iterdir()] == [worker.OWNER_FILE]
+        assert (Path(one) / worker.OWNER_FILE).read_text() == str(os.getpid())
     finally:
-        os.rmdir(one)
-        os.rmdir(two)
+        shutil.rmtree(one)
+        shutil.rmtree(two)
+
+
+def test_a_new_directory_removes_those_of_stopped_commands_only(tmp_path: Path) -> None:
+    stopped = subprocess.Popen([sys.executable, "-c", "pass"])
+    stopped.wait()
+    abandoned = worker.new_directory(tmp_path, owner=stopped.pid)
+    (abandoned / "counter_1.db").write_bytes(b"x")
+    running = worker.new_directory(tmp_path, owner=os.getpid())
+    unowned = tmp_path / f"{worker.TEMP_PREFIX}by-hand"
+    unowned.mkdir()
+    someone_elses = tmp_path / "other"
+    someone_elses.mkdir()
+
+    newest = worker.new_directory(tmp_path, owner=os.getpid())
+
+    assert not abandoned.exists()
+    assert running.is_dir()
+    assert newest.is_dir()
+    assert running != newest
+    assert unowned.is_dir()
+    assert someone_elses.is_dir()
 
 
 def test_a_worker_started_otherwise_adds_no_middleware() -> None:

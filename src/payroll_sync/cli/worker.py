@@ -6,8 +6,9 @@ gracefully (worker/stopping.py); this process exits 0 when they have. Dramatiq w
 up to `--worker-shutdown-timeout`, which we set from `[worker] stop_timeout_seconds`.
 
 Metrics: every worker process writes to one directory (`--metrics-dir`, emptied at start; by
-default a new temporary one) and one more process serves their sum at
-`http://<--metrics-host>:<--metrics-port>/metrics` (metrics/worker.py; port 0: not served).
+default a new temporary one, which the next command removes once this one has stopped) and one
+more process serves their sum at `http://<--metrics-host>:<--metrics-port>/metrics`
+(metrics/worker.py; port 0: not served).
 """
 
 from __future__ import annotations
@@ -55,7 +56,8 @@ def add_command(commands: Commands) -> None:
         "--metrics-dir",
         default=None,
         help="directory for the worker processes' metric files, emptied at start "
-        "(default: a new temporary directory)",
+        "(default: a new temporary directory, removed by a later start once this command "
+        "has stopped)",
     )
     worker.set_defaults(func=run_worker)
 

@@ -17,6 +17,7 @@ started by hand with `dramatiq`) no middleware is added and nothing is served.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Callable, MutableMapping
 from http.server import ThreadingHTTPServer
@@ -37,6 +38,9 @@ DIR_VARIABLE: Final = "PROMETHEUS_MULTIPROC_DIR"
 DRAMATIQ_DIR_VARIABLE: Final = "dramatiq_prom_db"
 DEFAULT_PORT: Final = 9191
 DEFAULT_HOST: Final = "127.0.0.1"
+TEMP_PREFIX: Final = "payroll-sync-worker-metrics-"
+#: In a temporary directory: the pid of the worker command that uses it.
+OWNER_FILE: Final = "owner.pid"
 
 
 def clean_directory(directory: Path) -> None:
@@ -55,12 +59,49 @@ def worker_environment(
         path.mkdir(parents=True, exist_ok=True)
         clean_directory(path)
     else:
-        path = Path(tempfile.mkdtemp(prefix="payroll-sync-worker-metrics-"))
+        path = new_directory(Path(tempfile.gettempdir()), owner=os.getpid())
     env[DIR_VARIABLE] = str(path)
     env[DRAMATIQ_DIR_VARIABLE] = str(path)
     env[HOST_VARIABLE] = host
     env[PORT_VARIABLE] = str(port)
     return str(path)
+
+
+def new_directory(parent: Path, *, owner: int) -> Path:
+    """A new directory in `parent` for the worker command of process `owner` (which `exec`s
+    Dramatiq, keeping its pid), after removing those of commands that have stopped.
+
+    Why: the command cannot remove its own directory when it stops (it is Dramatiq by then),
+    so the next command started on the machine does."""
+    remove_abandoned(parent)
+    path = Path(tempfile.mkdtemp(prefix=TEMP_PREFIX, dir=parent))
+    (path / OWNER_FILE).write_text(str(owner))
+    return path
+
+
+def remove_abandoned(parent: Path) -> list[Path]:
+    """Remove the temporary metric directories in `parent` whose command has stopped; those
+    removed. A directory without an owner file (or with an unreadable one) is left alone."""
+    removed = []
+    for path in parent.glob(f"{TEMP_PREFIX}*"):
+        try:
+            owner = int((path / OWNER_FILE).read_text())
+        except (OSError, ValueError):
+            continue
+        if not _alive(owner):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # another user's process
+    return True
 
 
 def enabled(env: MutableMapping[str, str] | None = None) -> bool:
