@@ -23,6 +23,8 @@ import pytest
 import redis.asyncio as aioredis
 from dramatiq.brokers.redis import RedisBroker
 
+from payroll_sync.cli.exit_codes import EXIT_FAILED
+from payroll_sync.cli.sync import HELD_NOTE
 from payroll_sync.queue.broker import broker_namespace
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.outcomes import Run
@@ -279,11 +281,18 @@ async def test_cancel_writes_nothing_and_the_next_sync_holds_again_in_a_new_run(
     assert await _payroll_writes(sims) == []
     assert await _accounts(sims) == before
 
-    # The next sync starts a new run, counted again: it holds again.
-    again = await _sync(http, running)
+    # The next sync, from the command line, starts a new run, counted again: it holds again,
+    # and `sync --wait` says so and exits 1 (nothing was written: a person must decide).
+    waited = running.deployment.cli(
+        "sync", "employees", "--integration", "demo", "--wait", "--json"
+    )
+    assert waited.returncode == EXIT_FAILED, waited.stderr
+    assert HELD_NOTE in waited.stderr
+    again = json.loads(waited.stdout)
     assert again["run_id"] != held.id
-    assert not again["joined"]
-    rerun = await _settled(running, again["run_id"])
+    assert again["status"] == "awaiting_approval"
+    rerun = await running.store.get_run(again["run_id"])
+    assert rerun is not None
     assert rerun.status == "awaiting_approval"
     assert await _payroll_writes(sims) == []
 

@@ -65,7 +65,8 @@ def run_with_records(run: Run, outcomes: Sequence[RecordOutcome]) -> dict[str, A
 
 def brake_view(summary: BrakeSummary) -> dict[str, Any]:
     """What the mass-change brake counted for a run: per field its count, share (of the
-    employees in scope; None for a plain count) and threshold, and a few masked examples."""
+    employees compared, those already in 24SevenOffice; None for a plain count) and
+    threshold, and a few masked examples."""
     return {
         "run_id": summary.run_id,
         "integration": summary.integration,
