@@ -147,6 +147,11 @@ async def test_the_integration_page_shows_its_held_run(store: RunStore) -> None:
         status, html = await _page(client, f"/integrations/{INTEGRATION}")
         assert status == 200
         assert '<mark class="status waiting">waiting for approval</mark>' in html
+        # The list of integrations says it in words too, never the status's name.
+        status, listing = await _page(client, "/integrations")
+        assert status == 200
+        assert "employees, waiting for approval</a>" in listing
+        assert "awaiting_approval" not in listing
 
 
 async def test_the_forms_refuse_before_anything_is_decided(client: Client, store: RunStore) -> None:

@@ -16,7 +16,7 @@ from payroll_sync.dashboard.attempts import MAX_FAILURES, WINDOW_SECONDS, Failed
 from payroll_sync.dashboard.filters import FailureFilter, filter_query
 from payroll_sync.dashboard.revoked import RevokedSessions
 from payroll_sync.dashboard.session import Session
-from payroll_sync.dashboard.views import local_time
+from payroll_sync.dashboard.views import local_time, status_words
 from payroll_sync.producer.producer import Producer
 from payroll_sync.producer.retry import RetryResult
 from payroll_sync.runs.public import iso_time
@@ -93,6 +93,7 @@ def template_environment() -> jinja2.Environment:
     )
     env.filters["local_time"] = local_time
     env.filters["iso"] = lambda unix: iso_time(unix) or ""
+    env.filters["status_words"] = status_words
     env.globals["filter_query"] = lambda **parts: filter_query(FailureFilter(**parts))
     # Failure ids hold ':' and a key of any shape: one path segment, always.
     env.filters["segment"] = lambda value: quote(str(value), safe="")

@@ -25,6 +25,18 @@ OSLO: Final = ZoneInfo("Europe/Oslo")
 #: A run in these moves by itself (its page reloads); `done` and `cancelled` are ends, and
 #: `awaiting_approval` waits for a person (mass-change brake).
 MOVING: Final[frozenset[RunStatus]] = frozenset({"queued", "running"})
+#: A run's status as a person reads it in a list (the run page says more: _progress.html).
+STATUS_WORDS: Final[dict[str, str]] = {
+    "queued": "queued",
+    "running": "running",
+    "done": "done",
+    "awaiting_approval": "waiting for approval",
+    "cancelled": "cancelled, nothing written",
+}
+
+
+def status_words(status: str) -> str:
+    return STATUS_WORDS.get(status, status)
 
 
 class FailureRow(msgspec.Struct, kw_only=True, frozen=True):
