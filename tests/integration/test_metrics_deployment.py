@@ -327,6 +327,10 @@ async def test_metrics_during_and_after_a_scheduled_run(
         for api, seen in (("payroll", payroll_seen), ("simployer", simployer_seen)):
             assert _by_class(seen) == _counted(senders, api), api
         assert payroll_seen.get("429", 0) > 0, "24SevenOffice must have answered 429s"
+        # Each counted under the integration that sent it.
+        for samples in senders:
+            requests = label_values(samples, "payroll_sync_api_requests_total", "integration")
+            assert requests == {INTEGRATION}
         assert value(worker, "payroll_sync_api_requests_total", api="payroll", answer="429") > 0
         # Each 429 a worker got put its record back to wait.
         assert value(

@@ -77,6 +77,7 @@ def integration_clients(
         tokens.payroll_token,
         before_request=wait_for_slot,
         timeout=timeout,
+        integration=limiter_key,
     )
     return IntegrationClients(
         simployer=SimployerClient(
@@ -87,6 +88,7 @@ def integration_clients(
             before_request=wait_for_read,
             retry=read_retry,
             on_retry=heard,
+            integration=limiter_key,
         ),
         payroll=PayrollClient(
             session,

@@ -3,7 +3,8 @@
 Both clients send every request through `send`, so the rate-limit hook and the rule "a request
 that got no answer is `Retryable`" live in one place. Interpreting the status is the caller's
 (it knows which statuses mean something for that call) with `errors.classify` for the rest.
-Each request is counted here by its answer's class (`payroll_sync_api_requests_total`).
+Each request is counted here by its integration and answer's class
+(`payroll_sync_api_requests_total`).
 """
 
 from __future__ import annotations
@@ -45,8 +46,10 @@ async def send(
     params: Params | None = None,
     headers: Mapping[str, str] | None = None,
     body: bytes | None = None,
+    integration: str = "",
 ) -> Answer:
-    """Send one request and read the whole answer; raise `Retryable` if none came."""
+    """Send one request and read the whole answer; raise `Retryable` if none came.
+    `integration`: the id it is counted under ("" for a check of one not saved yet)."""
     if before_request is not None:
         await before_request()
     send_headers = dict(headers or {})
@@ -58,8 +61,8 @@ async def send(
         ) as response:
             answer = Answer(response.status, response.headers, await response.read())
     except (aiohttp.ClientError, TimeoutError) as exc:
-        API_REQUESTS.labels(api, no_answer_class(exc)).inc()
+        API_REQUESTS.labels(integration, api, no_answer_class(exc)).inc()
         # `from None`: the original's text can contain the URL (and /auth's carries the token).
         raise network_error(exc, api=api, what=what) from None
-    API_REQUESTS.labels(api, answer_class(answer.status)).inc()
+    API_REQUESTS.labels(integration, api, answer_class(answer.status)).inc()
     return answer

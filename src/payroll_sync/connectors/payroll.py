@@ -122,6 +122,7 @@ class PayrollAuth:
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         refresh_margin_seconds: float = 60.0,
         clock: Callable[[], float] = time.time,
+        integration: str = "",
     ) -> None:
         self._session = session
         self._url = base_url.rstrip("/") + "/auth"
@@ -130,6 +131,7 @@ class PayrollAuth:
         self._timeout = timeout
         self._margin = refresh_margin_seconds
         self._clock = clock
+        self.integration = integration  # the id its requests are counted under (metrics)
         self._lock = asyncio.Lock()
         self._bearer: str | None = None
         self._refresh_at = 0.0  # Unix time from which the cached bearer is not used
@@ -168,6 +170,7 @@ class PayrollAuth:
             client_timeout=self._timeout,
             before_request=self._before_request,
             params={"token": self._access_token},
+            integration=self.integration,
         )
         if (error := classify(*answer, api="payroll", what=what)) is not None:
             raise error
@@ -242,6 +245,7 @@ class PayrollClient:
                 before_request=self._before_request,
                 headers={PAYROLL_AUTH_HEADER: f"Bearer {bearer}"},
                 body=data,
+                integration=self._auth.integration,
             )
             if answer.status == 401 and attempt == 0:
                 # Expired early or revoked: a refused request did nothing, so retrying is safe.

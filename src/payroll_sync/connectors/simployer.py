@@ -121,10 +121,12 @@ class SimployerClient:
         timeout: aiohttp.ClientTimeout = DEFAULT_TIMEOUT,
         retry: ReadRetry | None = None,
         on_retry: OnRetry | None = None,
+        integration: str = "",
     ) -> None:
         """`retry`: each request (a page, one row) is retried alone on a transient fault (the
         producer's bulk reads); without, a `Retryable` reaches the caller (a worker retries the
-        whole record). `on_retry` hears of each retry (a log line, the limiter after a 429)."""
+        whole record). `on_retry` hears of each retry (a log line, the limiter after a 429).
+        `integration`: the id its requests are counted under (metrics)."""
         self._session = session
         self._base = base_url.rstrip("/")
         self._headers = {"Authorization": f"Bearer {access_token}"}
@@ -132,6 +134,7 @@ class SimployerClient:
         self._timeout = timeout
         self._retry = retry
         self._on_retry = on_retry
+        self._integration = integration
 
     async def _retrying(self, call: Callable[[], Awaitable[T]]) -> T:
         if self._retry is None:
@@ -154,6 +157,7 @@ class SimployerClient:
             before_request=self._before_request,
             params=params,
             headers=self._headers,
+            integration=self._integration,
         )
         if missing_ok and answer.status == 404:
             return None

@@ -28,9 +28,10 @@ RECORDS: Final = Counter(
 
 API_REQUESTS: Final = Counter(
     "payroll_sync_api_requests",
-    "Requests sent to 24SevenOffice (api=payroll) and Simployer One (api=simployer), by answer "
-    "class: 2xx, 3xx, 4xx, 5xx, 429 (rate limited), other, timeout, connection_error.",
-    ["api", "answer"],
+    "Requests sent to 24SevenOffice (api=payroll) and Simployer One (api=simployer), by "
+    "integration (empty for a check of one not saved yet) and answer class: 2xx, 3xx, 4xx, "
+    "5xx, 429 (rate limited), other, timeout, connection_error.",
+    ["integration", "api", "answer"],
 )
 
 RATE_LIMIT_WAIT: Final = Histogram(
