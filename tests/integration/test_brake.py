@@ -179,8 +179,10 @@ async def test_blanked_accounts_hold_the_run_and_approval_writes_them(
     assert view["status"] == "awaiting_approval"
     brake = view["brake"]
     assert brake["decision"] == "held"
+    assert brake["awaiting_approval"] is True
     assert brake["tripped"] == ["account"]
     account = next(field for field in brake["fields"] if field["field"] == "account")
+    assert account["name"] == "Bank account"
     assert (account["count"], account["total"], account["percent"]) == (
         len(with_account),
         len(with_account),
@@ -210,6 +212,7 @@ async def test_blanked_accounts_hold_the_run_and_approval_writes_them(
     assert status == 200, decided
     assert decided["decision"] == "approved"
     assert decided["decided_by"] == "api:simployer-one"
+    assert decided["awaiting_approval"] is False
     approved = await _done(running, run.id)
     assert approved.counts["updated"] == len(with_account)
     assert set((await _accounts(sims)).values()) == {""}

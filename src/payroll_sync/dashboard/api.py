@@ -17,7 +17,6 @@ import structlog
 from aiohttp import web
 
 from payroll_sync.dashboard.approval import Action, NameRefused, decide, operator_name
-from payroll_sync.dashboard.brake_view import brake_json, brake_view
 from payroll_sync.dashboard.filters import (
     FILTER_FIELDS,
     FailureFilter,
@@ -31,6 +30,7 @@ from payroll_sync.dashboard.state import dashboard_of
 from payroll_sync.dashboard.views import failure_json
 from payroll_sync.errors import RequestRefused
 from payroll_sync.producer.retry import RetryResult
+from payroll_sync.runs.brake_view import brake_json, brake_view
 from payroll_sync.runs.public import run_view, run_with_records
 from payroll_sync.runs.store import RunStore
 from payroll_sync.schemas.outcomes import Run

@@ -21,10 +21,10 @@ from urllib.parse import quote
 import structlog
 from aiohttp import web
 
-from payroll_sync.dashboard.brake_view import brake_view
 from payroll_sync.dashboard.pages import show_run
 from payroll_sync.dashboard.state import dashboard_of, render
 from payroll_sync.errors import RequestRefused
+from payroll_sync.runs.brake_view import brake_view
 from payroll_sync.schemas.brake import BrakeSummary
 
 log = structlog.get_logger("payroll_sync.dashboard")

@@ -16,7 +16,6 @@ from aiohttp import web
 from multidict import MultiMapping
 
 from payroll_sync.dashboard.attempts import client_of
-from payroll_sync.dashboard.brake_view import brake_view, decision_notice
 from payroll_sync.dashboard.filters import (
     FailureFilter,
     FilterError,
@@ -39,6 +38,7 @@ from payroll_sync.dashboard.session import (
 from payroll_sync.dashboard.state import dashboard_of, render, request_session
 from payroll_sync.dashboard.views import in_progress, record_row
 from payroll_sync.producer.retry import RetryResult
+from payroll_sync.runs.brake_view import brake_view, decision_notice
 from payroll_sync.schemas.outcomes import OUTCOMES
 
 log = structlog.get_logger("payroll_sync.dashboard")

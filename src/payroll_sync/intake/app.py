@@ -39,7 +39,8 @@ from payroll_sync.metrics.exposition import add_metrics_route
 from payroll_sync.producer.enrol import Expansion
 from payroll_sync.producer.producer import Producer
 from payroll_sync.queue.pacing import waiting_refresh
-from payroll_sync.runs.public import brake_view, run_view
+from payroll_sync.runs.brake_view import brake_json, brake_view
+from payroll_sync.runs.public import run_view
 from payroll_sync.schemas.messages import SyncRequest
 from payroll_sync.schemas.settings import Settings
 
@@ -138,7 +139,7 @@ class IntakeApi:
         body = run_view(run)
         summary = await self.store.brake_summary(run.id)
         if summary is not None:
-            body["brake"] = brake_view(summary)
+            body["brake"] = brake_json(brake_view(summary, run))
         return json_response(body)
 
     async def _read_request(self, request: web.Request) -> SyncRequest:

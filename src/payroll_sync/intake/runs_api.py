@@ -1,7 +1,7 @@
 """The mass-change brake on the intake's JSON API: approve or cancel a held run.
 
 - `POST /api/v1/runs/{run_id}/approve`  release a run in `awaiting_approval`: its records go to
-  the workers -> 200 with the brake summary (`runs.public.brake_view`)
+  the workers -> 200 with the brake summary (`runs.brake_view.brake_json`)
 - `POST /api/v1/runs/{run_id}/cancel`   end it without writing (status `cancelled`) -> 200 with
   the summary
 
@@ -23,7 +23,7 @@ from aiohttp import web
 from payroll_sync.errors import RequestRefused
 from payroll_sync.intake.refusals import CALLER, Refusal, json_response
 from payroll_sync.producer.producer import Producer
-from payroll_sync.runs.public import brake_view
+from payroll_sync.runs.brake_view import brake_json, brake_view
 from payroll_sync.schemas.brake import BrakeSummary
 
 log = structlog.get_logger("payroll_sync.intake")
@@ -66,7 +66,9 @@ class RunsApi:
             summary = await decide(run_id, f"api:{caller}")
         except RequestRefused as refused:
             raise Refusal(409, str(refused)) from None
-        return json_response(brake_view(summary))
+        # The run as the decision left it (no longer awaiting approval).
+        decided = await self.store.get_run(run_id) or run
+        return json_response(brake_json(brake_view(summary, decided)))
 
 
 def add_runs_routes(

@@ -10,7 +10,6 @@ import datetime
 from collections.abc import Sequence
 from typing import Any
 
-from payroll_sync.schemas.brake import BrakeSummary
 from payroll_sync.schemas.outcomes import OUTCOMES, RecordOutcome, Run
 
 
@@ -61,33 +60,3 @@ def record_view(outcome: RecordOutcome) -> dict[str, Any]:
 
 def run_with_records(run: Run, outcomes: Sequence[RecordOutcome]) -> dict[str, Any]:
     return {**run_view(run), "records": [record_view(item) for item in outcomes]}
-
-
-def brake_view(summary: BrakeSummary) -> dict[str, Any]:
-    """What the mass-change brake counted for a run: per field its count, share (of the
-    employees compared, those already in 24SevenOffice; None for a plain count) and
-    threshold, and a few masked examples."""
-    return {
-        "run_id": summary.run_id,
-        "integration": summary.integration,
-        "counted_at": iso_time(summary.counted_at),
-        "decision": summary.decision,
-        "decided_by": summary.decided_by or None,
-        "decided_at": iso_time(summary.decided_at),
-        "tripped": [field.field for field in summary.tripped],
-        "fields": [
-            {
-                "field": field.field,
-                "count": field.count,
-                "total": field.total,
-                "percent": round(field.percent, 2) if field.total else None,
-                "threshold": field.threshold,
-                "tripped": field.tripped,
-                "examples": [
-                    {"key": example.key, "old": example.old, "new": example.new}
-                    for example in field.examples
-                ],
-            }
-            for field in summary.fields
-        ],
-    }

@@ -1,10 +1,12 @@
-"""What the run page and the JSON API show of a run held by the mass-change brake. Pure.
+"""What the dashboard's run page and both JSON APIs (the intake's, the dashboard's) show of a
+run's mass-change brake summary. Pure.
 
 The producer keeps a `BrakeSummary` with the run (schemas/brake.py): per braked field how many
 records would change, against the integration's threshold, with a few examples already masked.
 The examples pass through the dashboard's masking here once more all the same (`masking`, the
 same rule as a record's diff), so a summary written by an older or a faulty producer still never
-shows a whole fødselsnummer or account number. Templates and the API only see `BrakeView`s.
+shows a whole fødselsnummer or account number. Templates and the APIs only see `BrakeView`s; the
+APIs answer `brake_json` of one, one shape for both.
 """
 
 from __future__ import annotations
@@ -13,10 +15,9 @@ from typing import Any, Final
 
 import msgspec
 
-from payroll_sync.dashboard.masking import FieldKind, field_kind, mask_plain
 from payroll_sync.runs.public import iso_time
 from payroll_sync.schemas.brake import BrakeField, BrakeSummary, Decision, FieldCount
-from payroll_sync.schemas.masking import mask_value
+from payroll_sync.schemas.masking import FieldKind, field_kind, mask_plain, mask_value
 from payroll_sync.schemas.outcomes import Run
 
 #: How a person calls each braked field (the summary holds 24SevenOffice's API names).
@@ -158,8 +159,8 @@ def brake_view(summary: BrakeSummary, run: Run) -> BrakeView:
 
 
 def brake_json(view: BrakeView) -> dict[str, Any]:
-    """The summary in the JSON API, in the intake's shape (`runs.public`): masked like the
-    page, a hidden value (salary) left out, and each field's name for people."""
+    """The summary in the JSON APIs: masked like the page, a hidden value (salary) left out,
+    and each field's name for people."""
 
     def example(shown: ShownExample) -> dict[str, Any]:
         if shown.kind == "hidden":
