@@ -18,6 +18,7 @@ import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from stdnum.no import fodselsnummer
 
+from payroll_sync.alerts.store import IncidentStore
 from payroll_sync.dashboard.app import create_app
 from payroll_sync.dashboard.attempts import FailedTokens
 from payroll_sync.runs.store import RunStore
@@ -58,6 +59,7 @@ async def test_every_route_needs_the_operator_token(
         ("GET", "/api/v1/runs"),
         ("GET", "/api/v1/runs/x"),
         ("GET", "/api/v1/failures"),
+        ("GET", "/api/v1/incidents"),
         ("POST", "/api/v1/failures/retry"),
         ("POST", "/api/v1/failures/acme%3Aemployees%3A1/retry"),
         ("POST", "/api/v1/failures/acme%3Aemployees%3A1/discard"),
@@ -106,6 +108,47 @@ async def test_runs_and_a_run_with_its_records(
     assert (await _json(client, "GET", "/api/v1/runs/nope"))[0] == 404
     for limit in ("0", "x", "501"):
         assert (await _json(client, "GET", f"/api/v1/runs?limit={limit}"))[0] == 400
+
+
+async def test_incidents_open_and_lately_resolved(
+    client: TestClient[Any, Any], store: RunStore
+) -> None:
+    incidents = IncidentStore(store.redis, prefix=store.prefix)
+    status, none = await _json(client, "GET", "/api/v1/incidents")
+    assert status == 200
+    assert (none["open"], none["resolved"]) == ([], [])
+    now = time.time()
+    failing = await incidents.open(
+        INTEGRATION,
+        "failing",
+        now=now - 600,
+        detail="3 of the last 3 runs had more than 20% of records failed",
+        numbers={"share": 0.75},
+    )
+    assert failing is not None
+    await incidents.open("globex", "stale", now=now - 300, detail="no scheduled run for 26 h")
+    await incidents.resolve("globex", "stale", now=now - 60, detail="a scheduled run finished")
+
+    status, body = await _json(client, "GET", "/api/v1/incidents")
+    assert status == 200
+    (opened,) = body["open"]
+    assert opened["id"] == failing.id
+    assert (opened["integration"], opened["condition"]) == (INTEGRATION, "failing")
+    assert opened["what"] == "records failing"
+    assert opened["numbers"] == {"share": 0.75}
+    assert opened["resolved_at"] is None
+    assert datetime.datetime.fromisoformat(opened["opened_at"]).timestamp() == pytest.approx(
+        now - 600, abs=1
+    )
+    (resolved,) = body["resolved"]
+    assert (resolved["integration"], resolved["condition"]) == ("globex", "stale")
+    assert resolved["resolved_detail"] == "a scheduled run finished"
+    assert resolved["resolved_at"] is not None
+
+    status, one = await _json(client, "GET", "/api/v1/incidents?integration=globex")
+    assert status == 200
+    assert one["open"] == []
+    assert [item["integration"] for item in one["resolved"]] == ["globex"]
 
 
 async def test_failures_carry_what_an_operator_acts_on(

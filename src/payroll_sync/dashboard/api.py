@@ -2,13 +2,15 @@
 
 Authenticated by `Authorization: Bearer <operator token>` (see guard.py). Runs and records use
 the shapes of `runs.public`; failures those of `views.failure_json` (diff values masked, hidden
-ones left out). A run's JSON holds its mass-change brake summary (`brake_view.brake_json`,
-masked alike, or null); a held run is approved or cancelled with a POST, `{"by": "<name>"}`
-optional (kept as `api:<name>`), answered with the decided summary as the intake answers.
+ones left out); the alerts' incidents those of `incidents.incidents_json`. A run's JSON holds
+its mass-change brake summary (`runs.brake_view.brake_json`, masked alike, or null); a held
+run is approved or cancelled with a POST, `{"by": "<name>"}` optional (kept as `api:<name>`),
+answered with the decided summary as the intake answers.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from typing import Any, Final
 
@@ -25,6 +27,7 @@ from payroll_sync.dashboard.filters import (
     parse_filter,
     select,
 )
+from payroll_sync.dashboard.incidents import incidents_json, incidents_of
 from payroll_sync.dashboard.loading import failure_rows
 from payroll_sync.dashboard.state import dashboard_of
 from payroll_sync.dashboard.views import failure_json
@@ -48,6 +51,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get(f"{PREFIX}/runs/{{run_id}}", get_run)
     app.router.add_post(f"{PREFIX}/runs/{{run_id}}/approve", approve_run)
     app.router.add_post(f"{PREFIX}/runs/{{run_id}}/cancel", cancel_run)
+    app.router.add_get(f"{PREFIX}/incidents", list_incidents)
     app.router.add_get(f"{PREFIX}/failures", list_failures)
     app.router.add_post(f"{PREFIX}/failures/retry", retry_matching)
     app.router.add_post(f"{PREFIX}/failures/{{id:.+}}/retry", retry_one)
@@ -86,6 +90,14 @@ async def _run_body(store: RunStore, run: Run) -> dict[str, Any]:
     summary = await store.brake_summary(run.id)
     body["brake"] = brake_json(brake_view(summary, run)) if summary is not None else None
     return body
+
+
+async def list_incidents(request: web.Request) -> web.Response:
+    """The alerts' open incidents and those resolved lately; `?integration=` for one."""
+    integration = request.query.get("integration") or None
+    store = dashboard_of(request).store
+    incidents = await incidents_of(store, now=time.time(), integration=integration)
+    return _json(incidents_json(incidents))
 
 
 #: Who decided, when an API caller gives no name.

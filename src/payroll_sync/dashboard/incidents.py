@@ -4,9 +4,10 @@ page show: read from the alerts' store (alerts/store.py), which the scheduler pr
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Any, Final
 
 from payroll_sync.alerts.store import Incident, IncidentStore
+from payroll_sync.runs.public import iso_time
 from payroll_sync.runs.store import RunStore
 
 #: Resolved incidents are listed this long after they resolved.
@@ -37,3 +38,28 @@ async def incidents_of(store: RunStore, *, now: float, integration: str | None =
         opened = [item for item in opened if item.integration == integration]
         recent = [item for item in recent if item.integration == integration]
     return Incidents(open=opened, recent=recent, integration=integration)
+
+
+def incidents_json(incidents: Incidents) -> dict[str, Any]:
+    """The JSON API's answer: open incidents, oldest first, and those resolved in the last
+    days. What an incident holds is the alert's (integration id, condition, counts, a detail
+    made of numbers): no personal data."""
+
+    def one(incident: Incident) -> dict[str, Any]:
+        return {
+            "id": incident.id,
+            "integration": incident.integration,
+            "condition": incident.condition,
+            "what": CONDITION_TEXT.get(incident.condition, incident.condition),
+            "opened_at": iso_time(incident.opened_at),
+            "detail": incident.detail,
+            "numbers": incident.numbers,
+            "resolved_at": iso_time(incident.resolved_at),
+            "resolved_detail": incident.resolved_detail or None,
+        }
+
+    return {
+        "open": [one(item) for item in incidents.open],
+        "resolved": [one(item) for item in incidents.recent],
+        "resolved_since_days": RECENT_SECONDS // (24 * 3600),
+    }
