@@ -13,7 +13,7 @@ from payroll_sync.connectors.ratelimit import RateLimit, SharedRateLimiter
 from payroll_sync.connectors.retrying import OnRetry, ReadRetry
 from payroll_sync.connectors.simployer import SimployerClient
 from payroll_sync.errors import RateLimited, Retryable
-from payroll_sync.metrics.definitions import RATE_LIMIT_WAIT
+from payroll_sync.metrics.definitions import RATE_LIMIT_WAIT, RATE_LIMIT_WAITED
 from payroll_sync.schemas.settings import Integration
 
 
@@ -55,14 +55,20 @@ def integration_clients(
         )
         read_key = simployer_limit_key(limiter_key)
         # The seconds each request waited for its slot (a deferral is counted by the worker).
-        payroll_waits = RATE_LIMIT_WAIT.labels(limiter_key, "payroll")
-        read_waits = RATE_LIMIT_WAIT.labels(limiter_key, "simployer")
+        payroll_waits = RATE_LIMIT_WAIT.labels("payroll")
+        read_waits = RATE_LIMIT_WAIT.labels("simployer")
+        payroll_waited = RATE_LIMIT_WAITED.labels(limiter_key, "payroll")
+        read_waited = RATE_LIMIT_WAITED.labels(limiter_key, "simployer")
 
         async def wait_for_slot() -> None:
-            payroll_waits.observe(await limiter.acquire(limiter_key, limit))
+            waited = max(0.0, await limiter.acquire(limiter_key, limit))
+            payroll_waits.observe(waited)
+            payroll_waited.inc(waited)
 
         async def wait_for_read() -> None:
-            read_waits.observe(await limiter.acquire(read_key, read_limit))
+            waited = max(0.0, await limiter.acquire(read_key, read_limit))
+            read_waits.observe(waited)
+            read_waited.inc(waited)
 
         async def heard(error: Retryable, attempt: int, wait: float) -> None:
             if isinstance(error, RateLimited):
