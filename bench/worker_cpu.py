@@ -100,8 +100,10 @@ def worker_process(
         "REDIS_URL": redis_url,
         "PAYROLL_SYNC_PREFIX": variant.prefix,
     }
-    metrics_dir = tempfile.mkdtemp(prefix="payroll-sync-cpubench-metrics-")
-    if variant.metrics:
+    metrics_dir = (
+        tempfile.mkdtemp(prefix="payroll-sync-cpubench-metrics-") if variant.metrics else ""
+    )
+    if metrics_dir:
         worker_metrics.worker_environment(env, host="127.0.0.1", port=0, directory=metrics_dir)
     command = [sys.executable, "-m", "dramatiq", "payroll_sync.worker.actors"]
     command += ["--processes", "1", "--threads", str(threads)]
@@ -121,7 +123,8 @@ def worker_process(
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, 9)
             process.wait()
-        shutil.rmtree(metrics_dir, ignore_errors=True)
+        if metrics_dir:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 async def sync_once(

@@ -54,21 +54,21 @@ def integration_clients(
             burst=integration.simployer_burst,
         )
         read_key = simployer_limit_key(limiter_key)
-        # The seconds each request waited for its slot (a deferral is counted by the worker).
-        payroll_waits = RATE_LIMIT_WAIT.labels("payroll")
-        read_waits = RATE_LIMIT_WAIT.labels("simployer")
-        payroll_waited = RATE_LIMIT_WAITED.labels(limiter_key, "payroll")
-        read_waited = RATE_LIMIT_WAITED.labels(limiter_key, "simployer")
 
-        async def wait_for_slot() -> None:
-            waited = max(0.0, await limiter.acquire(limiter_key, limit))
-            payroll_waits.observe(waited)
-            payroll_waited.inc(waited)
+        def counted_wait(key: str, rate: RateLimit, api: str) -> BeforeRequest:
+            # The seconds each request waited for its slot (a deferral is counted by the worker).
+            waits = RATE_LIMIT_WAIT.labels(api)
+            waited_in_all = RATE_LIMIT_WAITED.labels(limiter_key, api)
 
-        async def wait_for_read() -> None:
-            waited = max(0.0, await limiter.acquire(read_key, read_limit))
-            read_waits.observe(waited)
-            read_waited.inc(waited)
+            async def wait() -> None:
+                waited = max(0.0, await limiter.acquire(key, rate))
+                waits.observe(waited)
+                waited_in_all.inc(waited)
+
+            return wait
+
+        wait_for_slot = counted_wait(limiter_key, limit, "payroll")
+        wait_for_read = counted_wait(read_key, read_limit, "simployer")
 
         async def heard(error: Retryable, attempt: int, wait: float) -> None:
             if isinstance(error, RateLimited):

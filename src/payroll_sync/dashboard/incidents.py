@@ -50,7 +50,7 @@ def incidents_json(incidents: Incidents) -> dict[str, Any]:
             "id": incident.id,
             "integration": incident.integration,
             "condition": incident.condition,
-            "what": CONDITION_TEXT.get(incident.condition, incident.condition),
+            "what": incidents.what(incident),
             "opened_at": iso_time(incident.opened_at),
             "detail": incident.detail,
             "numbers": incident.numbers,
